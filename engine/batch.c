@@ -1,0 +1,219 @@
+/*
+** batch.c: columnar row batches and the text arena (see batch.h).
+**
+** Memory grows geometrically and is kept across resets, so a pipeline in
+** steady state allocates nothing per event.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include "engine/batch.h"
+
+struct sl_arena_block {
+    sl_arena_block *next;
+    size_t size, used;
+    char data[];
+};
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL) {
+        fprintf(stderr, "sluice: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (p == NULL) {
+        fprintf(stderr, "sluice: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+void sl_arena_init(sl_arena *a)
+{
+    a->head = a->first = NULL;
+}
+
+void *sl_arena_alloc(sl_arena *a, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    sl_arena_block *b = a->head;
+    while (b != NULL && b->used + n > b->size) {
+        /* try the next kept block (after a reset) */
+        b = b->next;
+        if (b != NULL) {
+            b->used = 0;
+            a->head = b;
+        }
+    }
+    if (b == NULL) {
+        size_t size = 64 * 1024;
+        while (size < n)
+            size *= 2;
+        b = xmalloc(sizeof *b + size);
+        b->size = size;
+        b->used = 0;
+        b->next = NULL;
+        if (a->head != NULL) {
+            /* insert after head so kept blocks stay reachable */
+            b->next = a->head->next;
+            a->head->next = b;
+        } else {
+            b->next = a->first;
+            a->first = b;
+        }
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+sl_str sl_arena_strdup(sl_arena *a, const char *z, size_t n)
+{
+    char *p = sl_arena_alloc(a, n + 1);
+    if (n)
+        memcpy(p, z, n);
+    p[n] = 0;
+    return (sl_str){p, (int32_t)n};
+}
+
+void sl_arena_reset(sl_arena *a)
+{
+    a->head = a->first;
+    if (a->head != NULL)
+        a->head->used = 0;
+}
+
+void sl_arena_free(sl_arena *a)
+{
+    sl_arena_block *b = a->first;
+    while (b != NULL) {
+        sl_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = a->first = NULL;
+}
+
+static size_t value_size(sl_type t)
+{
+    switch (t) {
+    case SL_DOUBLE:
+        return sizeof(double);
+    case SL_TEXT:
+        return sizeof(sl_str);
+    default:
+        return sizeof(int64_t);
+    }
+}
+
+sl_batch *sl_batch_new(int ncols, const sl_type *types, int cap)
+{
+    sl_batch *b = xmalloc(sizeof *b);
+    memset(b, 0, sizeof *b);
+    b->ncols = ncols;
+    b->cols = xmalloc(sizeof(sl_column) * (ncols ? ncols : 1));
+    memset(b->cols, 0, sizeof(sl_column) * (ncols ? ncols : 1));
+    for (int c = 0; c < ncols; c++)
+        b->cols[c].type = types[c];
+    sl_arena_init(&b->arena);
+    sl_batch_reserve(b, cap > 0 ? cap : 16);
+    return b;
+}
+
+void sl_batch_free(sl_batch *b)
+{
+    if (b == NULL)
+        return;
+    for (int c = 0; c < b->ncols; c++) {
+        free(b->cols[c].null);
+        free(b->cols[c].v.i);
+    }
+    free(b->cols);
+    free(b->loc);
+    sl_arena_free(&b->arena);
+    free(b);
+}
+
+void sl_batch_reset(sl_batch *b)
+{
+    b->nrows = 0;
+    sl_arena_reset(&b->arena);
+}
+
+void sl_batch_reserve(sl_batch *b, int cap)
+{
+    if (cap <= b->cap)
+        return;
+    for (int c = 0; c < b->ncols; c++) {
+        sl_column *col = &b->cols[c];
+        col->null = xrealloc(col->null, (size_t)cap);
+        col->v.i = xrealloc(col->v.i, value_size(col->type) * (size_t)cap);
+    }
+    b->loc = xrealloc(b->loc, sizeof(sl_rowloc) * (size_t)cap);
+    b->cap = cap;
+}
+
+int sl_batch_add_row(sl_batch *b)
+{
+    if (b->nrows == b->cap)
+        sl_batch_reserve(b, b->cap * 2);
+    int r = b->nrows++;
+    for (int c = 0; c < b->ncols; c++)
+        b->cols[c].null[r] = 1;
+    memset(&b->loc[r], 0, sizeof b->loc[r]);
+    return r;
+}
+
+void sl_batch_set_int(sl_batch *b, int r, int c, int64_t v)
+{
+    b->cols[c].v.i[r] = v;
+    b->cols[c].null[r] = 0;
+}
+
+void sl_batch_set_double(sl_batch *b, int r, int c, double v)
+{
+    b->cols[c].v.d[r] = v;
+    b->cols[c].null[r] = 0;
+}
+
+void sl_batch_set_text(sl_batch *b, int r, int c, const char *z, size_t n)
+{
+    b->cols[c].v.s[r] = sl_arena_strdup(&b->arena, z, n);
+    b->cols[c].null[r] = 0;
+}
+
+void sl_batch_set_null(sl_batch *b, int r, int c)
+{
+    b->cols[c].null[r] = 1;
+}
+
+sl_value sl_batch_get(const sl_batch *b, int r, int c)
+{
+    const sl_column *col = &b->cols[c];
+    sl_value v;
+    memset(&v, 0, sizeof v);
+    v.type = col->type;
+    v.is_null = col->null[r] != 0;
+    if (v.is_null)
+        return v;
+    switch (col->type) {
+    case SL_DOUBLE:
+        v.u.d = col->v.d[r];
+        break;
+    case SL_TEXT:
+        v.u.s = col->v.s[r];
+        break;
+    default:
+        v.u.i = col->v.i[r];
+        break;
+    }
+    return v;
+}
