@@ -32,17 +32,19 @@
 
 typedef enum sl_format { SL_FORMAT_CSV, SL_FORMAT_NDJSON } sl_format;
 
-typedef enum sl_ts_format {
+/* (An enum tag only: the name sl_ts_format is also the formatting function
+** below, so the type is spelled `enum sl_ts_format`.) */
+enum sl_ts_format {
     SL_TS_ISO = 0,      /* ISO-8601 text (numbers are rejected) */
     SL_TS_EPOCH_MS,     /* numbers (or numeric text) are epoch milliseconds */
     SL_TS_EPOCH_S       /* numbers are epoch seconds (fractions allowed) */
-} sl_ts_format;
+};
 
 typedef struct sl_decoder_options {
     sl_format format;
     char delimiter;           /* CSV; default ',' */
     int header;               /* CSV: first record of each file is a header */
-    sl_ts_format ts_format;
+    enum sl_ts_format ts_format;
 } sl_decoder_options;
 
 typedef struct sl_decoder sl_decoder;

@@ -1,0 +1,233 @@
+/*
+** decoder_impl.h: the inside of sl_decoder, shared by decoder.c (creation,
+** dispatch, conversions), csv.c and ndjson.c. Private to connectors/.
+**
+** It owns the decoder struct (schema copy, CSV header map, NDJSON path trie,
+** scratch buffer) and the hot scalar parsers, which are static inline so the
+** per-field conversions of both formats compile into their loops: a
+** hand-written int64 parser with overflow detection and a double parser that
+** takes Clinger's exact fast path (at most 19 digits, power of ten within
+** 10^±22, mantissa below 2^53) and otherwise falls back to strtod_l in the C
+** locale, so results are always those of strtod.
+*/
+#ifndef SL_DECODER_IMPL_H
+#define SL_DECODER_IMPL_H
+
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "connectors/decoder.h"
+
+/* One segment of a (dotted) NDJSON column path. Node 0 is the root. */
+typedef struct sl_dec_node {
+    const char *name;   /* points into the decoder's names */
+    int len;
+    int col;            /* schema column ending here, or -1 */
+    int child;          /* first child node, or -1 */
+    int next;           /* next sibling, or -1 */
+} sl_dec_node;
+
+struct sl_decoder {
+    sl_decoder_options opt;
+    int ncols;
+    char **names;
+    sl_type *types;
+    locale_t c_locale;          /* for the strtod_l fallback */
+
+    /* CSV: header field index -> schema column (-1: ignored). */
+    int has_header;
+    int *field_col;
+    int nheader;
+    int header_cap;
+
+    /* NDJSON path trie. */
+    sl_dec_node *nodes;
+    int nnodes;
+    unsigned char *skip_stack;  /* container kinds while skipping values */
+
+    /* Unescaping space for values that are not stored as TEXT. */
+    char *scratch;
+    size_t scratch_cap;
+};
+
+/* Maximum nesting of JSON values the decoder skips through. */
+#define SL_DEC_MAX_DEPTH 8192
+
+/* Returns scratch space of at least n bytes (grows, never shrinks). */
+char *sl_dec_scratch(sl_decoder *d, size_t n);
+
+/* Writes "column <name>: <what>" style reasons. */
+void sl_dec_reason(char *reason, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Renders z/n for a reason: control bytes become spaces, long text is cut
+** to 48 bytes and "..." added. out must hold 64 bytes. */
+void sl_dec_show(char *out, const char *z, size_t n);
+
+/* Converts text (a CSV field or a JSON string, already unquoted and
+** unescaped) into row r, column col of b. quoted: it was a quoted CSV field
+** or a JSON string (an empty one is then an empty TEXT rather than NULL).
+** Returns 0, or -1 with reason set. */
+int sl_dec_set_from_text(sl_decoder *d, sl_batch *b, int r, int col,
+                         const char *z, size_t n, int quoted, char *reason,
+                         size_t cap);
+
+/* Epoch number text to ms per the decoder's ts_format; 0 or -1. */
+int sl_dec_epoch_ms(const sl_decoder *d, const char *z, size_t n,
+                    int64_t *ms);
+
+/* Format entry points (csv.c, ndjson.c). */
+int sl_csv_split(const sl_decoder *d, const char *buf, size_t len,
+                 int at_eof, size_t *reclen);
+int sl_csv_header(sl_decoder *d, const char *rec, size_t len, sl_error *err);
+int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
+                  char *reason, size_t cap);
+int sl_ndjson_build(sl_decoder *d, sl_error *err);
+int sl_ndjson_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
+                     char *reason, size_t cap);
+
+/* --- scalar parsers ------------------------------------------------------ */
+
+/* Parses [+-]digits. Returns 0, -1 on bad syntax, -2 on overflow. */
+static inline int sl_dec_parse_int64(const char *z, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (n == 0)
+        return -1;
+    if (z[0] == '-' || z[0] == '+') {
+        neg = z[0] == '-';
+        i = 1;
+        if (n == 1)
+            return -1;
+    }
+    uint64_t v = 0;
+    int over = 0;
+    for (; i < n; i++) {
+        unsigned c = (unsigned)((unsigned char)z[i] - '0');
+        if (c > 9)
+            return -1;
+        if (v > (UINT64_MAX - c) / 10)
+            over = 1;
+        v = v * 10 + c;
+    }
+    if (over)
+        return -2;
+    if (neg) {
+        if (v > UINT64_C(9223372036854775808))
+            return -2;
+        *out = (int64_t)(0 - v);
+    } else {
+        if (v > INT64_MAX)
+            return -2;
+        *out = (int64_t)v;
+    }
+    return 0;
+}
+
+/* Checks number syntax: [+-]? (digits [. digits?] | . digits) ([eE] [+-]?
+** digits)?  (json: the stricter JSON grammar). Fills the parts used by the
+** fast path. Returns 0 or -1. */
+static inline int sl_dec_scan_double(const char *z, size_t n, int json,
+                                     uint64_t *mant, int *ndig, int *exp10,
+                                     int *neg)
+{
+    size_t i = 0;
+    *neg = 0;
+    if (i < n && (z[i] == '-' || (z[i] == '+' && !json))) {
+        *neg = z[i] == '-';
+        i++;
+    }
+    uint64_t m = 0;
+    int nd = 0, e = 0, idig = 0, fdig = 0;
+    size_t istart = i;
+    for (; i < n && (unsigned)((unsigned char)z[i] - '0') <= 9; i++) {
+        idig++;
+        if (nd == 0 && z[i] == '0')
+            continue;
+        if (nd < 19)
+            m = m * 10 + (unsigned)(z[i] - '0');
+        else
+            e++;
+        nd++;
+    }
+    if (json && (idig == 0 || (idig > 1 && z[istart] == '0')))
+        return -1;
+    if (i < n && z[i] == '.') {
+        i++;
+        for (; i < n && (unsigned)((unsigned char)z[i] - '0') <= 9; i++) {
+            fdig++;
+            if (nd == 0 && z[i] == '0') {
+                e--;
+                continue;
+            }
+            if (nd < 19) {
+                m = m * 10 + (unsigned)(z[i] - '0');
+                e--;
+            }
+            nd++;
+        }
+        if (json && fdig == 0)
+            return -1;
+    }
+    if (idig + fdig == 0)
+        return -1;
+    if (i < n && (z[i] == 'e' || z[i] == 'E')) {
+        i++;
+        int eneg = 0, x = 0, xd = 0;
+        if (i < n && (z[i] == '+' || z[i] == '-')) {
+            eneg = z[i] == '-';
+            i++;
+        }
+        for (; i < n && (unsigned)((unsigned char)z[i] - '0') <= 9; i++) {
+            if (x < 100000)
+                x = x * 10 + (z[i] - '0');
+            xd++;
+        }
+        if (xd == 0)
+            return -1;
+        e += eneg ? -x : x;
+    }
+    if (i != n)
+        return -1;
+    *mant = m;
+    *ndig = nd;
+    *exp10 = e;
+    return 0;
+}
+
+/* Parses a decimal number exactly as strtod would. json: JSON grammar.
+** Returns 0 or -1 (bad syntax). */
+static inline int sl_dec_parse_double(const sl_decoder *d, const char *z,
+                                      size_t n, int json, double *out)
+{
+    static const double p10[23] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t m;
+    int nd, e, neg;
+    if (sl_dec_scan_double(z, n, json, &m, &nd, &e, &neg) < 0)
+        return -1;
+    if (m == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 0;
+    }
+    if (nd <= 19 && m <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
+        double v = (double)m;
+        v = e < 0 ? v / p10[-e] : v * p10[e];
+        *out = neg ? -v : v;
+        return 0;
+    }
+    char small[64];
+    char *buf = n < sizeof small ? small : malloc(n + 1);
+    if (buf == NULL)
+        abort();
+    memcpy(buf, z, n);
+    buf[n] = 0;
+    *out = strtod_l(buf, NULL, d->c_locale);
+    if (buf != small)
+        free(buf);
+    return 0;
+}
+
+#endif
