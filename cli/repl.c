@@ -142,9 +142,21 @@ static void history_add(repl *r, const char *entry)
     FILE *f = fopen(r->hist_path, "a");
     if (f == NULL)
         return;
-    /* H_NSAVE_FP writes the file's header when the file is empty, then the
-    ** newest entry, encoded (newlines and spaces escaped). */
-    history(r->hist, &ev, H_NSAVE_FP, (size_t)1, f);
+    /* The file format H_LOAD reads: a "_HiStOrY_V2_" line, then one entry a
+    ** line in strvis(3) encoding. We write it ourselves (rather than with
+    ** H_NSAVE_FP, whose count differs between libedit versions): white
+    ** space, backslashes and control characters as 3-digit octal escapes,
+    ** which strunvis decodes. */
+    fseek(f, 0, SEEK_END);
+    if (ftell(f) == 0)
+        fputs("_HiStOrY_V2_\n", f);
+    for (const unsigned char *p = (const unsigned char *)entry; *p; p++) {
+        if (*p <= ' ' || *p == '\\' || *p == 0x7f)
+            fprintf(f, "\\%03o", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('\n', f);
     fclose(f);
 }
 
@@ -417,17 +429,17 @@ int sl_repl_run(sl_session *s, sl_output *out)
         int count = 0;
         r.cancelled = 0;
         const char *line = el_gets(r.el, &count);
+        if (r.cancelled) {           /* ^C: its line has no newline */
+            r.len = 0;
+            if (r.buf)
+                r.buf[0] = 0;
+            continue;
+        }
         if (line == NULL || count <= 0) {
             if (line == NULL && count == -1 && errno == EINTR)
                 continue;
             fputc('\n', stdout);     /* Ctrl-D */
             break;
-        }
-        if (r.cancelled) {
-            r.len = 0;
-            if (r.buf)
-                r.buf[0] = 0;
-            continue;
         }
         if (r.len == 0) {
             const char *p = line;
