@@ -218,6 +218,15 @@ static ssize_t fill(sl_file_source *fs, sl_error *err)
     }
 }
 
+/* Prefixes the current file's name to the message in err; returns -1. */
+static int prefix_error(const sl_file_source *fs, sl_error *err)
+{
+    char msg[SL_ERROR_MAX];
+    memcpy(msg, err->msg, sizeof msg);
+    return sl_error_reset(err, -1, "file '%s': %s", fs->files[fs->cur].path,
+                          msg);
+}
+
 static int is_blank(const char *z, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -246,8 +255,7 @@ static int reread_header(sl_file_source *fs, sl_error *err)
             if (is_blank(rec, reclen))
                 continue;
             if (sl_decoder_header(fs->dec, rec, reclen, err) < 0)
-                return sl_error_reset(err, -1, "file '%s': %s",
-                                      fs->files[fs->cur].path, err->msg);
+                return prefix_error(fs, err);
             break;
         }
         if (fs->eof)
@@ -380,9 +388,7 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
                 if (!is_blank(rec, reclen)) {
                     fs->header_pending = 0;
                     if (sl_decoder_header(fs->dec, rec, reclen, err) < 0)
-                        return sl_error_reset(err, -1, "file '%s': %s",
-                                              fs->files[fs->cur].path,
-                                              err->msg);
+                        return prefix_error(fs, err);
                 }
             } else {
                 int rc = sl_decoder_decode(fs->dec, rec, reclen, b, fs->reason,

@@ -641,8 +641,11 @@ int sl_ndjson_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
         return 0;
     if (*j.p != '{') {
         char c = *j.p;
+        size_t left = (size_t)(j.end - j.p);
         if (c == '[' || c == '"' || c == '-' || (c >= '0' && c <= '9') ||
-            c == 't' || c == 'f' || c == 'n') {
+            (left >= 4 && memcmp(j.p, "true", 4) == 0) ||
+            (left >= 5 && memcmp(j.p, "false", 5) == 0) ||
+            (left >= 4 && memcmp(j.p, "null", 4) == 0)) {
             sl_dec_reason(reason, cap, "the record is not a JSON object");
             return -1;
         }

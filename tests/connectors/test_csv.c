@@ -1,0 +1,302 @@
+/*
+** test_csv.c: the CSV decoder: record splitting (quoted newlines, CRLF,
+** partial records), quoting and "" escapes, delimiters, headers in another
+** order and with extra columns, NULLs, field count rules, every type
+** conversion and the reason given when one fails.
+*/
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tests/tap.h"
+#include "tests/connectors/helpers.h"
+
+static const char *names5[] = {"id", "name", "amount", "ok", "ts"};
+static const sl_type types5[] = {SL_BIGINT, SL_TEXT, SL_DOUBLE, SL_BOOL,
+                                 SL_TIMESTAMP};
+
+static sl_decoder *csv(char delim, int header, enum sl_ts_format tf)
+{
+    sl_decoder_options o = {SL_FORMAT_CSV, delim, header, tf};
+    sl_error err;
+    sl_error_clear(&err);
+    sl_decoder *d = sl_decoder_new(&o, 5, names5, types5, &err);
+    if (d == NULL)
+        printf("# decoder_new: %s\n", err.msg);
+    return d;
+}
+
+static void test_split(void)
+{
+    sl_decoder *d = csv(',', 0, SL_TS_ISO);
+    size_t n = 0;
+    const char *s = "1,a\n2,b\n";
+    ok(sl_decoder_split(d, s, strlen(s), 0, &n) == 1 && n == 4,
+       "split: first record ends after its newline");
+    s = "1,\"x\ny\",2\n3\n";
+    ok(sl_decoder_split(d, s, strlen(s), 0, &n) == 1 && n == 10,
+       "split: a newline inside quotes does not end the record");
+    s = "1,\"x\"\"\ny\",2\r\nnext";
+    ok(sl_decoder_split(d, s, strlen(s), 0, &n) == 1 && n == 13,
+       "split: \"\" escapes inside quotes, CRLF terminator");
+    s = "1,\"open\nmore";
+    ok(sl_decoder_split(d, s, strlen(s), 0, &n) == 0,
+       "split: an open quote needs more data");
+    ok(sl_decoder_split(d, s, strlen(s), 1, &n) == 1 && n == strlen(s),
+       "split: at end of input the rest is one record");
+    s = "1,\"ab\"";
+    ok(sl_decoder_split(d, s, strlen(s), 0, &n) == 0,
+       "split: a quote at the end of the buffer waits for the next byte");
+    s = "1,2";
+    ok(sl_decoder_split(d, s, 3, 0, &n) == 0, "split: partial line held back");
+    ok(sl_decoder_split(d, s, 3, 1, &n) == 1 && n == 3,
+       "split: last line without newline at end of input");
+    ok(sl_decoder_split(d, s, 0, 1, &n) == 0, "split: empty buffer has no record");
+    s = "ab\"c,d\nx\n";
+    ok(sl_decoder_split(d, s, strlen(s), 0, &n) == 1 && n == 7,
+       "split: a quote inside an unquoted field is a plain character");
+    sl_decoder_free(d);
+}
+
+static void test_basic(void)
+{
+    sl_decoder *d = csv(',', 0, SL_TS_ISO);
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    char why[256];
+    is_int(dec(d, b, "1,apple,12.34,true,2026-03-17 23:58:00\n", why, sizeof why),
+           1, "plain record decodes");
+    is_str(cell(b, 0, 0), "1", "bigint");
+    is_str(cell(b, 0, 1), "apple", "text");
+    ok(b->cols[2].v.d[0] == 12.34, "double 12.34 exactly as strtod");
+    is_str(cell(b, 0, 3), "true", "boolean");
+    is_str(cell(b, 0, 4), "2026-03-17 23:58:00.000", "timestamp");
+
+    is_int(dec(d, b, "2,\"a, \"\"quoted\"\"\nline\",-0.5,F,\"2026-03-17T23:58:00Z\"\r\n",
+               why, sizeof why), 1, "quoted fields with escapes and a newline");
+    is_str(cell(b, 1, 1), "a, \"quoted\"\nline", "quoted text unescaped");
+    is_str(cell(b, 1, 2), "-0.5", "negative double");
+    is_str(cell(b, 1, 3), "false", "F is false");
+
+    is_int(dec(d, b, "3,,,,\n", why, sizeof why), 1, "empty fields");
+    for (int c = 1; c < 5; c++)
+        is_str(cell(b, 2, c), "NULL", "empty unquoted field is NULL");
+    is_int(dec(d, b, "4,\"\",\"\",\"\",\"\"", why, sizeof why), 1,
+           "empty quoted fields");
+    is_str(cell(b, 3, 1), "", "empty quoted TEXT is an empty string");
+    is_str(cell(b, 3, 0), "4", "no terminator at all");
+    is_str(cell(b, 3, 2), "NULL", "empty quoted DOUBLE is NULL");
+    is_int(dec(d, b, " 5 , spaced , 1.5 , yes , 2026-01-01 \n", why, sizeof why),
+           1, "blanks around non-text values are ignored");
+    is_str(cell(b, 4, 0), "5", "bigint with blanks");
+    is_str(cell(b, 4, 1), " spaced ", "text keeps its blanks");
+    is_int(b->nrows, 5, "five rows");
+    is_int(dec(d, b, "\n", why, sizeof why), 0, "blank line: nothing");
+    is_int(dec(d, b, "\r\n", why, sizeof why), 0, "blank CRLF line: nothing");
+    is_int(b->nrows, 5, "blank lines add no row");
+
+    /* field count without header */
+    is_int(dec(d, b, "1,a,2\n", why, sizeof why), -1, "too few fields rejected");
+    is_str(why, "expected 5 fields, got 3", "reason for too few fields");
+    is_int(dec(d, b, "1,a,2,t,2026-01-01,extra\n", why, sizeof why), -1,
+           "too many fields rejected");
+    is_str(why, "expected 5 fields, got 6", "reason for too many fields");
+    is_int(dec(d, b, "x,a,2,t\n", why, sizeof why), -1,
+           "count mismatch wins over a conversion error");
+    is_str(why, "expected 5 fields, got 4", "reason names the count");
+    is_int(dec(d, b, "1,\"open,2,t,2026-01-01\n", why, sizeof why), -1,
+           "unterminated quote rejected");
+    is_str(why, "column name: unterminated quoted field", "reason for the quote");
+    is_int(dec(d, b, "1,\"ab\"c,2,t,2026-01-01\n", why, sizeof why), -1,
+           "text after a closing quote rejected");
+    is_str(why, "column name: unexpected text after a closing quote",
+           "reason for text after a quote");
+    is_int(b->nrows, 5, "rejected records add no row");
+    is_int(dec(d, b, "6,a\"b,1,1,2026-01-01\n", why, sizeof why), 1,
+           "a quote inside an unquoted field is kept");
+    is_str(cell(b, 5, 1), "a\"b", "inner quote kept");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
+static void test_conversions(void)
+{
+    sl_decoder *d = csv(',', 0, SL_TS_ISO);
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    char why[256];
+    struct {
+        const char *rec, *want;
+        int col;
+    } good[] = {
+        {"9223372036854775807,,,,", "9223372036854775807", 0},
+        {"-9223372036854775808,,,,", "-9223372036854775808", 0},
+        {"+42,,,,", "42", 0},
+        {"007,,,,", "7", 0},
+        {",,1e3,,", "1000", 2},
+        {",,.5,,", "0.5", 2},
+        {",,5.,,", "5", 2},
+        {",,-1.25E-2,,", "-0.012500000000000001", 2},
+        {",,0.1,,", "0.10000000000000001", 2},
+        {",,123456789012345678901234567890,,", "1.2345678901234568e+29", 2},
+        {",,2.2250738585072014e-308,,", "2.2250738585072014e-308", 2},
+        {",,1.7976931348623157e308,,", "1.7976931348623157e+308", 2},
+        {",,9007199254740993,,", "9007199254740992", 2},
+        {",,0.000000000000000000000000000001,,", "1.0000000000000001e-30", 2},
+        {",,,TRUE,", "true", 3},
+        {",,,t,", "true", 3},
+        {",,,1,", "true", 3},
+        {",,,Yes,", "true", 3},
+        {",,,no,", "false", 3},
+        {",,,0,", "false", 3},
+        {",,,False,", "false", 3},
+        {",,,,2026-03-18T05:28:00.5+05:30", "2026-03-17 23:58:00.500", 4},
+        {",,,,1969-12-31", "1969-12-31 00:00:00.000", 4},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int rc = dec(d, b, good[i].rec, why, sizeof why);
+        ok(rc == 1, "'%s' decodes", good[i].rec);
+        if (rc == 1)
+            is_str(cell(b, b->nrows - 1, good[i].col), good[i].want, "  its value");
+        else
+            printf("#   %s\n", why);
+    }
+    /* exactness of the fast double path against strtod */
+    const char *dbl[] = {"12.34", "0.3", "1234.5678", "3.14159265358979",
+                         "-99.99", "100000000000000000000", "1e22", "1e23",
+                         "4.9e-324", "123456.789e-3", "0.000123"};
+    for (size_t i = 0; i < sizeof dbl / sizeof dbl[0]; i++) {
+        char rec[64];
+        snprintf(rec, sizeof rec, ",,%s,,", dbl[i]);
+        dec(d, b, rec, why, sizeof why);
+        ok(b->cols[2].v.d[b->nrows - 1] == strtod(dbl[i], NULL),
+           "%s equals strtod", dbl[i]);
+    }
+
+    struct {
+        const char *rec, *why;
+    } badv[] = {
+        {"abc,,,,", "column id: cannot convert 'abc' to BIGINT"},
+        {"1.5,,,,", "column id: cannot convert '1.5' to BIGINT"},
+        {"9223372036854775808,,,,",
+         "column id: 9223372036854775808 is out of range for BIGINT"},
+        {"-9223372036854775809,,,,",
+         "column id: -9223372036854775809 is out of range for BIGINT"},
+        {"99999999999999999999999,,,,",
+         "column id: 99999999999999999999999 is out of range for BIGINT"},
+        {"-,,,,", "column id: cannot convert '-' to BIGINT"},
+        {",,abc,,", "column amount: cannot convert 'abc' to DOUBLE"},
+        {",,1.2.3,,", "column amount: cannot convert '1.2.3' to DOUBLE"},
+        {",,1e,,", "column amount: cannot convert '1e' to DOUBLE"},
+        {",,nan,,", "column amount: cannot convert 'nan' to DOUBLE"},
+        {",,.,,", "column amount: cannot convert '.' to DOUBLE"},
+        {",,,maybe,", "column ok: cannot convert 'maybe' to BOOLEAN"},
+        {",,,2,", "column ok: cannot convert '2' to BOOLEAN"},
+        {",,,,2026-02-30", "column ts: cannot convert '2026-02-30' to TIMESTAMP"},
+        {",,,,1773791880000", "column ts: cannot convert '1773791880000' to TIMESTAMP"},
+        {",,,,yesterday", "column ts: cannot convert 'yesterday' to TIMESTAMP"},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,,,,",
+         "column id: cannot convert 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' "
+         "to BIGINT"},
+    };
+    int before = b->nrows;
+    for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++) {
+        int rc = dec(d, b, badv[i].rec, why, sizeof why);
+        ok(rc == -1, "'%.30s' rejected", badv[i].rec);
+        is_str(why, badv[i].why, "  with its reason");
+    }
+    is_int(b->nrows, before, "no rows from rejected records");
+    sl_decoder_free(d);
+
+    /* epoch timestamps from CSV text */
+    d = csv(',', 0, SL_TS_EPOCH_MS);
+    is_int(dec(d, b, ",,,,1773791880123", why, sizeof why), 1, "epoch_ms text");
+    is_str(cell(b, b->nrows - 1, 4), "2026-03-17 23:58:00.123", "epoch_ms value");
+    is_int(dec(d, b, ",,,,-1", why, sizeof why), 1, "negative epoch_ms");
+    is_str(cell(b, b->nrows - 1, 4), "1969-12-31 23:59:59.999", "before 1970");
+    is_int(dec(d, b, ",,,,2026-03-17 23:58:00", why, sizeof why), 1,
+           "ISO text still read with epoch_ms");
+    is_int(dec(d, b, ",,,,1.5", why, sizeof why), -1, "fractional epoch_ms rejected");
+    sl_decoder_free(d);
+    d = csv(',', 0, SL_TS_EPOCH_S);
+    is_int(dec(d, b, ",,,,1773791880.123456", why, sizeof why), 1, "epoch_s text");
+    is_str(cell(b, b->nrows - 1, 4), "2026-03-17 23:58:00.123",
+           "fractional seconds exact");
+    is_int(dec(d, b, ",,,,-0.5", why, sizeof why), 1, "negative fractional epoch_s");
+    is_str(cell(b, b->nrows - 1, 4), "1969-12-31 23:59:59.500", "-0.5 s");
+    is_int(dec(d, b, ",,,,1.7737918801e9", why, sizeof why), 1,
+           "epoch_s with exponent");
+    is_str(cell(b, b->nrows - 1, 4), "2026-03-17 23:58:00.100", "exponent value");
+    is_int(dec(d, b, ",,,,99999999999999999", why, sizeof why), -1,
+           "epoch_s overflow rejected");
+    sl_decoder_free(d);
+    sl_batch_free(b);
+}
+
+static void test_delimiters_and_header(void)
+{
+    char why[256];
+    sl_error err;
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    sl_decoder *d = csv(';', 0, SL_TS_ISO);
+    is_int(dec(d, b, "1;a,b;2.5;t;2026-01-01\n", why, sizeof why), 1,
+           "';' delimiter");
+    is_str(cell(b, 0, 1), "a,b", "comma is plain text with ';'");
+    is_str(cell(b, 0, 2), "2.5", "double after a ';'");
+    is_int(dec(d, b, "1;2;3\n", why, sizeof why), -1, "';' field count checked");
+    sl_decoder_free(d);
+    sl_batch_reset(b);
+
+    d = csv('\t', 0, SL_TS_ISO);
+    is_int(dec(d, b, "1\t\"x\ty\"\t2.5\tno\t2026-01-01\n", why, sizeof why), 1,
+           "tab delimiter with a quoted tab");
+    is_str(cell(b, 0, 1), "x\ty", "quoted tab kept");
+    is_str(cell(b, 0, 2), "2.5", "tab-separated double");
+    sl_decoder_free(d);
+    sl_batch_reset(b);
+
+    /* header in another order, extra columns, a missing schema column */
+    d = csv(',', 1, SL_TS_ISO);
+    sl_error_clear(&err);
+    const char *hdr = "\xEF\xBB\xBF\"Amount\",extra, ID ,name\r\n";
+    is_int(sl_decoder_header(d, hdr, strlen(hdr), &err), 0, "header accepted");
+    is_int(dec(d, b, "2.5,zzz,7,bob\n", why, sizeof why), 1, "record by header");
+    is_str(cell(b, 0, 0), "7", "id found by header (case, blanks)");
+    is_str(cell(b, 0, 1), "bob", "name found");
+    is_str(cell(b, 0, 2), "2.5", "amount found (quoted header, BOM)");
+    is_str(cell(b, 0, 3), "NULL", "column missing from header is NULL");
+    is_str(cell(b, 0, 4), "NULL", "ts missing from header is NULL");
+    is_int(dec(d, b, "3.5,zzz\n", why, sizeof why), 1, "fewer fields than header");
+    is_str(cell(b, 1, 2), "3.5", "present field read");
+    is_str(cell(b, 1, 0), "NULL", "missing trailing fields are NULL");
+    is_int(dec(d, b, "1,2,3,4,5\n", why, sizeof why), -1,
+           "more fields than the header rejected");
+    is_str(why, "record has 5 fields, the header has 4", "reason for extra fields");
+    is_int(dec(d, b, "x,zzz,7,bob\n", why, sizeof why), -1, "conversion by header");
+    is_str(why, "column amount: cannot convert 'x' to DOUBLE", "names the column");
+    hdr = "a;b;c\n";
+    sl_error_clear(&err);
+    is_int(sl_decoder_header(d, hdr, strlen(hdr), &err), -1,
+           "header naming no column is an error");
+    is_str(err.msg, "the CSV header 'a;b;c' names none of the columns",
+           "its message");
+    hdr = "ts,ok\n";
+    sl_error_clear(&err);
+    is_int(sl_decoder_header(d, hdr, strlen(hdr), &err), 0, "a new file's header");
+    is_int(dec(d, b, "2026-01-01,yes\n", why, sizeof why), 1, "decoded by new header");
+    is_str(cell(b, 2, 3), "true", "ok by new header");
+    is_str(cell(b, 2, 0), "NULL", "id not in new header");
+    sl_decoder_free(d);
+    sl_batch_free(b);
+
+    sl_decoder_options o = {SL_FORMAT_CSV, '"', 0, SL_TS_ISO};
+    sl_error_clear(&err);
+    ok(sl_decoder_new(&o, 5, names5, types5, &err) == NULL && err.set,
+       "a quote delimiter is refused");
+}
+
+int main(void)
+{
+    test_split();
+    test_basic();
+    test_conversions();
+    test_delimiters_and_header();
+    return tap_done();
+}
