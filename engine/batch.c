@@ -217,3 +217,23 @@ sl_value sl_batch_get(const sl_batch *b, int r, int c)
     }
     return v;
 }
+
+void sl_batch_select(sl_batch *b, const int *rows, int n)
+{
+    for (int c = 0; c < b->ncols; c++) {
+        sl_column *col = &b->cols[c];
+        size_t sz = value_size(col->type);
+        char *v = (char *)col->v.i;
+        for (int k = 0; k < n; k++) {
+            int r = rows[k];
+            if (r == k)
+                continue;
+            col->null[k] = col->null[r];
+            memcpy(v + (size_t)k * sz, v + (size_t)r * sz, sz);
+        }
+    }
+    for (int k = 0; k < n; k++)
+        if (rows[k] != k)
+            b->loc[k] = b->loc[rows[k]];
+    b->nrows = n;
+}

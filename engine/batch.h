@@ -77,6 +77,10 @@ void sl_batch_set_int(sl_batch *b, int r, int c, int64_t v);
 void sl_batch_set_double(sl_batch *b, int r, int c, double v);
 void sl_batch_set_text(sl_batch *b, int r, int c, const char *z, size_t n);
 void sl_batch_set_null(sl_batch *b, int r, int c);
+/* Keeps only rows[0..n) (ascending indexes), in that order, moving them to
+** the front; text views stay valid (the arena is untouched). */
+void sl_batch_select(sl_batch *b, const int *rows, int n);
+
 /* Reads row r, column c as a value (text points into the batch). */
 sl_value sl_batch_get(const sl_batch *b, int r, int c);
 

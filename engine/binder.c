@@ -1,0 +1,739 @@
+/*
+** binder.c: from a parsed SELECT and the catalog to a logical plan.
+**
+** Resolves names (source and joined-table columns, window_start and
+** window_end, select aliases in GROUP BY), splits an aggregate query into
+** its group keys, its aggregate calls and the expressions over them, checks
+** the streaming rules (a WINDOW needs event time, EMIT ON WINDOW CLOSE needs
+** a WINDOW, every selected column must be grouped) and types everything.
+** Every error points at the place in the statement it is about. The plan
+** owns copies of the expressions; the statement is left untouched.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sqlite3.h>
+#include "engine/plan.h"
+#include "engine/expr.h"
+#include "engine/session_int.h"
+#include "storage/db.h"
+
+typedef struct binder {
+    sl_session *s;
+    sl_plan *p;
+    sl_error *err;
+} binder;
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+void sl_plan_free(sl_plan *p)
+{
+    if (p == NULL)
+        return;
+    free(p->name);
+    free(p->src_alias);
+    sl_source_def_free(p->src);
+    for (int i = 0; i < p->ninput; i++)
+        free(p->input_names[i]);
+    free(p->input_names);
+    free(p->input_types);
+    if (p->join) {
+        free(p->join->table);
+        free(p->join->alias);
+        for (int i = 0; i < p->join->ncols; i++)
+            free(p->join->col_names[i]);
+        free(p->join->col_names);
+        free(p->join->col_types);
+        free(p->join);
+    }
+    sl_expr_free(p->where);
+    for (int i = 0; i < p->ngroup; i++)
+        sl_expr_free(p->group[i]);
+    free(p->group);
+    for (int i = 0; i < p->nagg; i++) {
+        sl_expr_free(p->aggs[i].arg);
+        free(p->aggs[i].sql);
+    }
+    free(p->aggs);
+    for (int i = 0; i < p->nout; i++) {
+        free(p->out_names[i]);
+        sl_expr_free(p->out[i]);
+    }
+    free(p->out_names);
+    free(p->out_types);
+    free(p->out);
+    free(p->key_cols);
+    sl_expr_free(p->having);
+    free(p);
+}
+
+static void add_input(sl_plan *p, const char *name, sl_type t)
+{
+    p->input_names = realloc(p->input_names,
+                             sizeof(char *) * (size_t)(p->ninput + 1));
+    p->input_types = realloc(p->input_types,
+                             sizeof(sl_type) * (size_t)(p->ninput + 1));
+    if (!p->input_names || !p->input_types)
+        abort();
+    p->input_names[p->ninput] = strdup(name);
+    p->input_types[p->ninput] = t;
+    p->ninput++;
+}
+
+static int is_window_col(const char *name)
+{
+    return strcasecmp(name, "window_start") == 0 ||
+           strcasecmp(name, "window_end") == 0;
+}
+
+/* Resolves a column reference against the input row: returns its index, or
+** -1 with err set (with a suggestion when a name is close). */
+static int resolve_input(binder *b, const sl_expr *e)
+{
+    sl_plan *p = b->p;
+    int nsrc = p->src->ncols;
+    int lo = 0, hi = p->ninput;
+    if (e->qualifier) {
+        int is_src = strcasecmp(e->qualifier, p->src->name) == 0 ||
+                     (p->src_alias && strcasecmp(e->qualifier,
+                                                 p->src_alias) == 0);
+        int is_join = p->join && (strcasecmp(e->qualifier, p->join->table) == 0 ||
+                                  (p->join->alias &&
+                                   strcasecmp(e->qualifier, p->join->alias) == 0));
+        if (is_src) {
+            hi = nsrc;
+        } else if (is_join) {
+            lo = nsrc;
+        } else {
+            return sl_error_set(b->err, e->offset, "unknown relation \"%s\" "
+                                "in column reference %s.%s", e->qualifier,
+                                e->qualifier, e->name);
+        }
+    }
+    int found = -1;
+    for (int i = lo; i < hi; i++) {
+        if (strcasecmp(p->input_names[i], e->name) == 0) {
+            if (found >= 0)
+                return sl_error_set(b->err, e->offset, "column reference "
+                                    "\"%s\" is ambiguous (qualify it with "
+                                    "the relation name)", e->name);
+            found = i;
+        }
+    }
+    if (found >= 0)
+        return found;
+    const char *close = NULL;
+    int best = 3;
+    for (int i = lo; i < hi; i++) {
+        int d = sl_edit_distance(e->name, p->input_names[i], 2);
+        if (d < best) {
+            best = d;
+            close = p->input_names[i];
+        }
+    }
+    if (close)
+        return sl_error_set(b->err, e->offset, "unknown column \"%s\" (did "
+                            "you mean \"%s\"?)", e->name, close);
+    return sl_error_set(b->err, e->offset, "unknown column \"%s\" in %s",
+                        e->name, p->src->name);
+}
+
+/* Binds every column of e to the input row (no aggregates allowed).
+** what names the clause for errors ("WHERE"). */
+static int bind_input_expr(binder *b, sl_expr *e, const char *what)
+{
+    if (e == NULL)
+        return 0;
+    if (e->kind == SL_EX_COLUMN) {
+        int c = resolve_input(b, e);
+        if (c < 0)
+            return -1;
+        e->col = c;
+        e->type = b->p->input_types[c];
+        return 0;
+    }
+    if (e->kind == SL_EX_STAR)
+        return sl_error_set(b->err, e->offset, "* is not allowed here");
+    if (e->kind == SL_EX_FUNC && sl_is_aggregate_name(e->name))
+        return sl_error_set(b->err, e->offset, "aggregate function %s is not "
+                            "allowed in %s", e->name, what);
+    for (int i = 0; i < e->nargs; i++)
+        if (bind_input_expr(b, e->args[i], what) != 0)
+            return -1;
+    return 0;
+}
+
+static int type_expr(binder *b, sl_expr *e)
+{
+    return sl_expr_type(e, b->err);
+}
+
+static char *canonical(const sl_expr *e)
+{
+    return sl_expr_to_sql(e);
+}
+
+static sl_expr *column_ref(int col, sl_type type, int offset, int end)
+{
+    sl_expr *c = sl_expr_new(SL_EX_COLUMN, offset);
+    c->end = end;
+    c->name = strdup("?");
+    c->col = col;
+    c->type = type;
+    return c;
+}
+
+/* Rewrites *pe (a select item or HAVING) to be over the group row. */
+static int bind_group_expr(binder *b, sl_expr **pe)
+{
+    sl_plan *p = b->p;
+    sl_expr *e = *pe;
+    /* a group key, by structure */
+    if (e->kind != SL_EX_LITERAL) {
+        char *sql = canonical(e);
+        for (int i = 0; i < p->ngroup; i++) {
+            char *k = canonical(p->group[i]);
+            int same = strcasecmp(sql, k) == 0;
+            free(k);
+            if (same) {
+                free(sql);
+                *pe = column_ref(i, p->group[i]->type, e->offset, e->end);
+                sl_expr_free(e);
+                return 0;
+            }
+        }
+        free(sql);
+    }
+    if (e->kind == SL_EX_COLUMN && e->qualifier == NULL &&
+        is_window_col(e->name)) {
+        if (p->window.kind == SL_WIN_NONE)
+            return sl_error_set(b->err, e->offset, "%s needs a WINDOW clause",
+                                e->name);
+        int c = p->ngroup + (strcasecmp(e->name, "window_end") == 0);
+        *pe = column_ref(c, SL_TIMESTAMP, e->offset, e->end);
+        sl_expr_free(e);
+        return 0;
+    }
+    if (e->kind == SL_EX_FUNC && sl_is_aggregate_name(e->name)) {
+        sl_expr *arg = NULL;
+        int distinct = (e->flags & SL_EXF_DISTINCT) != 0;
+        if (e->flags & SL_EXF_STAR) {
+            if (strcasecmp(e->name, "count") != 0)
+                return sl_error_set(b->err, e->offset, "%s(*) is not allowed;"
+                                    " only COUNT(*)", e->name);
+        } else {
+            if (e->nargs != 1)
+                return sl_error_set(b->err, e->offset, "aggregate %s takes "
+                                    "one argument", e->name);
+            arg = sl_expr_dup(e->args[0]);
+            if (bind_input_expr(b, arg, "an aggregate's argument") != 0 ||
+                type_expr(b, arg) != 0) {
+                sl_expr_free(arg);
+                return -1;
+            }
+        }
+        sl_type rt;
+        const sl_agg_func *fn = sl_agg_lookup(e->name, arg ? arg->type : SL_NULL,
+                                              distinct, &rt);
+        if (fn == NULL) {
+            int at = arg ? arg->offset : e->offset;
+            sl_error_set(b->err, at, "%s%s cannot take %s", e->name,
+                         distinct ? "(DISTINCT ...)" : "",
+                         arg ? sl_type_name(arg->type) : "*");
+            sl_expr_free(arg);
+            return -1;
+        }
+        char *sql = canonical(e);
+        int slot = -1;
+        for (int i = 0; i < p->nagg; i++)
+            if (strcasecmp(p->aggs[i].sql, sql) == 0)
+                slot = i;
+        if (slot < 0) {
+            p->aggs = realloc(p->aggs, sizeof *p->aggs * (size_t)(p->nagg + 1));
+            if (p->aggs == NULL)
+                abort();
+            slot = p->nagg++;
+            p->aggs[slot] = (sl_plan_agg){fn, arg, distinct, rt, sql};
+        } else {
+            sl_expr_free(arg);
+            free(sql);
+        }
+        *pe = column_ref(p->ngroup + 2 + slot, rt, e->offset, e->end);
+        sl_expr_free(e);
+        return 0;
+    }
+    if (e->kind == SL_EX_COLUMN) {
+        /* resolvable but not grouped, or unknown */
+        if (resolve_input(b, e) < 0)
+            return -1;
+        return sl_error_set(b->err, e->offset, "column \"%s\" must appear in "
+                            "GROUP BY or be used in an aggregate function",
+                            e->name);
+    }
+    if (e->kind == SL_EX_STAR)
+        return sl_error_set(b->err, e->offset, "SELECT * cannot be used with "
+                            "GROUP BY or aggregates");
+    for (int i = 0; i < e->nargs; i++)
+        if (bind_group_expr(b, &e->args[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int has_aggregate(const sl_expr *e)
+{
+    if (e == NULL)
+        return 0;
+    if (e->kind == SL_EX_FUNC && sl_is_aggregate_name(e->name))
+        return 1;
+    for (int i = 0; i < e->nargs; i++)
+        if (has_aggregate(e->args[i]))
+            return 1;
+    return 0;
+}
+
+static void add_output(sl_plan *p, const char *name, sl_expr *e)
+{
+    p->out_names = realloc(p->out_names, sizeof(char *) * (size_t)(p->nout + 1));
+    p->out_types = realloc(p->out_types, sizeof(sl_type) * (size_t)(p->nout + 1));
+    p->out = realloc(p->out, sizeof(sl_expr *) * (size_t)(p->nout + 1));
+    if (!p->out_names || !p->out_types || !p->out)
+        abort();
+    p->out_names[p->nout] = strdup(name);
+    p->out_types[p->nout] = e->type == SL_NULL ? SL_TEXT : e->type;
+    p->out[p->nout] = e;
+    p->nout++;
+}
+
+static int output_index(const sl_plan *p, const char *name)
+{
+    for (int i = 0; i < p->nout; i++)
+        if (strcasecmp(p->out_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* The name of a select item: its alias, a column's name, or its SQL text. */
+static char *item_name(const sl_select_item *it)
+{
+    if (it->alias)
+        return strdup(it->alias);
+    if (it->expr->kind == SL_EX_COLUMN)
+        return strdup(it->expr->name);
+    if (it->expr->kind == SL_EX_FUNC) {
+        /* count(*) -> count, sum(amount) -> sum_amount */
+        char buf[128];
+        if (it->expr->nargs == 1 && it->expr->args[0]->kind == SL_EX_COLUMN)
+            snprintf(buf, sizeof buf, "%s_%s", it->expr->name,
+                     it->expr->args[0]->name);
+        else
+            snprintf(buf, sizeof buf, "%s", it->expr->name);
+        for (char *c = buf; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        return strdup(buf);
+    }
+    return sl_expr_to_sql(it->expr);
+}
+
+static int bind_join(binder *b, const sl_select *sel)
+{
+    sl_plan *p = b->p;
+    if (sel->njoins == 0)
+        return 0;
+    if (sel->njoins > 1)
+        return sl_error_set(b->err, sel->joins[1].offset, "only one JOIN "
+                            "(a source with a table) is supported");
+    const sl_join *j = &sel->joins[0];
+    sl_catalog_obj *o = sl_catalog_find(b->s->cat, j->table.name);
+    if (o && o->kind == SL_OBJ_SOURCE)
+        return sl_error_set(b->err, j->table.offset, "joining two sources is "
+                            "not supported; join a source with a table");
+    if (!sl_db_relation_exists(b->s->db, j->table.name))
+        return sl_error_set(b->err, j->table.offset, "unknown relation \"%s\"",
+                            j->table.name);
+    sl_plan_join *pj = xcalloc(1, sizeof *pj);
+    p->join = pj;
+    pj->table = strdup(j->table.name);
+    pj->alias = j->table.alias ? strdup(j->table.alias) : NULL;
+    pj->kind = j->kind;
+    char *q = sqlite3_mprintf("SELECT name, type FROM pragma_table_info(%Q)",
+                              j->table.name);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(b->s->db, q, -1, &st, NULL);
+    sqlite3_free(q);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *type = (const char *)sqlite3_column_text(st, 1);
+        int n = 0;
+        while (type && type[n] && type[n] != '(' && type[n] != ' ')
+            n++;
+        sl_type t = type ? sl_type_from_name(type, n) : SL_NULL;
+        if (t == SL_NULL || t == SL_INTERVAL)
+            t = SL_TEXT;
+        pj->col_names = realloc(pj->col_names, sizeof(char *) * (size_t)(pj->ncols + 1));
+        pj->col_types = realloc(pj->col_types, sizeof(sl_type) * (size_t)(pj->ncols + 1));
+        pj->col_names[pj->ncols] = strdup(name);
+        pj->col_types[pj->ncols] = t;
+        pj->ncols++;
+        add_input(p, name, t);
+    }
+    sqlite3_finalize(st);
+    /* ON must be stream_col = table_col */
+    const sl_expr *on = j->on;
+    if (on == NULL || on->kind != SL_EX_BINARY || on->op != SL_OP_EQ ||
+        on->args[0]->kind != SL_EX_COLUMN || on->args[1]->kind != SL_EX_COLUMN)
+        return sl_error_set(b->err, on ? on->offset : j->offset, "a JOIN with "
+                            "a table needs ON <source column> = <table column>");
+    int a = resolve_input(b, on->args[0]);
+    if (a < 0)
+        return -1;
+    int c = resolve_input(b, on->args[1]);
+    if (c < 0)
+        return -1;
+    int nsrc = p->src->ncols;
+    if ((a < nsrc) == (c < nsrc))
+        return sl_error_set(b->err, on->offset, "the JOIN condition must "
+                            "compare a column of %s with a column of %s",
+                            p->src->name, pj->table);
+    pj->left_key = a < nsrc ? a : c;
+    pj->right_key = (a < nsrc ? c : a) - nsrc;
+    return 0;
+}
+
+static int bind_source(binder *b, const sl_select *sel)
+{
+    if (!sel->has_from)
+        return sl_error_set(b->err, sel->offset, "a continuous query needs "
+                            "FROM <source>");
+    sl_catalog_obj *o = sl_catalog_find(b->s->cat, sel->from.name);
+    if (o == NULL || o->kind != SL_OBJ_SOURCE) {
+        if (o != NULL || sl_db_relation_exists(b->s->db, sel->from.name))
+            return sl_error_set(b->err, sel->from.offset, "\"%s\" is a %s, "
+                                "not a source: a continuous query reads a "
+                                "source (a table can be joined to it)",
+                                sel->from.name, o ? sl_object_kind_name(o->kind)
+                                                  : "table");
+        char buf[256];
+        const char *close = sl_catalog_suggest(b->s->cat, sel->from.name, buf,
+                                               sizeof buf);
+        if (close)
+            return sl_error_set(b->err, sel->from.offset, "unknown source "
+                                "\"%s\" (did you mean \"%s\"?)",
+                                sel->from.name, close);
+        return sl_error_set(b->err, sel->from.offset, "unknown source \"%s\"",
+                            sel->from.name);
+    }
+    sl_error serr;
+    sl_error_clear(&serr);
+    b->p->src = sl_source_def_new(o->stmt, &serr);
+    if (b->p->src == NULL)
+        return sl_error_set(b->err, sel->from.offset, "source %s is invalid: "
+                            "%s", sel->from.name, serr.msg);
+    b->p->src_alias = sel->from.alias ? strdup(sel->from.alias) : NULL;
+    for (int i = 0; i < b->p->src->ncols; i++)
+        add_input(b->p, b->p->src->col_names[i], b->p->src->col_types[i]);
+    return 0;
+}
+
+static int bind_time(binder *b, const sl_select *sel)
+{
+    sl_plan *p = b->p;
+    p->event_time_col = p->src->event_time_col;
+    p->delay_ms = p->src->watermark_delay_ms;
+    if (sel->watermark.present) {
+        sl_expr tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.kind = SL_EX_COLUMN;
+        tmp.name = sel->watermark.column;
+        tmp.offset = sel->watermark.column_offset;
+        int c = resolve_input(b, &tmp);
+        if (c < 0)
+            return -1;
+        if (p->input_types[c] != SL_TIMESTAMP)
+            return sl_error_set(b->err, sel->watermark.column_offset, "the "
+                                "watermark column \"%s\" must be a TIMESTAMP, "
+                                "not %s", sel->watermark.column,
+                                sl_type_name(p->input_types[c]));
+        p->event_time_col = c;
+        p->delay_ms = sel->watermark.delay_ms;
+        p->watermark_from_query = 1;
+    }
+    p->window = sel->window;
+    if (p->window.kind != SL_WIN_NONE && p->event_time_col < 0)
+        return sl_error_set(b->err, sel->window.offset, "a windowed query "
+                            "needs event time, and source %s has none: declare "
+                            "WATERMARK FOR <column> AS <column> - INTERVAL ... "
+                            "in CREATE SOURCE, or add WATERMARK <column> DELAY "
+                            "<interval> to the query", p->src->name);
+    const sl_window_spec *w = &p->window;
+    if ((w->kind == SL_WIN_TUMBLING || w->kind == SL_WIN_HOPPING) &&
+        w->size_ms <= 0)
+        return sl_error_set(b->err, w->offset, "window size must be positive");
+    if (w->kind == SL_WIN_HOPPING && (w->advance_ms <= 0 ||
+                                      w->advance_ms > w->size_ms))
+        return sl_error_set(b->err, w->offset, "ADVANCE BY must be positive "
+                            "and at most the window size");
+    if (w->kind == SL_WIN_SESSION && w->gap_ms <= 0)
+        return sl_error_set(b->err, w->offset, "session GAP must be positive");
+    p->emit = sel->emit.kind == SL_EMIT_DEFAULT ? SL_EMIT_CHANGES
+                                                 : sel->emit.kind;
+    p->emit_every_ms = sel->emit.every_ms;
+    if (p->emit == SL_EMIT_ON_WINDOW_CLOSE && w->kind == SL_WIN_NONE)
+        return sl_error_set(b->err, sel->emit.offset, "EMIT ON WINDOW CLOSE "
+                            "needs a WINDOW clause");
+    return 0;
+}
+
+static int bind_group_by(binder *b, const sl_select *sel)
+{
+    sl_plan *p = b->p;
+    for (int i = 0; i < sel->ngroup; i++) {
+        const sl_expr *g = sel->group_by[i];
+        if (g->kind == SL_EX_COLUMN && g->qualifier == NULL &&
+            is_window_col(g->name) && p->window.kind != SL_WIN_NONE)
+            continue;    /* Flink style: window bounds are implicit keys */
+        sl_expr *e = NULL;
+        if (g->kind == SL_EX_COLUMN && g->qualifier == NULL) {
+            /* a select alias? (when not also an input column) */
+            sl_expr tmp = *g;
+            sl_error e2;
+            sl_error_clear(&e2);
+            binder b2 = {b->s, p, &e2};
+            if (resolve_input(&b2, &tmp) < 0) {
+                for (int k = 0; k < sel->nitems; k++)
+                    if (sel->items[k].alias &&
+                        strcasecmp(sel->items[k].alias, g->name) == 0 &&
+                        !has_aggregate(sel->items[k].expr))
+                        e = sl_expr_dup(sel->items[k].expr);
+            }
+        } else if (g->kind == SL_EX_LITERAL && g->lit_type == SL_BIGINT) {
+            long long k = g->lit_i;
+            if (k < 1 || k > sel->nitems)
+                return sl_error_set(b->err, g->offset, "GROUP BY position %lld"
+                                    " is not in the select list", k);
+            if (has_aggregate(sel->items[k - 1].expr))
+                return sl_error_set(b->err, g->offset, "GROUP BY position %lld"
+                                    " refers to an aggregate", k);
+            e = sl_expr_dup(sel->items[k - 1].expr);
+        }
+        if (e == NULL)
+            e = sl_expr_dup(g);
+        if (bind_input_expr(b, e, "GROUP BY") != 0 || type_expr(b, e) != 0) {
+            sl_expr_free(e);
+            return -1;
+        }
+        p->group = realloc(p->group, sizeof(sl_expr *) * (size_t)(p->ngroup + 1));
+        if (p->group == NULL)
+            abort();
+        p->group[p->ngroup++] = e;
+    }
+    return 0;
+}
+
+static int bind_select_list(binder *b, const sl_select *sel)
+{
+    sl_plan *p = b->p;
+    for (int i = 0; i < sel->nitems; i++) {
+        const sl_select_item *it = &sel->items[i];
+        if (it->expr->kind == SL_EX_STAR) {
+            if (p->is_agg)
+                return sl_error_set(b->err, it->offset, "SELECT * cannot be "
+                                    "used with GROUP BY or aggregates");
+            for (int c = 0; c < p->ninput; c++) {
+                if (it->expr->qualifier) {
+                    int is_src = strcasecmp(it->expr->qualifier, p->src->name) == 0 ||
+                                 (p->src_alias && strcasecmp(it->expr->qualifier, p->src_alias) == 0);
+                    if (is_src != (c < p->src->ncols))
+                        continue;
+                }
+                if (output_index(p, p->input_names[c]) >= 0)
+                    continue;
+                add_output(p, p->input_names[c],
+                           column_ref(c, p->input_types[c], it->offset,
+                                      it->offset + 1));
+            }
+            continue;
+        }
+        char *name = item_name(it);
+        if (output_index(p, name) >= 0) {
+            sl_error_set(b->err, it->offset, "the result has two columns "
+                         "named \"%s\": give one an alias with AS", name);
+            free(name);
+            return -1;
+        }
+        sl_expr *e = sl_expr_dup(it->expr);
+        int rc;
+        if (p->is_agg) {
+            rc = bind_group_expr(b, &e);
+        } else if (e->kind == SL_EX_COLUMN && e->qualifier == NULL &&
+                   is_window_col(e->name)) {
+            rc = sl_error_set(b->err, e->offset, "%s needs a WINDOW with "
+                              "GROUP BY or aggregates", e->name);
+        } else {
+            rc = bind_input_expr(b, e, "the select list");
+        }
+        if (rc != 0 || type_expr(b, e) != 0) {
+            sl_expr_free(e);
+            free(name);
+            return -1;
+        }
+        add_output(p, name, e);
+        free(name);
+    }
+    return 0;
+}
+
+/* A materialised view's key: its group keys and window bounds, each a
+** column of the output; bounds that are not selected are added. */
+static int bind_key(binder *b, const sl_select *sel)
+{
+    sl_plan *p = b->p;
+    if (!p->is_agg)
+        return 0;
+    int nkeys = p->ngroup + (p->window.kind != SL_WIN_NONE ? 2 : 0);
+    p->key_cols = xcalloc((size_t)nkeys + 1, sizeof(int));
+    for (int k = 0; k < nkeys; k++) {
+        int found = -1;
+        for (int i = 0; i < p->nout; i++)
+            if (p->out[i]->kind == SL_EX_COLUMN && p->out[i]->col == k)
+                found = i;
+        if (found < 0) {
+            if (k < p->ngroup) {
+                if (p->kind == SL_ST_SELECT)
+                    continue;
+                char *g = sl_expr_to_sql(p->group[k]);
+                sl_error_set(b->err, sel->group_by ? sel->offset : -1,
+                             "the GROUP BY key %s must be in the select "
+                             "list: it is part of the result's key", g);
+                free(g);
+                return -1;
+            }
+            const char *name = k == p->ngroup ? "window_start" : "window_end";
+            if (output_index(p, name) >= 0) {
+                return sl_error_set(b->err, sel->offset, "a result column is "
+                                    "named %s but is not the window bound",
+                                    name);
+            }
+            add_output(p, name, column_ref(k, SL_TIMESTAMP, sel->offset,
+                                           sel->offset));
+            found = p->nout - 1;
+        }
+        p->key_cols[p->nkey++] = found;
+    }
+    return 0;
+}
+
+sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
+{
+    const sl_select *sel = stmt->select;
+    sl_plan *p = xcalloc(1, sizeof *p);
+    binder b = {s, p, err};
+    p->kind = stmt->kind;
+    p->name = stmt->kind == SL_ST_SELECT ? NULL : strdup(stmt->name);
+    p->limit = -1;
+    p->event_time_col = -1;
+    p->sink_stmt = stmt->kind == SL_ST_CREATE_SINK ? stmt : NULL;
+    if (sel->distinct) {
+        sl_error_set(err, sel->offset, "SELECT DISTINCT over a stream is not "
+                     "supported; use GROUP BY");
+        goto fail;
+    }
+    if (bind_source(&b, sel) != 0 || bind_join(&b, sel) != 0 ||
+        bind_time(&b, sel) != 0)
+        goto fail;
+    if (sel->where) {
+        if (has_aggregate(sel->where)) {
+            sl_error_set(err, sel->where->offset, "aggregate functions are "
+                         "not allowed in WHERE (use HAVING)");
+            goto fail;
+        }
+        p->where = sl_expr_dup(sel->where);
+        if (bind_input_expr(&b, p->where, "WHERE") != 0 ||
+            type_expr(&b, p->where) != 0)
+            goto fail;
+        if (p->where->type != SL_BOOL && p->where->type != SL_NULL) {
+            sl_error_set(err, p->where->offset, "WHERE needs a BOOLEAN "
+                         "condition, not %s", sl_type_name(p->where->type));
+            goto fail;
+        }
+    }
+    int any_agg = 0;
+    for (int i = 0; i < sel->nitems; i++)
+        any_agg |= has_aggregate(sel->items[i].expr);
+    p->is_agg = sel->ngroup > 0 || any_agg || sel->having != NULL;
+    if (!p->is_agg && p->window.kind != SL_WIN_NONE) {
+        sl_error_set(err, sel->window.offset, "a WINDOW needs GROUP BY or "
+                     "aggregate functions");
+        goto fail;
+    }
+    if (!p->is_agg && p->emit == SL_EMIT_ON_WINDOW_CLOSE) {
+        sl_error_set(err, sel->emit.offset, "EMIT ON WINDOW CLOSE needs an "
+                     "aggregate over a WINDOW");
+        goto fail;
+    }
+    if (p->window.kind == SL_WIN_NONE && p->is_agg && sel->emit.every_ms == 0 &&
+        stmt->kind == SL_ST_CREATE_STABLE) {
+        sl_error_set(err, stmt->offset, "a streaming table is append-only: an "
+                     "aggregate without a window changes its rows; use CREATE "
+                     "MATERIALIZED VIEW");
+        goto fail;
+    }
+    if (p->is_agg && stmt->kind == SL_ST_CREATE_STABLE &&
+        p->emit != SL_EMIT_ON_WINDOW_CLOSE) {
+        sl_error_set(err, stmt->offset, "a streaming table is append-only: "
+                     "an aggregate needs EMIT ON WINDOW CLOSE (or use CREATE "
+                     "MATERIALIZED VIEW)");
+        goto fail;
+    }
+    if (!p->is_agg && stmt->kind == SL_ST_CREATE_MVIEW) {
+        sl_error_set(err, stmt->offset, "a materialized view needs GROUP BY "
+                     "or aggregates; use CREATE STREAMING TABLE for "
+                     "row-by-row results");
+        goto fail;
+    }
+    if (bind_group_by(&b, sel) != 0 || bind_select_list(&b, sel) != 0)
+        goto fail;
+    if (sel->having) {
+        p->having = sl_expr_dup(sel->having);
+        if (bind_group_expr(&b, &p->having) != 0 ||
+            type_expr(&b, p->having) != 0)
+            goto fail;
+        if (p->having->type != SL_BOOL && p->having->type != SL_NULL) {
+            sl_error_set(err, p->having->offset, "HAVING needs a BOOLEAN "
+                         "condition, not %s", sl_type_name(p->having->type));
+            goto fail;
+        }
+    }
+    if (bind_key(&b, sel) != 0)
+        goto fail;
+    if (sel->order_by && stmt->kind != SL_ST_SELECT) {
+        sl_error_set(err, sel->order_by[0].expr->offset, "ORDER BY has no "
+                     "meaning in a continuous query; order when you read the "
+                     "result");
+        goto fail;
+    }
+    if (sel->limit) {
+        if (stmt->kind != SL_ST_SELECT) {
+            sl_error_set(err, sel->limit->offset, "LIMIT is only for push "
+                         "queries");
+            goto fail;
+        }
+        if (sel->limit->kind != SL_EX_LITERAL ||
+            sel->limit->lit_type != SL_BIGINT || sel->limit->lit_i < 0) {
+            sl_error_set(err, sel->limit->offset, "LIMIT needs a "
+                         "non-negative integer");
+            goto fail;
+        }
+        p->limit = sel->limit->lit_i;
+    }
+    return p;
+fail:
+    sl_plan_free(p);
+    return NULL;
+}

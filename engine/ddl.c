@@ -1,0 +1,481 @@
+/*
+** ddl.c: CREATE (sources, tables, views, materialised views, streaming
+** tables), DROP and COPY.
+**
+** Owns the rules about names and dependencies: one namespace for every
+** object; IF NOT EXISTS keeps an existing object and its progress; OR
+** REPLACE drops the old object's state and reprocesses from the start; a
+** source or table that a continuous query reads cannot be dropped.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sqlite3.h>
+#include "engine/ddl.h"
+#include "engine/query.h"
+#include "engine/plan.h"
+#include "engine/source.h"
+#include "connectors/file_source.h"
+#include "grammar/parser.h"
+#include "storage/db.h"
+
+static sl_object_kind kind_of_stmt(sl_stmt_kind k)
+{
+    switch (k) {
+    case SL_ST_CREATE_SOURCE: return SL_OBJ_SOURCE;
+    case SL_ST_CREATE_TABLE: return SL_OBJ_TABLE;
+    case SL_ST_CREATE_VIEW: return SL_OBJ_VIEW;
+    case SL_ST_CREATE_MVIEW: return SL_OBJ_MVIEW;
+    case SL_ST_CREATE_STABLE: return SL_OBJ_STABLE;
+    case SL_ST_CREATE_SINK: return SL_OBJ_SINK;
+    default: return SL_OBJ_ANY;
+    }
+}
+
+/* The continuous query (if any) that reads relation name. */
+static const sl_catalog_obj *reader_of(sl_session *s, const char *name)
+{
+    for (int i = 0; i < s->cat->n; i++) {
+        const sl_catalog_obj *o = s->cat->objs[i];
+        const sl_select *sel = o->stmt ? o->stmt->select : NULL;
+        if (sel == NULL || o->kind == SL_OBJ_VIEW || !sel->has_from)
+            continue;
+        if (strcasecmp(sel->from.name, name) == 0)
+            return o;
+        for (int j = 0; j < sel->njoins; j++)
+            if (strcasecmp(sel->joins[j].table.name, name) == 0)
+                return o;
+    }
+    return NULL;
+}
+
+/* Removes object o (or a plain SQLite relation when o is NULL). */
+static int drop_object(sl_session *s, sl_catalog_obj *o, const char *name,
+                       int is_view, sl_error *err)
+{
+    if (o != NULL) {
+        sl_query *q = sl_query_find(s, o->name);
+        if (q != NULL)
+            sl_query_remove(s, q);
+    }
+    char *sql;
+    if (o == NULL || o->kind == SL_OBJ_TABLE || o->kind == SL_OBJ_MVIEW ||
+        o->kind == SL_OBJ_STABLE || o->kind == SL_OBJ_VIEW) {
+        int view = o ? o->kind == SL_OBJ_VIEW : is_view;
+        sql = sqlite3_mprintf("DROP %s IF EXISTS \"%w\"", view ? "VIEW" : "TABLE",
+                              name);
+        int rc = sl_db_exec(s->db, sql, err);
+        sqlite3_free(sql);
+        if (rc != 0)
+            return -1;
+    }
+    if (o != NULL) {
+        sql = sqlite3_mprintf(
+            "DELETE FROM sluice_offsets WHERE query = %Q;"
+            "DELETE FROM sluice_metrics WHERE query = %Q;"
+            "DELETE FROM sluice_late_events WHERE query = %Q;"
+            "DELETE FROM sluice_dead_letters WHERE query = %Q;",
+            name, name, name, name);
+        int rc = sl_db_exec(s->db, sql, err);
+        sqlite3_free(sql);
+        if (rc != 0)
+            return -1;
+        return sl_catalog_remove(s->cat, name, err);
+    }
+    return 0;
+}
+
+static int sqlite_relation_is_view(sl_session *s, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int view = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT type FROM sqlite_schema WHERE name "
+                           "= ?1 COLLATE NOCASE", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            view = strcmp((const char *)sqlite3_column_text(st, 0), "view") == 0;
+    }
+    sqlite3_finalize(st);
+    return view;
+}
+
+int sl_ddl_drop(sl_session *s, const sl_stmt *st, sl_error *err)
+{
+    sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
+    int in_sqlite = sl_db_relation_exists(s->db, st->name);
+    if (o == NULL && (!in_sqlite || strncasecmp(st->name, "sluice_", 7) == 0)) {
+        if (st->if_exists)
+            return 0;
+        char buf[256];
+        const char *close = sl_catalog_suggest(s->cat, st->name, buf, sizeof buf);
+        if (close)
+            return sl_error_set(err, st->name_offset, "unknown %s \"%s\" (did "
+                                "you mean \"%s\"?)",
+                                sl_object_kind_name(st->object), st->name, close);
+        return sl_error_set(err, st->name_offset, "unknown %s \"%s\"",
+                            sl_object_kind_name(st->object), st->name);
+    }
+    sl_object_kind actual = o ? o->kind
+                              : sqlite_relation_is_view(s, st->name) ? SL_OBJ_VIEW
+                                                                      : SL_OBJ_TABLE;
+    if (st->object != SL_OBJ_ANY && st->object != actual) {
+        static const char *const drop_words[] = {
+            [SL_OBJ_SOURCE] = "SOURCE", [SL_OBJ_TABLE] = "TABLE",
+            [SL_OBJ_VIEW] = "VIEW", [SL_OBJ_MVIEW] = "MATERIALIZED VIEW",
+            [SL_OBJ_STABLE] = "STREAMING TABLE", [SL_OBJ_SINK] = "SINK"};
+        return sl_error_set(err, st->name_offset, "\"%s\" is a %s, not a %s "
+                            "(use DROP %s %s)", st->name,
+                            sl_object_kind_name(actual),
+                            sl_object_kind_name(st->object),
+                            drop_words[actual], st->name);
+    }
+    const sl_catalog_obj *reader = reader_of(s, st->name);
+    if (reader != NULL && reader != o)
+        return sl_error_set(err, st->name_offset, "cannot drop %s %s: %s %s "
+                            "reads it (drop %s first)",
+                            sl_object_kind_name(actual), st->name,
+                            sl_object_kind_name(reader->kind), reader->name,
+                            reader->name);
+    return drop_object(s, o, st->name, actual == SL_OBJ_VIEW, err);
+}
+
+/* The statement's own text, re-parsed so its offsets are relative to it. */
+static sl_stmt *reparse(const char *sql, sl_error *err)
+{
+    sl_stmt *copy = NULL;
+    int pos = 0;
+    sl_error perr;
+    sl_error_clear(&perr);
+    if (sl_parse_next(sql, (int)strlen(sql), &pos, &copy, &perr) != 1) {
+        sl_error_set(err, -1, "internal error: a statement does not parse "
+                     "again: %s", perr.msg);
+        return NULL;
+    }
+    return copy;
+}
+
+static char *table_ddl(const sl_stmt *st)
+{
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(s, "CREATE TABLE \"%w\" (", st->name);
+    for (int i = 0; i < st->ncols; i++) {
+        const sl_column_def *c = &st->cols[i];
+        sqlite3_str_appendf(s, "%s\"%w\" %s", i ? ", " : "", c->name,
+                            c->type != SL_NULL ? sl_type_name(c->type)
+                                               : (c->type_name ? c->type_name : ""));
+        if (c->primary_key)
+            sqlite3_str_appendall(s, " PRIMARY KEY");
+        if (c->not_null)
+            sqlite3_str_appendall(s, " NOT NULL");
+    }
+    if (st->npk > 0) {
+        sqlite3_str_appendall(s, ", PRIMARY KEY (");
+        for (int i = 0; i < st->npk; i++)
+            sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", st->pk_cols[i]);
+        sqlite3_str_appendall(s, ")");
+    }
+    sqlite3_str_appendall(s, ")");
+    return sqlite3_str_finish(s);
+}
+
+static int create_query(sl_session *s, const sl_stmt *st, const char *sql,
+                        sl_error *err)
+{
+    /* bind against the user's text first, so errors point into it */
+    sl_plan *p = sl_plan_bind(s, st, err);
+    if (p == NULL)
+        return -1;
+    char *ddl = sl_plan_output_ddl(p);
+    sl_plan_free(p);
+    sl_stmt *copy = reparse(sql, err);
+    if (copy == NULL) {
+        sqlite3_free(ddl);
+        return -1;
+    }
+    int rc = sl_db_exec(s->db, ddl, err);
+    sqlite3_free(ddl);
+    if (rc != 0) {
+        sl_stmt_free(copy);
+        return -1;
+    }
+    sl_catalog_obj *o = sl_catalog_add(s->cat, st->name, kind_of_stmt(st->kind),
+                                       sql, copy, err);
+    if (o == NULL)
+        return -1;
+    sl_query *q = sl_query_start(s, o, 1, err);
+    if (q == NULL) {
+        sl_error e2;
+        sl_error_clear(&e2);
+        drop_object(s, o, st->name, 0, &e2);
+        return -1;
+    }
+    return sl_query_finish(s, q, err);
+}
+
+int sl_ddl_create(sl_session *s, const sl_stmt *st, const char *text,
+                  sl_error *err)
+{
+    sl_object_kind kind = kind_of_stmt(st->kind);
+    sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
+    int exists = o != NULL || sl_db_relation_exists(s->db, st->name);
+    if (strncasecmp(st->name, "sluice_", 7) == 0)
+        return sl_error_set(err, st->name_offset, "names starting with "
+                            "sluice_ are reserved for sluice's own tables");
+    if (exists && st->if_not_exists) {
+        sl_query *q = o ? sl_query_find(s, o->name) : NULL;
+        if (q != NULL && sl_query_bounded(q))
+            return sl_query_finish(s, q, err);
+        return 0;
+    }
+    if (exists && st->or_replace) {
+        sl_object_kind actual = o ? o->kind : sqlite_relation_is_view(s, st->name)
+                                                  ? SL_OBJ_VIEW : SL_OBJ_TABLE;
+        if (actual != kind)
+            return sl_error_set(err, st->name_offset, "\"%s\" is a %s: OR "
+                                "REPLACE cannot turn it into a %s", st->name,
+                                sl_object_kind_name(actual),
+                                sl_object_kind_name(kind));
+        const sl_catalog_obj *reader = reader_of(s, st->name);
+        if (reader != NULL && reader != o)
+            return sl_error_set(err, st->name_offset, "cannot replace %s %s: "
+                                "%s %s reads it", sl_object_kind_name(actual),
+                                st->name, sl_object_kind_name(reader->kind),
+                                reader->name);
+        if (drop_object(s, o, st->name, actual == SL_OBJ_VIEW, err) != 0)
+            return -1;
+        o = NULL;
+        exists = 0;
+    }
+    if (exists)
+        return sl_error_set(err, st->name_offset, "%s \"%s\" already exists "
+                            "(use CREATE OR REPLACE, or IF NOT EXISTS)",
+                            o ? sl_object_kind_name(o->kind) : "relation",
+                            st->name);
+    size_t len = (size_t)(st->end - st->offset);
+    char *sql = malloc(len + 1);
+    memcpy(sql, text + st->offset, len);
+    sql[len] = 0;
+    int rc = -1;
+    switch (st->kind) {
+    case SL_ST_CREATE_SOURCE: {
+        sl_source_def *d = sl_source_def_new(st, err);
+        if (d == NULL)
+            break;
+        sl_source_def_free(d);
+        sl_stmt *copy = reparse(sql, err);
+        if (copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err))
+            rc = 0;
+        break;
+    }
+    case SL_ST_CREATE_TABLE: {
+        char *ddl = table_ddl(st);
+        rc = sl_db_exec(s->db, ddl, err);
+        sqlite3_free(ddl);
+        if (rc == 0) {
+            sl_stmt *copy = reparse(sql, err);
+            rc = copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err)
+                     ? 0 : -1;
+        }
+        break;
+    }
+    case SL_ST_CREATE_VIEW: {
+        if (sl_select_reads_source(s, st->select)) {
+            sl_error_set(err, st->select->from.offset, "view %s reads a source:"
+                         " a plain VIEW is a SQLite view over tables; use "
+                         "CREATE MATERIALIZED VIEW or CREATE STREAMING TABLE "
+                         "for a continuous query", st->name);
+            break;
+        }
+        sqlite3_str *q = sqlite3_str_new(s->db);
+        sqlite3_str_appendf(q, "CREATE VIEW \"%w\" AS ", st->name);
+        sqlite3_str_append(q, text + st->select->offset,
+                           st->select->end - st->select->offset);
+        char *ddl = sqlite3_str_finish(q);
+        rc = sl_session_sqlite(s, ddl, -1, st->select->offset, err);
+        sqlite3_free(ddl);
+        if (rc == 0) {
+            sl_stmt *copy = reparse(sql, err);
+            rc = copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err)
+                     ? 0 : -1;
+        }
+        break;
+    }
+    case SL_ST_CREATE_MVIEW:
+    case SL_ST_CREATE_STABLE:
+        rc = create_query(s, st, sql, err);
+        break;
+    case SL_ST_CREATE_SINK:
+        sl_error_set(err, st->offset, "CREATE SINK needs the sink connectors "
+                     "(file, stdout, kafka), which this build does not have "
+                     "yet; use CREATE MATERIALIZED VIEW or STREAMING TABLE");
+        break;
+    default:
+        sl_error_set(err, st->offset, "not a CREATE statement");
+        break;
+    }
+    free(sql);
+    return rc;
+}
+
+/* ---- COPY table FROM 'file' ------------------------------------------------ */
+
+typedef struct copy_ctx {
+    sl_session *s;
+    const char *table;
+    int64_t rejected;
+} copy_ctx;
+
+static void copy_reject(void *ctx, const char *file, int64_t line,
+                        int64_t offset, const char *raw, size_t rawlen,
+                        const char *reason)
+{
+    copy_ctx *c = ctx;
+    (void)offset;
+    c->rejected++;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->s->db, "INSERT INTO sluice_dead_letters(query, "
+                           "source, location, raw, reason) VALUES (?1, ?2, "
+                           "?3, ?4, ?5)", -1, &st, NULL) == SQLITE_OK) {
+        char *loc = sqlite3_mprintf("%s:%lld", file, (long long)line);
+        sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, raw, (int)rawlen, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_free(loc);
+    }
+    sqlite3_finalize(st);
+}
+
+int sl_ddl_copy(sl_session *s, const sl_stmt *st, sl_error *err)
+{
+    sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
+    if ((o && o->kind != SL_OBJ_TABLE) || !sl_db_relation_exists(s->db, st->name))
+        return sl_error_set(err, st->name_offset, "COPY loads a table; \"%s\" "
+                            "is %s", st->name,
+                            o ? sl_object_kind_name(o->kind) : "not a table");
+    /* the table's columns are the schema */
+    char *q = sqlite3_mprintf("SELECT name, type FROM pragma_table_info(%Q)",
+                              st->name);
+    sqlite3_stmt *ps = NULL;
+    sqlite3_prepare_v2(s->db, q, -1, &ps, NULL);
+    sqlite3_free(q);
+    int n = 0;
+    char *names[256];
+    sl_type types[256];
+    while (ps && sqlite3_step(ps) == SQLITE_ROW && n < 256) {
+        const char *type = (const char *)sqlite3_column_text(ps, 1);
+        int tn = 0;
+        while (type && type[tn] && type[tn] != '(' && type[tn] != ' ')
+            tn++;
+        sl_type t = type ? sl_type_from_name(type, tn) : SL_NULL;
+        names[n] = strdup((const char *)sqlite3_column_text(ps, 0));
+        types[n] = t == SL_NULL || t == SL_INTERVAL ? SL_TEXT : t;
+        n++;
+    }
+    sqlite3_finalize(ps);
+    /* options as for a file source */
+    sl_stmt fake;
+    memset(&fake, 0, sizeof fake);
+    fake.opts = st->opts;
+    fake.nopts = st->nopts;
+    sl_decoder_options dopt = {SL_FORMAT_CSV, ',', 1, SL_TS_ISO};
+    size_t plen = strlen(st->path);
+    if ((plen > 5 && strcasecmp(st->path + plen - 5, ".json") == 0) ||
+        (plen > 7 && strcasecmp(st->path + plen - 7, ".ndjson") == 0))
+        dopt.format = SL_FORMAT_NDJSON;
+    for (int i = 0; i < st->nopts; i++) {
+        const sl_option *op = &st->opts[i];
+        if (strcasecmp(op->key, "format") == 0)
+            dopt.format = strcasecmp(op->value, "csv") == 0 ? SL_FORMAT_CSV
+                                                             : SL_FORMAT_NDJSON;
+        else if (strcasecmp(op->key, "header") == 0)
+            dopt.header = strcasecmp(op->value, "false") != 0 &&
+                          strcmp(op->value, "0") != 0;
+        else if (strcasecmp(op->key, "delimiter") == 0 && op->value[0])
+            dopt.delimiter = strcmp(op->value, "\\t") == 0 ? '\t' : op->value[0];
+        else {
+            for (int k = 0; k < n; k++)
+                free(names[k]);
+            return sl_error_set(err, op->offset, "unknown COPY option '%s' "
+                                "(format, header, delimiter)", op->key);
+        }
+    }
+    sl_file_source_options fo = {st->path, 0, dopt};
+    sl_file_source *fs = sl_file_source_open(&fo, n, (const char *const *)names,
+                                             types, err);
+    int rc = -1;
+    sl_batch *b = NULL;
+    sqlite3_stmt *ins = NULL;
+    if (fs == NULL) {
+        err->offset = st->path_offset;
+        goto done;
+    }
+    sqlite3_str *is = sqlite3_str_new(s->db);
+    sqlite3_str_appendf(is, "INSERT INTO \"%w\" VALUES (", st->name);
+    for (int c = 0; c < n; c++)
+        sqlite3_str_appendf(is, "%s?", c ? ", " : "");
+    sqlite3_str_appendall(is, ")");
+    char *isql = sqlite3_str_finish(is);
+    sqlite3_prepare_v2(s->db, isql, -1, &ins, NULL);
+    sqlite3_free(isql);
+    b = sl_batch_new(n, types, 4096);
+    copy_ctx cc = {s, st->name, 0};
+    int64_t rows = 0;
+    int in_txn = !sqlite3_get_autocommit(s->db);
+    if (!in_txn && sl_db_exec(s->db, "BEGIN", err) != 0)
+        goto done;
+    for (int isdone = 0; !isdone;) {
+        sl_batch_reset(b);
+        if (sl_file_source_next(fs, b, 4096, copy_reject, &cc, &isdone, err) < 0)
+            goto done;
+        for (int r = 0; r < b->nrows; r++) {
+            for (int c = 0; c < n; c++) {
+                const sl_column *col = &b->cols[c];
+                if (col->null[r]) {
+                    sqlite3_bind_null(ins, c + 1);
+                } else if (col->type == SL_TEXT) {
+                    sqlite3_bind_text(ins, c + 1, col->v.s[r].z, col->v.s[r].n,
+                                      SQLITE_STATIC);
+                } else if (col->type == SL_DOUBLE) {
+                    sqlite3_bind_double(ins, c + 1, col->v.d[r]);
+                } else if (col->type == SL_TIMESTAMP) {
+                    char buf[32];
+                    int len = sl_ts_format(col->v.i[r], buf);
+                    sqlite3_bind_text(ins, c + 1, buf, len, SQLITE_TRANSIENT);
+                } else {
+                    sqlite3_bind_int64(ins, c + 1, col->v.i[r]);
+                }
+            }
+            if (sqlite3_step(ins) != SQLITE_DONE) {
+                sl_error_set(err, st->offset, "COPY into %s failed at row "
+                             "%lld: %s", st->name, (long long)rows + 1,
+                             sqlite3_errmsg(s->db));
+                sqlite3_reset(ins);
+                if (!in_txn) {
+                    sl_error e2;
+                    sl_error_clear(&e2);
+                    sl_db_exec(s->db, "ROLLBACK", &e2);
+                }
+                goto done;
+            }
+            sqlite3_reset(ins);
+            rows++;
+        }
+    }
+    if (!in_txn && sl_db_exec(s->db, "COMMIT", err) != 0)
+        goto done;
+    if (cc.rejected > 0)
+        fprintf(s->msg, "COPY %s: %lld rows loaded, %lld rejected (see "
+                "sluice_dead_letters)\n", st->name, (long long)rows,
+                (long long)cc.rejected);
+    rc = 0;
+done:
+    sqlite3_finalize(ins);
+    sl_batch_free(b);
+    sl_file_source_close(fs);
+    for (int k = 0; k < n; k++)
+        free(names[k]);
+    return rc;
+}

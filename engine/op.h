@@ -1,0 +1,62 @@
+/*
+** op.h: the operator interface and the context operators report to.
+**
+** Operators are built at plan time and receive batches pushed from the
+** source side. The interface is push(batch) / advance_watermark / flush /
+** close, dispatched through a vtable; each operator's run-time state lives
+** in its own struct behind sl_operator.
+**
+** Operators never write to SQLite themselves: they hand result rows, keys
+** to retract, late events and dead letters to the query through
+** sl_op_ctx, and the query writes them in the commit-point transaction.
+*/
+#ifndef SL_OP_H
+#define SL_OP_H
+
+#include "engine/batch.h"
+#include "engine/error.h"
+
+typedef struct sl_op_ctx {
+    void *q;
+    /* row r of in (the input row layout) missed the watermark wm_ms */
+    void (*late)(void *q, const sl_batch *in, int r, int64_t event_ms,
+                 int64_t wm_ms);
+    /* row r of in cannot be used (reason) */
+    void (*dead)(void *q, const sl_batch *in, int r, const char *reason);
+    /* result rows (output layout) to insert or upsert */
+    int (*write)(void *q, const sl_batch *out, sl_error *err);
+    /* keys to delete: rows whose first columns are the key columns in the
+    ** group-row order (group keys, window_start, window_end) */
+    int (*retract)(void *q, const sl_batch *keys, sl_error *err);
+} sl_op_ctx;
+
+typedef struct sl_operator sl_operator;
+
+typedef struct sl_operator_vtab {
+    const char *name;
+    /* consumes the rows of b (b may be modified) */
+    int (*push)(sl_operator *op, sl_batch *b, sl_error *err);
+    /* the watermark reached wm_ms (INT64_MAX at end of input) */
+    int (*advance_watermark)(sl_operator *op, int64_t wm_ms, sl_error *err);
+    /* a commit point: publish pending changes (final = 1 at the end) */
+    int (*flush)(sl_operator *op, int final, sl_error *err);
+    void (*close)(sl_operator *op);
+} sl_operator_vtab;
+
+struct sl_operator {
+    const sl_operator_vtab *vt;
+    sl_op_ctx ctx;
+};
+
+typedef struct sl_plan sl_plan;
+
+/* The windowed or plain aggregate of an aggregate plan. Returns NULL with
+** err set. */
+sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
+                           sl_error *err);
+/* The aggregate's current watermark (INT64_MIN before any event). */
+int64_t sl_op_aggregate_watermark(const sl_operator *op);
+/* Number of open (window, key) groups: memory is bounded by the watermark. */
+int64_t sl_op_aggregate_open_groups(const sl_operator *op);
+
+#endif

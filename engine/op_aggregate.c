@@ -1,0 +1,916 @@
+/*
+** op_aggregate.c: GROUP BY with and without windows (tumbling, hopping,
+** session), the watermark, late events, and emission of results.
+**
+** State: a hash table from group key to a key slot; each key slot holds the
+** list of its open windows (for a plain GROUP BY, one window that never
+** closes). A window entry holds its bounds and the states of every
+** aggregate. A min-heap on window end finds the windows the watermark
+** closes; when one closes its final row is emitted (ON WINDOW CLOSE) or its
+** last change published (CHANGES), and its memory freed, so state is
+** bounded by the watermark (DESIGN §2 rule 6).
+**
+** Event time (DESIGN §2 rules 2-4): the watermark W = max(event time) -
+** delay, starting at -inf and never going back. Each event is checked
+** against W as it stood before that event, then W advances. An event whose
+** window (or, for sessions, whose own window [t, t + gap)) has end <= W is
+** late for it: it is not counted there, and an event late for at least one
+** window is reported once. Because W moves per event and windows are
+** judged by W alone (not by whether their state was freed yet), results do
+** not depend on batch boundaries.
+**
+** Processing a batch: key and argument expressions are evaluated for the
+** whole batch (vectorised), rows are assigned to (window, key) entries, and
+** each aggregate's step runs once over all assignments.
+*/
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "engine/op.h"
+#include "engine/plan.h"
+#include "engine/expr.h"
+#include "engine/agg.h"
+
+typedef struct entry entry;
+typedef struct keyslot keyslot;
+
+struct keyslot {
+    uint64_t hash;
+    sl_value *keys;        /* ngroup values; text owned (malloc'd) */
+    entry *windows;        /* open windows of this key */
+};
+
+struct entry {
+    keyslot *slot;
+    entry *next;           /* in slot->windows */
+    int64_t ws, we;        /* window bounds (0, 0 without a window) */
+    int64_t emitted_ws, emitted_we;
+    uint8_t emitted;       /* a row for this entry is in the output */
+    uint8_t dirty;         /* changed since last published */
+    uint8_t dead;          /* merged away or closed; freed when popped */
+    uint8_t heap_refs;     /* times present in the heap */
+    char state[];          /* aggregate states */
+};
+
+typedef struct heap_item {
+    int64_t end;
+    entry *e;
+} heap_item;
+
+typedef struct agg_op {
+    sl_operator base;
+    const sl_plan *p;
+    int ngroup, nagg;
+    sl_window_kind wkind;
+    int64_t size_ms, advance_ms, gap_ms, delay_ms;
+    int event_col;
+    int emit_final;        /* ON WINDOW CLOSE */
+    int64_t every_ms;
+    int64_t last_publish_ms;
+
+    sl_cexpr **key_ce;
+    sl_cexpr **arg_ce;     /* NULL for COUNT(*) */
+    sl_column *key_cols, *arg_cols;
+    size_t *state_off;
+    size_t state_bytes;
+
+    /* group key -> key slot, open addressing, linear probing */
+    keyslot **table;
+    size_t table_cap, table_n;
+
+    heap_item *heap;
+    size_t heap_n, heap_cap;
+
+    entry **dirty;         /* entries with dirty = 1 */
+    size_t ndirty, dirty_cap;
+
+    /* assignments of the current batch */
+    int *arows;
+    char **astates;
+    entry **aentries;
+    size_t nassign, assign_cap;
+
+    sl_batch *group_rows;  /* group-row layout, for emission */
+    sl_batch *retracts;    /* keys to delete, group-row layout prefix */
+    sl_batch *out;         /* output layout */
+    sl_cexpr *having;
+    sl_cexpr **out_ce;
+    int nout;
+
+    int64_t wm;            /* watermark */
+    int64_t open_groups;
+    entry **closing;
+    size_t nclosing, closing_cap;
+} agg_op;
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_sub_overflow(a, b, &r) ? INT64_MIN : r;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+/* ---- hashing group keys --------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 32);
+}
+
+static uint64_t hash_row(const agg_op *a, int r)
+{
+    uint64_t h = 0x12345678;
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_column *c = &a->key_cols[k];
+        if (c->null[r]) {
+            h = mix(h, 0xdeadbeef);
+            continue;
+        }
+        switch (c->type) {
+        case SL_TEXT: {
+            uint64_t t = 1469598103934665603ULL;
+            sl_str s = c->v.s[r];
+            for (int i = 0; i < s.n; i++)
+                t = (t ^ (unsigned char)s.z[i]) * 1099511628211ULL;
+            h = mix(h, t);
+            break;
+        }
+        case SL_DOUBLE: {
+            double d = c->v.d[r];
+            uint64_t bits;
+            if (d == 0)
+                d = 0;
+            memcpy(&bits, &d, sizeof bits);
+            h = mix(h, bits);
+            break;
+        }
+        default:
+            h = mix(h, (uint64_t)c->v.i[r]);
+            break;
+        }
+    }
+    return h;
+}
+
+static int key_equal(const agg_op *a, const keyslot *ks, int r)
+{
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_column *c = &a->key_cols[k];
+        const sl_value *v = &ks->keys[k];
+        if (c->null[r] || v->is_null) {
+            if (c->null[r] != v->is_null)
+                return 0;
+            continue;
+        }
+        switch (c->type) {
+        case SL_TEXT:
+            if (c->v.s[r].n != v->u.s.n ||
+                memcmp(c->v.s[r].z, v->u.s.z, (size_t)v->u.s.n) != 0)
+                return 0;
+            break;
+        case SL_DOUBLE:
+            if (c->v.d[r] != v->u.d)
+                return 0;
+            break;
+        default:
+            if (c->v.i[r] != v->u.i)
+                return 0;
+            break;
+        }
+    }
+    return 1;
+}
+
+static void table_grow(agg_op *a)
+{
+    size_t oldcap = a->table_cap;
+    keyslot **old = a->table;
+    a->table_cap = oldcap ? oldcap * 2 : 1024;
+    a->table = calloc(a->table_cap, sizeof *a->table);
+    if (a->table == NULL)
+        abort();
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i] == NULL)
+            continue;
+        size_t j = old[i]->hash & (a->table_cap - 1);
+        while (a->table[j])
+            j = (j + 1) & (a->table_cap - 1);
+        a->table[j] = old[i];
+    }
+    free(old);
+}
+
+static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
+{
+    if ((a->table_n + 1) * 2 > a->table_cap)
+        table_grow(a);
+    size_t j = h & (a->table_cap - 1);
+    while (a->table[j]) {
+        if (a->table[j]->hash == h && key_equal(a, a->table[j], r))
+            return a->table[j];
+        j = (j + 1) & (a->table_cap - 1);
+    }
+    if (!create)
+        return NULL;
+    keyslot *ks = calloc(1, sizeof *ks);
+    if (ks == NULL)
+        abort();
+    ks->hash = h;
+    ks->keys = calloc((size_t)(a->ngroup ? a->ngroup : 1), sizeof(sl_value));
+    if (ks->keys == NULL)
+        abort();
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_column *c = &a->key_cols[k];
+        sl_value *v = &ks->keys[k];
+        v->type = c->type;
+        v->is_null = c->null[r] != 0;
+        if (v->is_null)
+            continue;
+        if (c->type == SL_TEXT) {
+            sl_str s = c->v.s[r];
+            char *z = malloc((size_t)s.n + 1);
+            if (z == NULL)
+                abort();
+            memcpy(z, s.z, (size_t)s.n);
+            z[s.n] = 0;
+            v->u.s.z = z;
+            v->u.s.n = s.n;
+        } else if (c->type == SL_DOUBLE) {
+            v->u.d = c->v.d[r];
+        } else {
+            v->u.i = c->v.i[r];
+        }
+    }
+    a->table[j] = ks;
+    a->table_n++;
+    return ks;
+}
+
+/* Removes an empty key slot (backward-shift deletion). */
+static void slot_remove(agg_op *a, keyslot *ks)
+{
+    size_t j = ks->hash & (a->table_cap - 1);
+    while (a->table[j] != ks)
+        j = (j + 1) & (a->table_cap - 1);
+    a->table[j] = NULL;
+    size_t k = (j + 1) & (a->table_cap - 1);
+    while (a->table[k]) {
+        size_t home = a->table[k]->hash & (a->table_cap - 1);
+        /* move k into the hole j if its home is not in (j, k] */
+        int in_range = (j <= k) ? (home > j && home <= k)
+                                : (home > j || home <= k);
+        if (!in_range) {
+            a->table[j] = a->table[k];
+            a->table[k] = NULL;
+            j = k;
+        }
+        k = (k + 1) & (a->table_cap - 1);
+    }
+    a->table_n--;
+    for (int i = 0; i < a->ngroup; i++)
+        if (ks->keys[i].type == SL_TEXT && !ks->keys[i].is_null)
+            free((char *)ks->keys[i].u.s.z);
+    free(ks->keys);
+    free(ks);
+}
+
+/* ---- entries and the heap ---------------------------------------------- */
+
+static void heap_push(agg_op *a, entry *e)
+{
+    if (a->heap_n == a->heap_cap) {
+        a->heap_cap = a->heap_cap ? a->heap_cap * 2 : 1024;
+        a->heap = xrealloc(a->heap, sizeof *a->heap * a->heap_cap);
+    }
+    size_t i = a->heap_n++;
+    heap_item it = {e->we, e};
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (a->heap[parent].end <= it.end)
+            break;
+        a->heap[i] = a->heap[parent];
+        i = parent;
+    }
+    a->heap[i] = it;
+    e->heap_refs++;
+}
+
+static heap_item heap_pop(agg_op *a)
+{
+    heap_item top = a->heap[0];
+    heap_item last = a->heap[--a->heap_n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        int64_t mend = last.end;
+        if (l < a->heap_n && a->heap[l].end < mend) {
+            m = l;
+            mend = a->heap[l].end;
+        }
+        if (r < a->heap_n && a->heap[r].end < mend)
+            m = r;
+        if (m == i)
+            break;
+        a->heap[i] = a->heap[m];
+        i = m;
+    }
+    if (a->heap_n > 0)
+        a->heap[i] = last;
+    return top;
+}
+
+static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
+{
+    entry *e = calloc(1, sizeof *e + a->state_bytes);
+    if (e == NULL)
+        abort();
+    e->slot = ks;
+    e->ws = ws;
+    e->we = we;
+    for (int i = 0; i < a->nagg; i++)
+        a->p->aggs[i].fn->init(e->state + a->state_off[i]);
+    e->next = ks->windows;
+    ks->windows = e;
+    if (a->wkind != SL_WIN_NONE)
+        heap_push(a, e);
+    a->open_groups++;
+    return e;
+}
+
+static void entry_destroy_states(agg_op *a, entry *e)
+{
+    for (int i = 0; i < a->nagg; i++)
+        if (a->p->aggs[i].fn->destroy)
+            a->p->aggs[i].fn->destroy(e->state + a->state_off[i]);
+}
+
+/* Unlinks e from its key slot (freeing the slot when it empties) and marks
+** it dead; the heap frees it when its last reference is popped. */
+static void entry_unlink(agg_op *a, entry *e)
+{
+    keyslot *ks = e->slot;
+    entry **pp = &ks->windows;
+    while (*pp != e)
+        pp = &(*pp)->next;
+    *pp = e->next;
+    e->dead = 1;
+    e->slot = NULL;
+    entry_destroy_states(a, e);
+    a->open_groups--;
+    if (ks->windows == NULL)
+        slot_remove(a, ks);
+    if (e->heap_refs == 0 && !e->dirty)
+        free(e);
+}
+
+static void mark_dirty(agg_op *a, entry *e)
+{
+    if (e->dirty)
+        return;
+    e->dirty = 1;
+    if (a->ndirty == a->dirty_cap) {
+        a->dirty_cap = a->dirty_cap ? a->dirty_cap * 2 : 1024;
+        a->dirty = xrealloc(a->dirty, sizeof *a->dirty * a->dirty_cap);
+    }
+    a->dirty[a->ndirty++] = e;
+}
+
+static void assign(agg_op *a, int r, entry *e)
+{
+    if (a->nassign == a->assign_cap) {
+        a->assign_cap = a->assign_cap ? a->assign_cap * 2 : 4096;
+        a->arows = xrealloc(a->arows, sizeof *a->arows * a->assign_cap);
+        a->astates = xrealloc(a->astates, sizeof *a->astates * a->assign_cap);
+        a->aentries = xrealloc(a->aentries, sizeof *a->aentries * a->assign_cap);
+    }
+    a->arows[a->nassign] = r;
+    a->astates[a->nassign] = e->state;
+    a->aentries[a->nassign] = e;
+    a->nassign++;
+    if (!a->emit_final)
+        mark_dirty(a, e);
+}
+
+/* Runs every aggregate's step over the pending assignments. */
+static void step_assignments(agg_op *a)
+{
+    if (a->nassign == 0)
+        return;
+    for (int i = 0; i < a->nagg; i++)
+        a->p->aggs[i].fn->step(a->astates, a->state_off[i],
+                               a->arg_ce[i] ? &a->arg_cols[i] : NULL,
+                               a->arows, (int)a->nassign);
+    a->nassign = 0;
+}
+
+/* ---- emission --------------------------------------------------------- */
+
+/* Appends e's group row (keys, window bounds, final aggregates) to b. */
+static void group_row(agg_op *a, sl_batch *b, const entry *e,
+                      const keyslot *ks)
+{
+    int r = sl_batch_add_row(b);
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_value *v = &ks->keys[k];
+        if (v->is_null)
+            continue;
+        if (v->type == SL_TEXT)
+            sl_batch_set_text(b, r, k, v->u.s.z, (size_t)v->u.s.n);
+        else if (v->type == SL_DOUBLE)
+            sl_batch_set_double(b, r, k, v->u.d);
+        else
+            sl_batch_set_int(b, r, k, v->u.i);
+    }
+    if (a->wkind != SL_WIN_NONE) {
+        sl_batch_set_int(b, r, a->ngroup, e->ws);
+        sl_batch_set_int(b, r, a->ngroup + 1, e->we);
+    }
+    for (int i = 0; i < a->nagg; i++)
+        a->p->aggs[i].fn->final(e->state + a->state_off[i], b, r,
+                                a->ngroup + 2 + i);
+}
+
+static void retract_key(agg_op *a, const keyslot *ks, int64_t ws, int64_t we)
+{
+    sl_batch *b = a->retracts;
+    int r = sl_batch_add_row(b);
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_value *v = &ks->keys[k];
+        if (v->is_null)
+            continue;
+        if (v->type == SL_TEXT)
+            sl_batch_set_text(b, r, k, v->u.s.z, (size_t)v->u.s.n);
+        else if (v->type == SL_DOUBLE)
+            sl_batch_set_double(b, r, k, v->u.d);
+        else
+            sl_batch_set_int(b, r, k, v->u.i);
+    }
+    if (a->wkind != SL_WIN_NONE) {
+        sl_batch_set_int(b, r, a->ngroup, ws);
+        sl_batch_set_int(b, r, a->ngroup + 1, we);
+    }
+}
+
+static int send_retracts(agg_op *a, sl_error *err)
+{
+    if (a->retracts->nrows == 0)
+        return 0;
+    int rc = a->base.ctx.retract(a->base.ctx.q, a->retracts, err);
+    sl_batch_reset(a->retracts);
+    return rc;
+}
+
+/* Publishes entries[0..n): applies HAVING, evaluates the select list and
+** writes the rows; under CHANGES also retracts rows that HAVING now rejects
+** and rows whose window bounds moved (sessions). */
+static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t chunk = n - i > 4096 ? 4096 : n - i;
+        sl_batch_reset(a->group_rows);
+        for (size_t k = 0; k < chunk; k++)
+            group_row(a, a->group_rows, entries[i + k], entries[i + k]->slot);
+        sl_column hv;
+        if (a->having)
+            sl_cexpr_eval(a->having, a->group_rows, &hv);
+        for (size_t k = 0; k < chunk; k++) {
+            entry *e = entries[i + k];
+            int pass = !a->having || (!hv.null[k] && hv.v.i[k]);
+            if (!a->emit_final && e->emitted &&
+                (!pass || e->emitted_ws != e->ws || e->emitted_we != e->we)) {
+                retract_key(a, e->slot, e->emitted_ws, e->emitted_we);
+                e->emitted = 0;
+            }
+            if (pass) {
+                e->emitted = 1;
+                e->emitted_ws = e->ws;
+                e->emitted_we = e->we;
+            }
+        }
+        if (send_retracts(a, err) != 0)
+            return -1;
+        /* evaluate the select list over the group rows; keep passing rows */
+        sl_batch_reset(a->out);
+        for (int c = 0; c < a->nout; c++) {
+            sl_column v;
+            sl_cexpr_eval(a->out_ce[c], a->group_rows, &v);
+            int r = 0;
+            for (size_t k = 0; k < chunk; k++) {
+                if (a->having && (hv.null[k] || !hv.v.i[k]))
+                    continue;
+                if (c == 0)
+                    sl_batch_add_row(a->out);
+                if (v.null[k]) {
+                    r++;
+                    continue;
+                }
+                if (v.type == SL_TEXT)
+                    sl_batch_set_text(a->out, r, c, v.v.s[k].z,
+                                      (size_t)v.v.s[k].n);
+                else if (v.type == SL_DOUBLE)
+                    sl_batch_set_double(a->out, r, c, v.v.d[k]);
+                else
+                    sl_batch_set_int(a->out, r, c, v.v.i[k]);
+                r++;
+            }
+        }
+        if (a->out->nrows > 0 &&
+            a->base.ctx.write(a->base.ctx.q, a->out, err) != 0)
+            return -1;
+        i += chunk;
+    }
+    return 0;
+}
+
+/* Publishes every dirty entry still open (CHANGES). */
+static int publish_dirty(agg_op *a, sl_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->ndirty; i++) {
+        entry *e = a->dirty[i];
+        e->dirty = 0;
+        if (e->dead) {
+            if (e->heap_refs == 0)
+                free(e);
+            continue;
+        }
+        a->dirty[n++] = e;
+    }
+    int rc = publish(a, a->dirty, n, err);
+    a->ndirty = 0;
+    return rc;
+}
+
+/* ---- windows -------------------------------------------------------------- */
+
+static entry *find_window(keyslot *ks, int64_t ws)
+{
+    for (entry *e = ks->windows; e; e = e->next)
+        if (e->ws == ws)
+            return e;
+    return NULL;
+}
+
+/* Session assignment of row r at time t (not late). */
+static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
+{
+    int64_t s = t, e = sat_add(t, a->gap_ms);
+    entry *target = NULL;
+    int merges = 0;
+    for (entry *w = ks->windows; w; w = w->next) {
+        if (w->we <= a->wm)
+            continue;               /* closed: final, never reopens */
+        if (w->ws < e && s < w->we) {
+            if (target == NULL)
+                target = w;
+            else
+                merges++;
+        }
+    }
+    if (target == NULL)
+        return entry_new(a, ks, s, e);
+    if (merges > 0) {
+        /* pending steps may point at sessions about to be merged away */
+        step_assignments(a);
+        entry *w = ks->windows;
+        while (w) {
+            entry *next = w->next;
+            if (w != target && w->we > a->wm && w->ws < e && s < w->we) {
+                for (int i = 0; i < a->nagg; i++)
+                    a->p->aggs[i].fn->merge(target->state + a->state_off[i],
+                                            w->state + a->state_off[i]);
+                if (w->ws < target->ws)
+                    target->ws = w->ws;
+                if (w->we > target->we)
+                    target->we = w->we;
+                if (w->emitted && !a->emit_final)
+                    retract_key(a, ks, w->emitted_ws, w->emitted_we);
+                w->emitted = 0;
+                entry_unlink(a, w);
+            }
+            w = next;
+        }
+        if (!a->emit_final)
+            mark_dirty(a, target);
+    }
+    int64_t old_end = target->we;
+    if (s < target->ws)
+        target->ws = s;
+    if (e > target->we)
+        target->we = e;
+    if (target->we != old_end)
+        heap_push(a, target);
+    return target;
+}
+
+/* Closes every window whose end the watermark has passed. */
+static int close_windows(agg_op *a, sl_error *err)
+{
+    a->nclosing = 0;
+    while (a->heap_n > 0 && a->heap[0].end <= a->wm) {
+        heap_item it = heap_pop(a);
+        entry *e = it.e;
+        e->heap_refs--;
+        if (e->dead) {
+            if (e->heap_refs == 0 && !e->dirty)
+                free(e);
+            continue;
+        }
+        if (it.end != e->we)
+            continue;               /* a session that grew: later entry */
+        if (a->nclosing == a->closing_cap) {
+            a->closing_cap = a->closing_cap ? a->closing_cap * 2 : 1024;
+            a->closing = xrealloc(a->closing, sizeof *a->closing * a->closing_cap);
+        }
+        a->closing[a->nclosing++] = e;
+    }
+    if (a->nclosing == 0)
+        return 0;
+    /* emit: ON WINDOW CLOSE the final row; CHANGES the last change */
+    size_t n = 0;
+    for (size_t i = 0; i < a->nclosing; i++) {
+        entry *e = a->closing[i];
+        if (a->emit_final || e->dirty)
+            a->closing[n++] = e;
+    }
+    if (publish(a, a->closing, n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < a->nclosing; i++) {
+        entry *e = a->closing[i];
+        /* keep the entry allocated while the dirty list points at it */
+        entry_unlink(a, e);
+    }
+    return 0;
+}
+
+/* ---- the operator --------------------------------------------------------- */
+
+static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    int n = b->nrows;
+    if (n == 0)
+        return 0;
+    for (int k = 0; k < a->ngroup; k++)
+        sl_cexpr_eval(a->key_ce[k], b, &a->key_cols[k]);
+    for (int i = 0; i < a->nagg; i++)
+        if (a->arg_ce[i])
+            sl_cexpr_eval(a->arg_ce[i], b, &a->arg_cols[i]);
+    const sl_column *et = a->event_col >= 0 ? &b->cols[a->event_col] : NULL;
+    a->nassign = 0;
+    for (int r = 0; r < n; r++) {
+        uint64_t h = hash_row(a, r);
+        if (a->wkind == SL_WIN_NONE) {
+            keyslot *ks = slot_find(a, r, h, 1);
+            entry *e = ks->windows ? ks->windows : entry_new(a, ks, 0, 0);
+            assign(a, r, e);
+            continue;
+        }
+        if (et->null[r]) {
+            a->base.ctx.dead(a->base.ctx.q, b, r, "the event-time column is "
+                             "NULL, so the event belongs to no window");
+            continue;
+        }
+        int64_t t = et->v.i[r];
+        int late = 0;
+        if (a->wkind == SL_WIN_SESSION) {
+            if (a->wm >= sat_add(t, a->gap_ms)) {
+                late = 1;
+            } else {
+                keyslot *ks = slot_find(a, r, h, 1);
+                assign(a, r, session_for(a, ks, t));
+            }
+        } else {
+            int64_t adv = a->wkind == SL_WIN_HOPPING ? a->advance_ms : a->size_ms;
+            int64_t last = floor_div(t, adv) * adv;
+            keyslot *ks = NULL;
+            /* every window [s, s + size) with s <= t < s + size, oldest first */
+            int64_t first = last;
+            while (first - adv + a->size_ms > t)
+                first -= adv;
+            for (int64_t s = first; s <= last; s += adv) {
+                int64_t e = sat_add(s, a->size_ms);
+                if (a->wm >= e) {
+                    late = 1;
+                    continue;
+                }
+                if (ks == NULL)
+                    ks = slot_find(a, r, h, 1);
+                entry *w = find_window(ks, s);
+                if (w == NULL)
+                    w = entry_new(a, ks, s, e);
+                assign(a, r, w);
+            }
+        }
+        if (late)
+            a->base.ctx.late(a->base.ctx.q, b, r, t, a->wm);
+        int64_t w = sat_sub(t, a->delay_ms);
+        if (w > a->wm)
+            a->wm = w;
+    }
+    step_assignments(a);
+    if (a->retracts->nrows > 0 && send_retracts(a, err) != 0)
+        return -1;
+    if (a->wkind != SL_WIN_NONE)
+        return close_windows(a, err);
+    return 0;
+}
+
+static int agg_advance(sl_operator *op, int64_t wm_ms, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    if (wm_ms <= a->wm)
+        return 0;
+    a->wm = wm_ms;
+    if (a->wkind == SL_WIN_NONE)
+        return 0;
+    return close_windows(a, err);
+}
+
+static int agg_flush(sl_operator *op, int final, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    if (a->emit_final)
+        return 0;
+    int64_t now = now_ms();
+    if (!final && a->every_ms > 0 && now - a->last_publish_ms < a->every_ms)
+        return 0;
+    a->last_publish_ms = now;
+    return publish_dirty(a, err);
+}
+
+static void agg_close(sl_operator *op)
+{
+    agg_op *a = (agg_op *)op;
+    /* free every open entry and key slot */
+    for (size_t i = 0; i < a->table_cap; i++) {
+        keyslot *ks = a->table ? a->table[i] : NULL;
+        if (ks == NULL)
+            continue;
+        entry *e = ks->windows;
+        while (e) {
+            entry *next = e->next;
+            entry_destroy_states(a, e);
+            e->dead = 1;
+            e->slot = NULL;
+            if (e->heap_refs == 0 && !e->dirty)
+                free(e);
+            e = next;
+        }
+        for (int k = 0; k < a->ngroup; k++)
+            if (ks->keys[k].type == SL_TEXT && !ks->keys[k].is_null)
+                free((char *)ks->keys[k].u.s.z);
+        free(ks->keys);
+        free(ks);
+    }
+    /* entries still referenced by the heap or the dirty list */
+    for (size_t i = 0; i < a->heap_n; i++) {
+        entry *e = a->heap[i].e;
+        if (--e->heap_refs == 0 && !e->dirty)
+            free(e);
+    }
+    for (size_t i = 0; i < a->ndirty; i++) {
+        entry *e = a->dirty[i];
+        e->dirty = 0;
+        if (e->heap_refs == 0 && e->dead)
+            free(e);
+    }
+    free(a->table);
+    free(a->heap);
+    free(a->dirty);
+    free(a->arows);
+    free(a->astates);
+    free(a->aentries);
+    free(a->closing);
+    for (int k = 0; k < a->ngroup; k++)
+        sl_cexpr_free(a->key_ce[k]);
+    for (int i = 0; i < a->nagg; i++)
+        sl_cexpr_free(a->arg_ce[i]);
+    for (int c = 0; c < a->nout; c++)
+        sl_cexpr_free(a->out_ce[c]);
+    sl_cexpr_free(a->having);
+    free(a->key_ce);
+    free(a->arg_ce);
+    free(a->key_cols);
+    free(a->arg_cols);
+    free(a->out_ce);
+    free(a->state_off);
+    sl_batch_free(a->group_rows);
+    sl_batch_free(a->retracts);
+    sl_batch_free(a->out);
+    free(a);
+}
+
+static const sl_operator_vtab agg_vtab = {
+    "aggregate", agg_push, agg_advance, agg_flush, agg_close
+};
+
+int64_t sl_op_aggregate_watermark(const sl_operator *op)
+{
+    return ((const agg_op *)op)->wm;
+}
+
+int64_t sl_op_aggregate_open_groups(const sl_operator *op)
+{
+    return ((const agg_op *)op)->open_groups;
+}
+
+sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
+                           sl_error *err)
+{
+    agg_op *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        abort();
+    a->base.vt = &agg_vtab;
+    a->base.ctx = *ctx;
+    a->p = p;
+    a->ngroup = p->ngroup;
+    a->nagg = p->nagg;
+    a->wkind = p->window.kind;
+    a->size_ms = p->window.size_ms;
+    a->advance_ms = p->window.advance_ms;
+    a->gap_ms = p->window.gap_ms;
+    a->delay_ms = p->delay_ms;
+    a->event_col = p->window.kind != SL_WIN_NONE ? p->event_time_col : -1;
+    a->emit_final = p->emit == SL_EMIT_ON_WINDOW_CLOSE;
+    a->every_ms = p->emit_every_ms;
+    a->last_publish_ms = now_ms();
+    a->wm = INT64_MIN;
+    a->key_ce = calloc((size_t)a->ngroup + 1, sizeof *a->key_ce);
+    a->key_cols = calloc((size_t)a->ngroup + 1, sizeof *a->key_cols);
+    a->arg_ce = calloc((size_t)a->nagg + 1, sizeof *a->arg_ce);
+    a->arg_cols = calloc((size_t)a->nagg + 1, sizeof *a->arg_cols);
+    a->state_off = calloc((size_t)a->nagg + 1, sizeof *a->state_off);
+    a->nout = p->nout;
+    a->out_ce = calloc((size_t)a->nout + 1, sizeof *a->out_ce);
+    if (!a->key_ce || !a->key_cols || !a->arg_ce || !a->arg_cols ||
+        !a->state_off || !a->out_ce)
+        abort();
+    for (int k = 0; k < a->ngroup; k++)
+        if ((a->key_ce[k] = sl_cexpr_compile(p->group[k], err)) == NULL)
+            goto fail;
+    size_t off = 0;
+    for (int i = 0; i < a->nagg; i++) {
+        if (p->aggs[i].arg &&
+            (a->arg_ce[i] = sl_cexpr_compile(p->aggs[i].arg, err)) == NULL)
+            goto fail;
+        a->state_off[i] = off;
+        off += (p->aggs[i].fn->state_bytes + 7) & ~(size_t)7;
+    }
+    a->state_bytes = off;
+    for (int c = 0; c < a->nout; c++)
+        if ((a->out_ce[c] = sl_cexpr_compile(p->out[c], err)) == NULL)
+            goto fail;
+    if (p->having && (a->having = sl_cexpr_compile(p->having, err)) == NULL)
+        goto fail;
+    /* group-row layout: keys, window_start, window_end, aggregates */
+    int ng = a->ngroup + 2 + a->nagg;
+    sl_type *gt = calloc((size_t)ng, sizeof *gt);
+    if (gt == NULL)
+        abort();
+    for (int k = 0; k < a->ngroup; k++)
+        gt[k] = p->group[k]->type == SL_NULL ? SL_TEXT : p->group[k]->type;
+    gt[a->ngroup] = gt[a->ngroup + 1] = SL_TIMESTAMP;
+    for (int i = 0; i < a->nagg; i++)
+        gt[a->ngroup + 2 + i] = p->aggs[i].result_type;
+    a->group_rows = sl_batch_new(ng, gt, 256);
+    a->retracts = sl_batch_new(a->ngroup + 2, gt, 64);
+    free(gt);
+    a->out = sl_batch_new(p->nout, p->out_types, 256);
+    return &a->base;
+fail:
+    agg_close(&a->base);
+    return NULL;
+}

@@ -1,0 +1,218 @@
+/*
+** plan.c: printing a logical plan (EXPLAIN) and the DDL of its output.
+**
+** EXPLAIN shows the operator DAG the runtime will build, from the output
+** down to the source, one operator per line, indented like PostgreSQL's:
+** sink, emit, aggregate (keys and aggregates), window (spec, event-time
+** column, watermark delay), filter, join, source.
+*/
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "engine/plan.h"
+
+typedef struct strbuf {
+    char *z;
+    size_t n, cap;
+} strbuf;
+
+static void sb_printf(strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_printf(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->z ? b->z + b->n : NULL, b->z ? b->cap - b->n : 0,
+                          fmt, ap);
+        va_end(ap);
+        if (b->z && (size_t)n < b->cap - b->n) {
+            b->n += (size_t)n;
+            return;
+        }
+        b->cap = (b->cap + (size_t)n + 1) * 2;
+        b->z = realloc(b->z, b->cap);
+        if (b->z == NULL)
+            abort();
+    }
+}
+
+/* "1 minute", "90 seconds", "250 milliseconds" */
+static void duration(strbuf *b, int64_t ms)
+{
+    static const struct { int64_t ms; const char *unit; } units[] = {
+        {86400000, "day"}, {3600000, "hour"}, {60000, "minute"},
+        {1000, "second"}, {1, "millisecond"}};
+    if (ms == 0) {
+        sb_printf(b, "0");
+        return;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (ms % units[i].ms == 0 && ms >= units[i].ms) {
+            long long n = ms / units[i].ms;
+            sb_printf(b, "%lld %s%s", n, units[i].unit, n == 1 ? "" : "s");
+            return;
+        }
+    }
+    sb_printf(b, "%lld milliseconds", (long long)ms);
+}
+
+static void indent(strbuf *b, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        sb_printf(b, "  ");
+}
+
+static void expr_line(strbuf *b, const char *label, const sl_expr *e)
+{
+    char *sql = sl_expr_to_sql(e);
+    sb_printf(b, "%s%s", label, sql);
+    free(sql);
+}
+
+char *sl_plan_explain(const sl_plan *p)
+{
+    strbuf b = {0};
+    int d = 0;
+    const char *what = p->kind == SL_ST_CREATE_MVIEW ? "materialized view" :
+                       p->kind == SL_ST_CREATE_STABLE ? "streaming table" :
+                       p->kind == SL_ST_CREATE_SINK ? "sink" : "push query";
+    if (p->kind == SL_ST_SELECT) {
+        sb_printf(&b, "output: push query to the terminal");
+        if (p->limit >= 0)
+            sb_printf(&b, ", limit %lld", (long long)p->limit);
+    } else {
+        sb_printf(&b, "output: %s %s", what, p->name);
+        if (p->kind == SL_ST_CREATE_MVIEW)
+            sb_printf(&b, p->emit == SL_EMIT_CHANGES ? " (upsert" : " (insert");
+        else
+            sb_printf(&b, " (append");
+        if (p->nkey > 0) {
+            sb_printf(&b, ", key:");
+            for (int i = 0; i < p->nkey; i++)
+                sb_printf(&b, "%s %s", i ? "," : "", p->out_names[p->key_cols[i]]);
+        }
+        sb_printf(&b, ")");
+    }
+    sb_printf(&b, "\n");
+    d++;
+    indent(&b, d);
+    sb_printf(&b, "project:");
+    for (int i = 0; i < p->nout; i++)
+        sb_printf(&b, "%s %s %s", i ? "," : "", p->out_names[i],
+                  sl_type_name(p->out_types[i]));
+    sb_printf(&b, "\n");
+    if (p->is_agg) {
+        d++;
+        indent(&b, d);
+        if (p->emit == SL_EMIT_ON_WINDOW_CLOSE)
+            sb_printf(&b, "emit: on window close (final rows, append)\n");
+        else if (p->emit_every_ms > 0) {
+            sb_printf(&b, "emit: changes every ");
+            duration(&b, p->emit_every_ms);
+            sb_printf(&b, "\n");
+        } else
+            sb_printf(&b, "emit: changes (upsert at each commit)\n");
+        if (p->having) {
+            d++;
+            indent(&b, d);
+            expr_line(&b, "having: ", p->having);
+            sb_printf(&b, "  [over group row]\n");
+        }
+        d++;
+        indent(&b, d);
+        sb_printf(&b, "aggregate: keys [");
+        for (int i = 0; i < p->ngroup; i++) {
+            char *k = sl_expr_to_sql(p->group[i]);
+            sb_printf(&b, "%s%s", i ? ", " : "", k);
+            free(k);
+        }
+        sb_printf(&b, "] aggregates [");
+        for (int i = 0; i < p->nagg; i++)
+            sb_printf(&b, "%s%s", i ? ", " : "", p->aggs[i].sql);
+        sb_printf(&b, "]\n");
+        if (p->window.kind != SL_WIN_NONE) {
+            d++;
+            indent(&b, d);
+            const sl_window_spec *w = &p->window;
+            if (w->kind == SL_WIN_TUMBLING) {
+                sb_printf(&b, "window: tumbling size ");
+                duration(&b, w->size_ms);
+            } else if (w->kind == SL_WIN_HOPPING) {
+                sb_printf(&b, "window: hopping size ");
+                duration(&b, w->size_ms);
+                sb_printf(&b, " advance ");
+                duration(&b, w->advance_ms);
+            } else {
+                sb_printf(&b, "window: session gap ");
+                duration(&b, w->gap_ms);
+            }
+            sb_printf(&b, "; event time %s, watermark delay ",
+                      p->input_names[p->event_time_col]);
+            duration(&b, p->delay_ms);
+            sb_printf(&b, " (%s)\n", p->watermark_from_query ? "from the query"
+                                                             : "from the source");
+        }
+    }
+    if (p->where) {
+        d++;
+        indent(&b, d);
+        expr_line(&b, "filter: ", p->where);
+        sb_printf(&b, "\n");
+    }
+    if (p->join) {
+        d++;
+        indent(&b, d);
+        sb_printf(&b, "join: %s lookup on %s = %s.%s (table snapshot)\n",
+                  p->join->kind == SL_JOIN_LEFT ? "left" : "inner",
+                  p->input_names[p->join->left_key], p->join->table,
+                  p->join->col_names[p->join->right_key]);
+    }
+    d++;
+    indent(&b, d);
+    const sl_source_def *s = p->src;
+    if (s->connector == SL_CONN_FILE)
+        sb_printf(&b, "source: %s (file '%s', %s%s)", s->name, s->path,
+                  s->decode.format == SL_FORMAT_CSV ? "csv" : "ndjson",
+                  s->follow ? ", follow" : ", bounded");
+    else
+        sb_printf(&b, "source: %s (kafka)", s->name);
+    if (p->event_time_col >= 0 && p->window.kind == SL_WIN_NONE) {
+        sb_printf(&b, "; event time %s, watermark delay ",
+                  p->input_names[p->event_time_col]);
+        duration(&b, p->delay_ms);
+    }
+    sb_printf(&b, "\n");
+    return b.z;
+}
+
+static const char *sqlite_type(sl_type t)
+{
+    switch (t) {
+    case SL_BOOL: return "BOOLEAN";
+    case SL_BIGINT: return "BIGINT";
+    case SL_DOUBLE: return "DOUBLE";
+    case SL_TIMESTAMP: return "TIMESTAMP";
+    case SL_INTERVAL: return "BIGINT";
+    default: return "TEXT";
+    }
+}
+
+char *sl_plan_output_ddl(const sl_plan *p)
+{
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(s, "CREATE TABLE \"%w\" (", p->name);
+    for (int i = 0; i < p->nout; i++)
+        sqlite3_str_appendf(s, "%s\"%w\" %s", i ? ", " : "", p->out_names[i],
+                            sqlite_type(p->out_types[i]));
+    if (p->kind == SL_ST_CREATE_MVIEW && p->nkey > 0) {
+        sqlite3_str_appendf(s, ", PRIMARY KEY (");
+        for (int i = 0; i < p->nkey; i++)
+            sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "",
+                                p->out_names[p->key_cols[i]]);
+        sqlite3_str_appendf(s, ")");
+    }
+    sqlite3_str_appendf(s, ")");
+    return sqlite3_str_finish(s);
+}

@@ -1,0 +1,97 @@
+/*
+** plan.h: the logical plan of a continuous or push query.
+**
+** The binder (binder.c) builds it from a SELECT and the catalog; EXPLAIN
+** prints it (plan.c); the runtime (query.c) turns it into operators. The
+** plan owns everything it points to.
+**
+** Row layouts the bound expressions refer to:
+**   input row: the source's columns (declared, then pseudo-columns), then
+**              the joined table's columns when there is a JOIN.
+**   group row: for aggregate queries, [group keys..., window_start,
+**              window_end, aggregate results...]; the select list and
+**              HAVING are bound to it.
+** Non-aggregate queries bind the select list to the input row.
+*/
+#ifndef SL_PLAN_H
+#define SL_PLAN_H
+
+#include "grammar/ast.h"
+#include "engine/agg.h"
+#include "engine/source.h"
+
+typedef struct sl_plan_agg {
+    const sl_agg_func *fn;
+    sl_expr *arg;          /* bound to the input row; NULL for COUNT(*) */
+    int distinct;
+    sl_type result_type;
+    char *sql;             /* "SUM(amount)", for EXPLAIN */
+} sl_plan_agg;
+
+typedef struct sl_plan_join {
+    char *table;           /* the SQLite table joined */
+    char *alias;
+    int ncols;
+    char **col_names;
+    sl_type *col_types;
+    int left_key;          /* input-row column of the stream side */
+    int right_key;         /* column of the table */
+    sl_join_kind kind;
+} sl_plan_join;
+
+typedef struct sl_plan {
+    sl_stmt_kind kind;     /* CREATE_MVIEW, CREATE_STABLE, CREATE_SINK, SELECT */
+    char *name;            /* output name (NULL for a push query) */
+    sl_source_def *src;
+    char *src_alias;
+
+    int ninput;            /* columns of the input row */
+    char **input_names;
+    sl_type *input_types;
+    sl_plan_join *join;    /* or NULL */
+
+    sl_expr *where;        /* bound to the input row, or NULL */
+
+    sl_window_spec window;
+    int event_time_col;    /* input column, -1 without event time */
+    int64_t delay_ms;
+    int watermark_from_query; /* 1: WATERMARK clause overrides the source */
+
+    int is_agg;
+    int ngroup;
+    sl_expr **group;       /* bound to the input row */
+    int nagg;
+    sl_plan_agg *aggs;
+
+    int nout;
+    char **out_names;
+    sl_type *out_types;
+    sl_expr **out;         /* bound to the group row (aggregate) or input row */
+    int nkey;              /* primary key of a materialised view */
+    int *key_cols;         /* output columns forming it */
+    sl_expr *having;       /* bound to the group row, or NULL */
+
+    sl_emit_kind emit;     /* CHANGES or ON_WINDOW_CLOSE (DEFAULT resolved) */
+    int64_t emit_every_ms;
+    int64_t limit;         /* push queries; -1 none */
+
+    /* sinks */
+    const sl_stmt *sink_stmt;
+} sl_plan;
+
+typedef struct sl_session sl_session;
+
+/* Binds the SELECT of stmt (a CREATE MATERIALIZED VIEW / STREAMING TABLE /
+** SINK, or a push SELECT) against the session's catalog. Offsets in errors
+** are those of stmt. Returns NULL with err set. */
+sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err);
+void sl_plan_free(sl_plan *p);
+
+/* The operator DAG as text lines (EXPLAIN). malloc'd; the caller frees. */
+char *sl_plan_explain(const sl_plan *p);
+
+/* The SQLite CREATE TABLE for the plan's output (materialised view:
+** primary key; streaming table: none). sqlite3_malloc'd. */
+char *sl_plan_output_ddl(const sl_plan *p);
+
+#endif

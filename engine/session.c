@@ -1,0 +1,472 @@
+/*
+** session.c: executing statement text against one database (see session.h).
+**
+** For each statement: the sluice parser first. sluice's own statements go to
+** their handlers (ddl.c for CREATE/DROP, query.c for continuous and push
+** queries, here for SHOW and DESCRIBE). A SELECT that reads no source, an
+** INSERT, and anything sluice's grammar does not know but SQLite does
+** (UPDATE, DELETE, CREATE INDEX, PRAGMA, CTEs, window functions...) is
+** handed to SQLite untouched, so sluice never limits what can be asked of
+** the materialised tables.
+*/
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "engine/session_int.h"
+#include "engine/ddl.h"
+#include "engine/query.h"
+#include "engine/source.h"
+#include "grammar/parser.h"
+#include "storage/db.h"
+
+sl_session *sl_session_open(const char *path, const sl_session_options *opt,
+                            sl_error *err)
+{
+    sqlite3 *db = sl_db_open(path, err);
+    if (db == NULL)
+        return NULL;
+    sl_catalog *cat = sl_catalog_load(db, err);
+    if (cat == NULL) {
+        sl_db_close(db);
+        return NULL;
+    }
+    sl_session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        abort();
+    s->db = db;
+    s->path = strdup(path);
+    s->cat = cat;
+    s->out = opt ? opt->out : NULL;
+    s->msg = opt && opt->msg ? opt->msg : stderr;
+    s->progress = opt ? opt->progress : 0;
+    s->settings.batch_rows = 4096;
+    s->settings.commit_interval_ms = 1000;
+    s->settings.commit_rows = 0;
+    const char *env;
+    if ((env = getenv("SLUICE_BATCH_ROWS")) != NULL && atoi(env) > 0)
+        s->settings.batch_rows = atoi(env);
+    if ((env = getenv("SLUICE_COMMIT_ROWS")) != NULL && atoll(env) > 0)
+        s->settings.commit_rows = atoll(env);
+    if ((env = getenv("SLUICE_COMMIT_INTERVAL_MS")) != NULL && atoll(env) > 0)
+        s->settings.commit_interval_ms = atoll(env);
+    if (sl_query_resume_all(s, err) != 0) {
+        sl_session_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sl_session_close(sl_session *s)
+{
+    if (s == NULL)
+        return;
+    sl_error err;
+    sl_error_clear(&err);
+    for (int i = 0; i < s->nqueries; i++) {
+        sl_query_stop(s->queries[i], &err);
+        sl_query_free(s->queries[i]);
+    }
+    free(s->queries);
+    sl_catalog_free(s->cat);
+    sl_db_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+void sl_session_interrupt(sl_session *s)
+{
+    s->interrupted = 1;
+}
+
+void sl_session_names(sl_session *s, void (*fn)(void *ctx, const char *name),
+                      void *ctx)
+{
+    for (int i = 0; i < s->cat->n; i++)
+        fn(ctx, s->cat->objs[i]->name);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type "
+                           "IN ('table','view') ORDER BY name", -1, &st,
+                           NULL) == SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *n = (const char *)sqlite3_column_text(st, 0);
+            if (sl_catalog_find(s->cat, n) == NULL)
+                fn(ctx, n);
+        }
+    sqlite3_finalize(st);
+}
+
+void sl_session_print(sl_session *s, int ncols, const char *const *names,
+                      const sl_type *types, int nrows,
+                      const char *const *cells)
+{
+    if (s->out == NULL)
+        return;
+    sl_output_begin(s->out, ncols, names, types);
+    for (int r = 0; r < nrows; r++)
+        sl_output_row(s->out, cells + (size_t)r * (size_t)ncols);
+    sl_output_end(s->out);
+}
+
+static sl_type sqlite_decl_type(sqlite3_stmt *st, int c)
+{
+    const char *decl = sqlite3_column_decltype(st, c);
+    if (decl == NULL)
+        return SL_NULL;
+    int n = 0;
+    while (decl[n] && (isalnum((unsigned char)decl[n]) || decl[n] == '_'))
+        n++;
+    return sl_type_from_name(decl, n);
+}
+
+int sl_session_sqlite(sl_session *s, const char *text, int len, int offset,
+                      sl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(s->db, text, len, &st, &tail);
+    if (rc != SQLITE_OK) {
+        int at = sqlite3_error_offset(s->db);
+        return sl_error_set(err, at >= 0 ? offset + at : offset, "%s",
+                            sqlite3_errmsg(s->db));
+    }
+    if (st == NULL)
+        return 0;   /* only whitespace or comments */
+    int ncols = sqlite3_column_count(st);
+    const char **names = NULL;
+    sl_type *types = NULL;
+    const char **cells = NULL;
+    int begun = 0;
+    if (ncols > 0) {
+        names = calloc((size_t)ncols, sizeof *names);
+        types = calloc((size_t)ncols, sizeof *types);
+        cells = calloc((size_t)ncols, sizeof *cells);
+        for (int c = 0; c < ncols; c++) {
+            names[c] = sqlite3_column_name(st, c);
+            types[c] = sqlite_decl_type(st, c);
+        }
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!begun && s->out) {
+            for (int c = 0; c < ncols; c++) {
+                if (types[c] != SL_NULL)
+                    continue;
+                switch (sqlite3_column_type(st, c)) {
+                case SQLITE_INTEGER: types[c] = SL_BIGINT; break;
+                case SQLITE_FLOAT: types[c] = SL_DOUBLE; break;
+                default: types[c] = SL_TEXT; break;
+                }
+            }
+            sl_output_begin(s->out, ncols, names, types);
+            begun = 1;
+        }
+        for (int c = 0; c < ncols; c++) {
+            if (sqlite3_column_type(st, c) == SQLITE_NULL)
+                cells[c] = NULL;
+            else
+                cells[c] = (const char *)sqlite3_column_text(st, c);
+        }
+        if (s->out)
+            sl_output_row(s->out, cells);
+    }
+    if (rc == SQLITE_DONE && ncols > 0 && !begun && s->out) {
+        for (int c = 0; c < ncols; c++)
+            if (types[c] == SL_NULL)
+                types[c] = SL_TEXT;
+        sl_output_begin(s->out, ncols, names, types);
+        begun = 1;
+    }
+    if (begun)
+        sl_output_end(s->out);
+    int ret = 0;
+    if (rc != SQLITE_DONE) {
+        int at = sqlite3_error_offset(s->db);
+        ret = sl_error_set(err, at >= 0 ? offset + at : offset, "%s",
+                           sqlite3_errmsg(s->db));
+    }
+    free(names);
+    free(types);
+    free(cells);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- SHOW and DESCRIBE ---------------------------------------------------- */
+
+static void show_objects(sl_session *s, sl_object_kind kind)
+{
+    /* name, kind, status, sql: for SHOW TABLES also SQLite's own tables */
+    const char *names[] = {"name", "kind", "status"};
+    sl_type types[] = {SL_TEXT, SL_TEXT, SL_TEXT};
+    int cap = s->cat->n + 64, n = 0;
+    const char **cells = calloc((size_t)cap * 3, sizeof *cells);
+    char **owned = calloc((size_t)cap, sizeof *owned);
+    int nowned = 0;
+    for (int i = 0; i < s->cat->n; i++) {
+        sl_catalog_obj *o = s->cat->objs[i];
+        int match = o->kind == kind ||
+                    (kind == SL_OBJ_QUERY && (o->kind == SL_OBJ_MVIEW ||
+                                              o->kind == SL_OBJ_STABLE ||
+                                              o->kind == SL_OBJ_SINK)) ||
+                    (kind == SL_OBJ_VIEW && o->kind == SL_OBJ_MVIEW) ||
+                    (kind == SL_OBJ_TABLE && o->kind == SL_OBJ_STABLE);
+        if (!match)
+            continue;
+        cells[n * 3] = o->name;
+        cells[n * 3 + 1] = sl_object_kind_name(o->kind);
+        cells[n * 3 + 2] = o->status;
+        n++;
+    }
+    if (kind == SL_OBJ_TABLE || kind == SL_OBJ_VIEW) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE "
+                               "type = ?1 AND name NOT LIKE 'sqlite_%' AND "
+                               "name NOT LIKE 'sluice_%' ORDER BY name", -1,
+                               &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, kind == SL_OBJ_TABLE ? "table" : "view",
+                              -1, SQLITE_STATIC);
+            while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
+                const char *nm = (const char *)sqlite3_column_text(st, 0);
+                if (sl_catalog_find(s->cat, nm) != NULL || nowned >= cap)
+                    continue;
+                owned[nowned] = strdup(nm);
+                cells[n * 3] = owned[nowned++];
+                cells[n * 3 + 1] = kind == SL_OBJ_TABLE ? "table" : "view";
+                cells[n * 3 + 2] = "sqlite";
+                n++;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    sl_session_print(s, 3, names, types, n, cells);
+    for (int i = 0; i < nowned; i++)
+        free(owned[i]);
+    free(owned);
+    free(cells);
+}
+
+static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
+{
+    sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
+    const char *names[] = {"column", "type", "notes"};
+    sl_type types[] = {SL_TEXT, SL_TEXT, SL_TEXT};
+    if (o != NULL && o->kind == SL_OBJ_SOURCE) {
+        sl_source_def *d = sl_source_def_new(o->stmt, err);
+        if (d == NULL)
+            return -1;
+        const char **cells = calloc((size_t)d->ncols * 3, sizeof *cells);
+        char note[128];
+        for (int i = 0; i < d->ncols; i++) {
+            cells[i * 3] = d->col_names[i];
+            cells[i * 3 + 1] = sl_type_name(d->col_types[i]);
+            cells[i * 3 + 2] = "";
+            if (i == d->event_time_col) {
+                snprintf(note, sizeof note, "event time, watermark delay "
+                         "%lld ms", (long long)d->watermark_delay_ms);
+                cells[i * 3 + 2] = note;
+            } else if (i >= d->ndeclared) {
+                cells[i * 3 + 2] = "metadata";
+            }
+        }
+        sl_session_print(s, 3, names, types, d->ncols, cells);
+        free(cells);
+        sl_source_def_free(d);
+        return 0;
+    }
+    if (!sl_db_relation_exists(s->db, st->name)) {
+        char buf[256];
+        const char *close = sl_catalog_suggest(s->cat, st->name, buf,
+                                               sizeof buf);
+        if (close)
+            return sl_error_set(err, st->name_offset, "unknown relation "
+                                "\"%s\" (did you mean \"%s\"?)", st->name,
+                                close);
+        return sl_error_set(err, st->name_offset, "unknown relation \"%s\"",
+                            st->name);
+    }
+    char *q = sqlite3_mprintf("SELECT name, type, CASE WHEN pk > 0 THEN "
+                              "'primary key' ELSE '' END FROM "
+                              "pragma_table_info(%Q)", st->name);
+    sqlite3_stmt *ps = NULL;
+    int rc = sqlite3_prepare_v2(s->db, q, -1, &ps, NULL);
+    sqlite3_free(q);
+    if (rc != SQLITE_OK)
+        return sl_error_set(err, st->name_offset, "%s", sqlite3_errmsg(s->db));
+    int n = 0, cap = 16;
+    char **cells = calloc((size_t)cap * 3, sizeof *cells);
+    while (sqlite3_step(ps) == SQLITE_ROW) {
+        if (n == cap) {
+            cap *= 2;
+            cells = realloc(cells, sizeof *cells * (size_t)cap * 3);
+        }
+        for (int c = 0; c < 3; c++) {
+            const char *v = (const char *)sqlite3_column_text(ps, c);
+            cells[n * 3 + c] = strdup(v ? v : "");
+        }
+        n++;
+    }
+    sqlite3_finalize(ps);
+    sl_session_print(s, 3, names, types, n, (const char *const *)cells);
+    for (int i = 0; i < n * 3; i++)
+        free(cells[i]);
+    free(cells);
+    return 0;
+}
+
+/* ---- the statement loop ------------------------------------------------ */
+
+/* 1 when the statement reads a source (so it is sluice's to run). */
+int sl_select_reads_source(sl_session *s, const sl_select *sel)
+{
+    if (sel == NULL || !sel->has_from)
+        return 0;
+    sl_catalog_obj *o = sl_catalog_find(s->cat, sel->from.name);
+    if (o && o->kind == SL_OBJ_SOURCE)
+        return 1;
+    for (int i = 0; i < sel->njoins; i++) {
+        o = sl_catalog_find(s->cat, sel->joins[i].table.name);
+        if (o && o->kind == SL_OBJ_SOURCE)
+            return 1;
+    }
+    return 0;
+}
+
+/* An unknown relation in a pull query: our message, with a suggestion. */
+static int check_relations(sl_session *s, const sl_select *sel, sl_error *err)
+{
+    const sl_table_ref *refs[64];
+    int n = 0;
+    if (!sel->has_from)
+        return 0;
+    refs[n++] = &sel->from;
+    for (int i = 0; i < sel->njoins && n < 64; i++)
+        refs[n++] = &sel->joins[i].table;
+    for (int i = 0; i < n; i++) {
+        if (sl_catalog_find(s->cat, refs[i]->name) ||
+            sl_db_relation_exists(s->db, refs[i]->name))
+            continue;
+        char buf[256];
+        const char *close = sl_catalog_suggest(s->cat, refs[i]->name, buf,
+                                               sizeof buf);
+        if (close)
+            return sl_error_set(err, refs[i]->offset, "unknown relation "
+                                "\"%s\" (did you mean \"%s\"?)",
+                                refs[i]->name, close);
+        return sl_error_set(err, refs[i]->offset, "unknown relation \"%s\"",
+                            refs[i]->name);
+    }
+    return 0;
+}
+
+static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
+                     sl_error *err)
+{
+    switch (st->kind) {
+    case SL_ST_SELECT:
+        if (sl_select_reads_source(s, st->select))
+            return sl_query_push(s, st, text, err);
+        if (sl_session_sqlite(s, text + st->offset, st->end - st->offset,
+                              st->offset, err) != 0) {
+            sl_error perr;
+            sl_error_clear(&perr);
+            if (check_relations(s, st->select, &perr) != 0)
+                sl_error_reset(err, perr.offset, "%s", perr.msg);
+            return -1;
+        }
+        return 0;
+    case SL_ST_INSERT:
+        return sl_session_sqlite(s, text + st->offset, st->end - st->offset,
+                                 st->offset, err);
+    case SL_ST_SHOW:
+        show_objects(s, st->object);
+        return 0;
+    case SL_ST_DESCRIBE:
+        return describe(s, st, err);
+    case SL_ST_EXPLAIN:
+        return sl_query_explain(s, st->inner, text, err);
+    case SL_ST_COPY:
+        return sl_ddl_copy(s, st, err);
+    case SL_ST_DROP:
+        return sl_ddl_drop(s, st, err);
+    case SL_ST_CREATE_SOURCE:
+    case SL_ST_CREATE_TABLE:
+    case SL_ST_CREATE_VIEW:
+    case SL_ST_CREATE_MVIEW:
+    case SL_ST_CREATE_STABLE:
+    case SL_ST_CREATE_SINK:
+        return sl_ddl_create(s, st, text, err);
+    }
+    return sl_error_set(err, st->offset, "unsupported statement");
+}
+
+/* Words that start statements SQLite knows and sluice's grammar may not. */
+static int sqlite_may_know(const char *z, int n)
+{
+    static const char *const words[] = {
+        "SELECT", "WITH", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE",
+        "CREATE", "DROP", "ALTER", "PRAGMA", "BEGIN", "COMMIT", "END",
+        "ROLLBACK", "SAVEPOINT", "RELEASE", "ANALYZE", "VACUUM", "REINDEX",
+        "ATTACH", "DETACH", NULL
+    };
+    int i = 0;
+    while (i < n && (isspace((unsigned char)z[i])))
+        i++;
+    int j = i;
+    while (j < n && isalpha((unsigned char)z[j]))
+        j++;
+    for (int k = 0; words[k]; k++)
+        if ((int)strlen(words[k]) == j - i &&
+            strncasecmp(words[k], z + i, (size_t)(j - i)) == 0)
+            return 1;
+    return 0;
+}
+
+int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
+                    int *failed_stmt)
+{
+    int pos = 0, index = 0;
+    for (;;) {
+        sl_stmt *st = NULL;
+        int start = pos;
+        sl_error perr;
+        sl_error_clear(&perr);
+        int rc = sl_parse_next(text, len, &pos, &st, &perr);
+        if (rc == 0)
+            return 0;
+        index++;
+        if (failed_stmt)
+            *failed_stmt = index;
+        if (rc < 0) {
+            /* Not sluice's grammar: maybe SQLite's (CTE, window function,
+            ** UPDATE, ...). Keep sluice's error if SQLite rejects it too. */
+            int end = pos;
+            while (end > start && (text[end - 1] == ';' ||
+                                   isspace((unsigned char)text[end - 1])))
+                end--;
+            while (start < end && isspace((unsigned char)text[start]))
+                start++;
+            sqlite3_stmt *probe = NULL;
+            if (sqlite_may_know(text + start, end - start) &&
+                sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
+                                   NULL) == SQLITE_OK && probe != NULL) {
+                sqlite3_finalize(probe);
+                if (sl_session_sqlite(s, text + start, end - start, start,
+                                      err) != 0)
+                    return -1;
+                continue;
+            }
+            sqlite3_finalize(probe);
+            sl_error_reset(err, perr.offset, "%s", perr.msg);
+            return -1;
+        }
+        rc = exec_stmt(s, st, text, err);
+        sl_stmt_free(st);
+        if (rc != 0)
+            return -1;
+    }
+}
+
+int sl_session_run(sl_session *s, int timeout_ms, sl_error *err)
+{
+    return sl_query_run_background(s, timeout_ms, err);
+}

@@ -1,0 +1,46 @@
+/*
+** session_int.h: the inside of an sl_session, shared by the engine's
+** statement handlers (session.c, ddl.c, query.c). Not for the CLI.
+*/
+#ifndef SL_SESSION_INT_H
+#define SL_SESSION_INT_H
+
+#include <signal.h>
+#include <sqlite3.h>
+#include "engine/session.h"
+#include "storage/catalog.h"
+#include "grammar/ast.h"
+
+typedef struct sl_query sl_query;
+
+typedef struct sl_settings {
+    int batch_rows;              /* rows per batch read from a source */
+    int64_t commit_interval_ms;  /* commit at least this often */
+    int64_t commit_rows;         /* and after this many input rows (0: off) */
+} sl_settings;
+
+struct sl_session {
+    sqlite3 *db;
+    char *path;
+    sl_catalog *cat;
+    sl_output *out;
+    FILE *msg;
+    int progress;
+    sl_settings settings;
+    sl_query **queries;          /* running continuous queries */
+    int nqueries;
+    volatile sig_atomic_t interrupted;
+};
+
+/* Runs one SQLite statement (text[0..len)) and prints its rows, if any.
+** offset is the absolute offset of text in the user's input, for errors.
+** Returns 0, or -1 with err set. */
+int sl_session_sqlite(sl_session *s, const char *text, int len, int offset,
+                      sl_error *err);
+
+/* Prints a result built by the engine (SHOW, DESCRIBE, EXPLAIN). */
+void sl_session_print(sl_session *s, int ncols, const char *const *names,
+                      const sl_type *types, int nrows,
+                      const char *const *cells);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+** source.c: CREATE SOURCE checked into an sl_source_def (see source.h).
+**
+** Owns the list of options each connector accepts, so an unknown or
+** misspelt option is caught when the source is created, not when a query
+** first reads it.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "engine/source.h"
+#include "storage/catalog.h"
+
+static const char *const file_options[] = {
+    "connector", "path", "format", "header", "delimiter", "follow",
+    "timestamp_format", NULL
+};
+static const char *const kafka_options[] = {
+    "connector", "brokers", "topic", "group_id", "start", "until", "format",
+    "header", "delimiter", "timestamp_format", "idle_timeout", NULL
+};
+
+static const char *const kafka_pseudo[] = {"_key", "_partition", "_offset",
+                                           "_timestamp"};
+static const sl_type kafka_pseudo_types[] = {SL_TEXT, SL_BIGINT, SL_BIGINT,
+                                             SL_TIMESTAMP};
+
+void sl_source_def_free(sl_source_def *d)
+{
+    if (d == NULL)
+        return;
+    free(d->name);
+    for (int i = 0; i < d->ncols; i++)
+        free(d->col_names[i]);
+    free(d->col_names);
+    free(d->col_types);
+    free(d->path);
+    free(d);
+}
+
+int sl_source_def_column(const sl_source_def *d, const char *name)
+{
+    for (int i = 0; i < d->ncols; i++)
+        if (strcasecmp(d->col_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void add_col(sl_source_def *d, const char *name, sl_type t)
+{
+    d->col_names = realloc(d->col_names, sizeof(char *) * (size_t)(d->ncols + 1));
+    d->col_types = realloc(d->col_types, sizeof(sl_type) * (size_t)(d->ncols + 1));
+    if (d->col_names == NULL || d->col_types == NULL)
+        abort();
+    d->col_names[d->ncols] = strdup(name);
+    d->col_types[d->ncols] = t;
+    d->ncols++;
+}
+
+/* Parses a boolean option value; returns 0/1, or -1 when it is not one. */
+static int option_bool(const sl_option *o)
+{
+    if (strcasecmp(o->value, "true") == 0 || strcmp(o->value, "1") == 0)
+        return 1;
+    if (strcasecmp(o->value, "false") == 0 || strcmp(o->value, "0") == 0)
+        return 0;
+    return -1;
+}
+
+static int check_option_names(const sl_stmt *s, const char *const *allowed,
+                              const char *connector, sl_error *err)
+{
+    for (int i = 0; i < s->nopts; i++) {
+        const sl_option *o = &s->opts[i];
+        int ok = strncasecmp(o->key, "kafka.", 6) == 0 &&
+                 strcasecmp(connector, "kafka") == 0;
+        const char *close = NULL;
+        for (int k = 0; allowed[k] && !ok; k++) {
+            if (strcasecmp(allowed[k], o->key) == 0)
+                ok = 1;
+            else if (sl_edit_distance(allowed[k], o->key, 2) <= 2)
+                close = allowed[k];
+        }
+        if (!ok) {
+            if (close)
+                return sl_error_set(err, o->offset, "unknown option '%s' for "
+                                    "connector '%s' (did you mean '%s'?)",
+                                    o->key, connector, close);
+            return sl_error_set(err, o->offset, "unknown option '%s' for "
+                                "connector '%s'", o->key, connector);
+        }
+        for (int j = 0; j < i; j++)
+            if (strcasecmp(s->opts[j].key, o->key) == 0)
+                return sl_error_set(err, o->offset, "option '%s' is given "
+                                    "twice", o->key);
+    }
+    return 0;
+}
+
+static int decode_options(const sl_stmt *s, sl_source_def *d, sl_error *err)
+{
+    const sl_option *o;
+    d->decode.delimiter = ',';
+    d->decode.header = 1;
+    d->decode.format = SL_FORMAT_CSV;
+    if (d->path) {
+        size_t n = strlen(d->path);
+        if ((n > 5 && strcasecmp(d->path + n - 5, ".json") == 0) ||
+            (n > 7 && strcasecmp(d->path + n - 7, ".ndjson") == 0) ||
+            (n > 6 && strcasecmp(d->path + n - 6, ".jsonl") == 0))
+            d->decode.format = SL_FORMAT_NDJSON;
+    }
+    if ((o = sl_stmt_option(s, "format")) != NULL) {
+        if (strcasecmp(o->value, "csv") == 0)
+            d->decode.format = SL_FORMAT_CSV;
+        else if (strcasecmp(o->value, "ndjson") == 0 ||
+                 strcasecmp(o->value, "json") == 0)
+            d->decode.format = SL_FORMAT_NDJSON;
+        else
+            return sl_error_set(err, o->value_offset, "format must be 'csv' "
+                                "or 'ndjson' (or 'json'), not '%s'", o->value);
+    }
+    if ((o = sl_stmt_option(s, "header")) != NULL) {
+        int b = option_bool(o);
+        if (b < 0)
+            return sl_error_set(err, o->value_offset, "header must be true "
+                                "or false");
+        d->decode.header = b;
+    }
+    if ((o = sl_stmt_option(s, "delimiter")) != NULL) {
+        const char *v = o->value;
+        if (strcmp(v, "\\t") == 0 || strcasecmp(v, "tab") == 0)
+            d->decode.delimiter = '\t';
+        else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n' && v[0] != '\r')
+            d->decode.delimiter = v[0];
+        else
+            return sl_error_set(err, o->value_offset, "delimiter must be one "
+                                "character (or '\\t'), not '%s'", v);
+    }
+    if ((o = sl_stmt_option(s, "timestamp_format")) != NULL) {
+        if (strcasecmp(o->value, "iso") == 0 ||
+            strcasecmp(o->value, "iso8601") == 0)
+            d->decode.ts_format = SL_TS_ISO;
+        else if (strcasecmp(o->value, "epoch_ms") == 0)
+            d->decode.ts_format = SL_TS_EPOCH_MS;
+        else if (strcasecmp(o->value, "epoch_s") == 0)
+            d->decode.ts_format = SL_TS_EPOCH_S;
+        else
+            return sl_error_set(err, o->value_offset, "timestamp_format must "
+                                "be 'iso', 'epoch_ms' or 'epoch_s', not '%s'",
+                                o->value);
+    }
+    return 0;
+}
+
+static int check_watermark(const sl_stmt *s, sl_source_def *d, sl_error *err)
+{
+    d->event_time_col = -1;
+    if (s->watermark_col == NULL)
+        return 0;
+    int c = sl_source_def_column(d, s->watermark_col);
+    if (c < 0)
+        return sl_error_set(err, s->watermark_offset, "WATERMARK names "
+                            "column \"%s\", which the source does not have",
+                            s->watermark_col);
+    if (d->col_types[c] != SL_TIMESTAMP)
+        return sl_error_set(err, s->watermark_offset, "the event-time column "
+                            "\"%s\" must be a TIMESTAMP, not %s",
+                            s->watermark_col, sl_type_name(d->col_types[c]));
+    const sl_expr *e = s->watermark_expr;
+    int64_t delay = 0;
+    if (e == NULL || (e->kind == SL_EX_COLUMN &&
+                      strcasecmp(e->name, s->watermark_col) == 0)) {
+        delay = 0;
+    } else if (e->kind == SL_EX_BINARY && e->op == SL_OP_SUB &&
+               e->args[0]->kind == SL_EX_COLUMN &&
+               strcasecmp(e->args[0]->name, s->watermark_col) == 0 &&
+               e->args[1]->kind == SL_EX_LITERAL &&
+               e->args[1]->lit_type == SL_INTERVAL &&
+               e->args[1]->lit_i >= 0) {
+        delay = e->args[1]->lit_i;
+    } else {
+        return sl_error_set(err, e->offset, "the watermark must be written "
+                            "%s - INTERVAL '<n>' <unit> (or just %s)",
+                            s->watermark_col, s->watermark_col);
+    }
+    d->event_time_col = c;
+    d->watermark_delay_ms = delay;
+    return 0;
+}
+
+sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
+{
+    sl_source_def *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        abort();
+    d->name = strdup(s->name);
+    d->stmt = s;
+    d->event_time_col = -1;
+    if (s->ncols == 0) {
+        sl_error_set(err, s->name_offset, "source %s has no columns", s->name);
+        goto fail;
+    }
+    for (int i = 0; i < s->ncols; i++) {
+        const sl_column_def *c = &s->cols[i];
+        if (c->type == SL_NULL || c->type == SL_INTERVAL) {
+            sl_error_set(err, c->type_offset, "unknown column type %s (use "
+                         "BOOLEAN, BIGINT, DOUBLE, TEXT or TIMESTAMP)",
+                         c->type_name ? c->type_name : "?");
+            goto fail;
+        }
+        if (sl_source_def_column(d, c->name) >= 0) {
+            sl_error_set(err, c->offset, "column \"%s\" is declared twice",
+                         c->name);
+            goto fail;
+        }
+        add_col(d, c->name, c->type);
+    }
+    d->ndeclared = d->ncols;
+
+    const sl_option *conn = sl_stmt_option(s, "connector");
+    if (conn == NULL) {
+        sl_error_set(err, s->name_offset, "source %s needs WITH (connector = "
+                     "'file' or 'kafka', ...)", s->name);
+        goto fail;
+    }
+    if (strcasecmp(conn->value, "file") == 0) {
+        d->connector = SL_CONN_FILE;
+        if (check_option_names(s, file_options, "file", err) != 0)
+            goto fail;
+        const sl_option *p = sl_stmt_option(s, "path");
+        if (p == NULL || p->value[0] == 0) {
+            sl_error_set(err, conn->offset, "a file source needs path = "
+                         "'<file or glob>'");
+            goto fail;
+        }
+        d->path = strdup(p->value);
+        const sl_option *f = sl_stmt_option(s, "follow");
+        if (f != NULL) {
+            int b = option_bool(f);
+            if (b < 0) {
+                sl_error_set(err, f->value_offset, "follow must be true or "
+                             "false");
+                goto fail;
+            }
+            d->follow = b;
+        }
+    } else if (strcasecmp(conn->value, "kafka") == 0) {
+        d->connector = SL_CONN_KAFKA;
+        if (check_option_names(s, kafka_options, "kafka", err) != 0)
+            goto fail;
+        for (int i = 0; i < 4; i++) {
+            if (sl_source_def_column(d, kafka_pseudo[i]) >= 0) {
+                sl_error_set(err, s->name_offset, "column name %s is "
+                             "reserved for Kafka metadata", kafka_pseudo[i]);
+                goto fail;
+            }
+            add_col(d, kafka_pseudo[i], kafka_pseudo_types[i]);
+        }
+        if (sl_stmt_option(s, "brokers") == NULL ||
+            sl_stmt_option(s, "topic") == NULL) {
+            sl_error_set(err, conn->offset, "a kafka source needs brokers = "
+                         "'<host:port>' and topic = '<name>'");
+            goto fail;
+        }
+    } else {
+        sl_error_set(err, conn->value_offset, "unknown connector '%s' (use "
+                     "'file' or 'kafka')", conn->value);
+        goto fail;
+    }
+    if (decode_options(s, d, err) != 0 || check_watermark(s, d, err) != 0)
+        goto fail;
+    return d;
+fail:
+    sl_source_def_free(d);
+    return NULL;
+}

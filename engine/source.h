@@ -1,0 +1,45 @@
+/*
+** source.h: a source's definition, checked and resolved from CREATE SOURCE.
+**
+** Turns the statement's columns, WATERMARK line and WITH options into a
+** definition the binder and the runtime use: the schema (declared columns,
+** then the connector's pseudo-columns), the event-time column and delay, and
+** the connector settings. Every mistake is reported at its place in the
+** statement (unknown option, bad value, a watermark on a column that is not
+** a TIMESTAMP, ...).
+*/
+#ifndef SL_SOURCE_H
+#define SL_SOURCE_H
+
+#include "grammar/ast.h"
+#include "engine/error.h"
+#include "connectors/decoder.h"
+
+typedef enum sl_connector { SL_CONN_FILE, SL_CONN_KAFKA } sl_connector;
+
+typedef struct sl_source_def {
+    char *name;
+    int ncols;                 /* declared + pseudo-columns */
+    int ndeclared;             /* the first ndeclared columns come from records */
+    char **col_names;
+    sl_type *col_types;
+    int event_time_col;        /* -1: no event time */
+    int64_t watermark_delay_ms;
+    sl_connector connector;
+    /* file */
+    char *path;
+    int follow;
+    sl_decoder_options decode;
+    /* the statement (borrowed from the catalog object) */
+    const sl_stmt *stmt;
+} sl_source_def;
+
+/* Checks stmt (a CREATE SOURCE) and builds its definition. Returns NULL with
+** err at the offending place. */
+sl_source_def *sl_source_def_new(const sl_stmt *stmt, sl_error *err);
+void sl_source_def_free(sl_source_def *d);
+
+/* Index of the column called name (case-insensitive), or -1. */
+int sl_source_def_column(const sl_source_def *d, const char *name);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+** catalog.h: every object sluice knows of, persisted in sluice_catalog.
+**
+** An object is a name, a kind (source, table, view, materialized view,
+** streaming table, sink), the SQL that created it and that SQL parsed again
+** (so a restart rebuilds everything from the text alone). The catalog owns
+** its objects; lookups return borrowed pointers valid until the object is
+** removed or the catalog closed.
+*/
+#ifndef SL_CATALOG_H
+#define SL_CATALOG_H
+
+#include <sqlite3.h>
+#include "grammar/ast.h"
+#include "engine/error.h"
+
+typedef struct sl_catalog_obj {
+    char *name;
+    sl_object_kind kind;
+    char *sql;           /* the CREATE statement as the user wrote it */
+    sl_stmt *stmt;       /* sql parsed (offsets relative to sql) */
+    char *status;        /* created | running | done | failed: <why> */
+} sl_catalog_obj;
+
+typedef struct sl_catalog {
+    sqlite3 *db;         /* not owned */
+    sl_catalog_obj **objs;
+    int n, cap;
+} sl_catalog;
+
+/* Loads every object of sluice_catalog. Returns NULL with err set if a
+** stored statement no longer parses (the message names the object). */
+sl_catalog *sl_catalog_load(sqlite3 *db, sl_error *err);
+void sl_catalog_free(sl_catalog *c);
+
+/* Finds an object by name (case-insensitive), or NULL. */
+sl_catalog_obj *sl_catalog_find(const sl_catalog *c, const char *name);
+
+/* Adds an object and inserts its row. Takes ownership of stmt, which must
+** have been parsed from sql. Returns the new object, or NULL with err set
+** (stmt is freed). Runs inside the caller's transaction if there is one. */
+sl_catalog_obj *sl_catalog_add(sl_catalog *c, const char *name,
+                               sl_object_kind kind, const char *sql,
+                               sl_stmt *stmt, sl_error *err);
+
+/* Removes an object and its row. Returns 0 or -1 with err set. */
+int sl_catalog_remove(sl_catalog *c, const char *name, sl_error *err);
+
+/* Updates an object's status text (memory and row). */
+int sl_catalog_set_status(sl_catalog *c, sl_catalog_obj *o,
+                          const char *status, sl_error *err);
+
+/* "source", "table", "view", "materialized view", "streaming table", "sink". */
+const char *sl_object_kind_name(sl_object_kind k);
+/* The inverse of sl_object_kind_name; SL_OBJ_ANY when unknown. */
+sl_object_kind sl_object_kind_from_name(const char *name);
+
+/* The name within edit distance 2 of name that is closest, among the
+** catalog's objects and SQLite's tables and views, or NULL. Returned
+** string is owned by the catalog/SQLite (copy it if kept). */
+const char *sl_catalog_suggest(const sl_catalog *c, const char *name,
+                               char *buf, size_t bufsz);
+
+/* Levenshtein distance of two strings, case-insensitive, capped at limit+1. */
+int sl_edit_distance(const char *a, const char *b, int limit);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+** db.c: the SQLite database sluice writes (see db.h).
+**
+** Owns the schema of the system tables. Every table sluice creates for its
+** own bookkeeping is here, so docs/storage.md has one place to check.
+*/
+#include <string.h>
+#include "storage/db.h"
+
+static const char *const system_schema =
+    "CREATE TABLE IF NOT EXISTS sluice_catalog ("
+    "  name TEXT PRIMARY KEY COLLATE NOCASE,"
+    "  kind TEXT NOT NULL,"
+    "  sql TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')),"
+    "  status TEXT NOT NULL DEFAULT 'created'"
+    ");"
+    "CREATE TABLE IF NOT EXISTS sluice_late_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  query TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  event_time TEXT,"
+    "  watermark TEXT,"
+    "  recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now'))"
+    ");"
+    "CREATE TABLE IF NOT EXISTS sluice_dead_letters ("
+    "  id INTEGER PRIMARY KEY,"
+    "  query TEXT,"
+    "  source TEXT NOT NULL,"
+    "  location TEXT NOT NULL,"
+    "  raw TEXT,"
+    "  reason TEXT NOT NULL,"
+    "  recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now'))"
+    ");"
+    "CREATE TABLE IF NOT EXISTS sluice_metrics ("
+    "  query TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  value REAL,"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')),"
+    "  PRIMARY KEY (query, name)"
+    ");"
+    "CREATE TABLE IF NOT EXISTS sluice_offsets ("
+    "  query TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  position TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')),"
+    "  PRIMARY KEY (query, source)"
+    ");";
+
+sqlite3 *sl_db_open(const char *path, sl_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        sl_error_set(err, -1, "cannot open database %s: %s", path,
+                     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_extended_result_codes(db, 1);
+    if (sl_db_exec(db, "PRAGMA journal_mode=WAL", err) != 0 ||
+        sl_db_exec(db, "PRAGMA synchronous=NORMAL", err) != 0 ||
+        sl_db_exec(db, system_schema, err) != 0) {
+        sl_error_reset(err, -1, "cannot initialise database %s: %s", path,
+                       err->msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void sl_db_close(sqlite3 *db)
+{
+    sqlite3_close(db);
+}
+
+int sl_db_exec(sqlite3 *db, const char *sql, sl_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sl_error_set(err, -1, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+char *sl_db_quote_id(const char *name)
+{
+    return sqlite3_mprintf("\"%w\"", name);
+}
+
+int sl_db_relation_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db,
+            "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') "
+            "AND name = ?1 COLLATE NOCASE", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
