@@ -1,0 +1,1 @@
+COPY stores FROM 'stores.csv' WITH (format = 'csv', header = true, delimiter = ';');

@@ -1,0 +1,1 @@
+CREATE SINK alerts AS SELECT card_id, COUNT(*) AS n FROM payments WINDOW SESSION (GAP 30 SECONDS) GROUP BY card_id HAVING COUNT(*) > 3 EMIT CHANGES WITH (connector = 'kafka', topic = 'alerts', key = 'card_id');

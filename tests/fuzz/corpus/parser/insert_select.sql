@@ -1,0 +1,1 @@
+INSERT INTO archive SELECT * FROM stores WHERE region <> 'south';

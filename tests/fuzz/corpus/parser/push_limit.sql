@@ -1,0 +1,1 @@
+SELECT * FROM orders EMIT CHANGES ORDER BY amount DESC, order_id LIMIT 10;
