@@ -220,7 +220,8 @@ static int write_positions(sl_query *q, sl_error *err)
     for (int i = 0; i < 5 && rc == SQLITE_OK; i++) {
         sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, metrics[i], -1, SQLITE_STATIC);
-        if (i == 4 && (!q->agg || sl_op_aggregate_watermark(q->agg) == INT64_MIN))
+        if (i == 4 && (!q->agg || sl_op_aggregate_watermark(q->agg) == INT64_MIN ||
+                       sl_op_aggregate_watermark(q->agg) == INT64_MAX))
             sqlite3_bind_null(st, 3);
         else
             sqlite3_bind_double(st, 3, values[i]);

@@ -399,28 +399,6 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
     return sl_error_set(err, st->offset, "unsupported statement");
 }
 
-/* Words that start statements SQLite knows and sluice's grammar may not. */
-static int sqlite_may_know(const char *z, int n)
-{
-    static const char *const words[] = {
-        "SELECT", "WITH", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE",
-        "CREATE", "DROP", "ALTER", "PRAGMA", "BEGIN", "COMMIT", "END",
-        "ROLLBACK", "SAVEPOINT", "RELEASE", "ANALYZE", "VACUUM", "REINDEX",
-        "ATTACH", "DETACH", NULL
-    };
-    int i = 0;
-    while (i < n && (isspace((unsigned char)z[i])))
-        i++;
-    int j = i;
-    while (j < n && isalpha((unsigned char)z[j]))
-        j++;
-    for (int k = 0; words[k]; k++)
-        if ((int)strlen(words[k]) == j - i &&
-            strncasecmp(words[k], z + i, (size_t)(j - i)) == 0)
-            return 1;
-    return 0;
-}
-
 int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                     int *failed_stmt)
 {
@@ -446,8 +424,7 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
             while (start < end && isspace((unsigned char)text[start]))
                 start++;
             sqlite3_stmt *probe = NULL;
-            if (sqlite_may_know(text + start, end - start) &&
-                sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
+            if (sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
                                    NULL) == SQLITE_OK && probe != NULL) {
                 sqlite3_finalize(probe);
                 if (sl_session_sqlite(s, text + start, end - start, start,
