@@ -56,6 +56,10 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
                            sl_error *err);
 /* The aggregate's current watermark (INT64_MIN before any event). */
 int64_t sl_op_aggregate_watermark(const sl_operator *op);
+/* A multi-partition source: parts[0..n) are the partitions that hold the
+** watermark back now (assigned and not idle). */
+void sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
+                                    int n);
 /* Number of open (window, key) groups: memory is bounded by the watermark. */
 int64_t sl_op_aggregate_open_groups(const sl_operator *op);
 

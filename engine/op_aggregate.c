@@ -31,6 +31,7 @@
 #include "engine/plan.h"
 #include "engine/expr.h"
 #include "engine/agg.h"
+#include "engine/watermark.h"
 
 typedef struct entry entry;
 typedef struct keyslot keyslot;
@@ -63,7 +64,7 @@ typedef struct agg_op {
     const sl_plan *p;
     int ngroup, nagg;
     sl_window_kind wkind;
-    int64_t size_ms, advance_ms, gap_ms, delay_ms;
+    int64_t size_ms, advance_ms, gap_ms;
     int event_col;
     int emit_final;        /* ON WINDOW CLOSE */
     int64_t every_ms;
@@ -98,7 +99,7 @@ typedef struct agg_op {
     sl_cexpr **out_ce;
     int nout;
 
-    int64_t wm;            /* watermark */
+    sl_watermark wmk;      /* the source's watermark, as this query sees it */
     int64_t open_groups;
     entry **closing;
     size_t nclosing, closing_cap;
@@ -125,12 +126,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     if ((a % b != 0) && ((a < 0) != (b < 0)))
         q--;
     return q;
-}
-
-static int64_t sat_sub(int64_t a, int64_t b)
-{
-    int64_t r;
-    return __builtin_sub_overflow(a, b, &r) ? INT64_MIN : r;
 }
 
 static int64_t sat_add(int64_t a, int64_t b)
@@ -590,7 +585,7 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     entry *target = NULL;
     int merges = 0;
     for (entry *w = ks->windows; w; w = w->next) {
-        if (w->we <= a->wm)
+        if (w->we <= a->wmk.wm)
             continue;               /* closed: final, never reopens */
         if (w->ws < e && s < w->we) {
             if (target == NULL)
@@ -607,7 +602,7 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
         entry *w = ks->windows;
         while (w) {
             entry *next = w->next;
-            if (w != target && w->we > a->wm && w->ws < e && s < w->we) {
+            if (w != target && w->we > a->wmk.wm && w->ws < e && s < w->we) {
                 for (int i = 0; i < a->nagg; i++)
                     a->p->aggs[i].fn->merge(target->state + a->state_off[i],
                                             w->state + a->state_off[i]);
@@ -639,7 +634,7 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
 static int close_windows(agg_op *a, sl_error *err)
 {
     a->nclosing = 0;
-    while (a->heap_n > 0 && a->heap[0].end <= a->wm) {
+    while (a->heap_n > 0 && a->heap[0].end <= a->wmk.wm) {
         heap_item it = heap_pop(a);
         entry *e = it.e;
         e->heap_refs--;
@@ -706,7 +701,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
         int64_t t = et->v.i[r];
         int late = 0;
         if (a->wkind == SL_WIN_SESSION) {
-            if (a->wm >= sat_add(t, a->gap_ms)) {
+            if (a->wmk.wm >= sat_add(t, a->gap_ms)) {
                 late = 1;
             } else {
                 keyslot *ks = slot_find(a, r, h, 1);
@@ -722,7 +717,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
                 first -= adv;
             for (int64_t s = first; s <= last; s += adv) {
                 int64_t e = sat_add(s, a->size_ms);
-                if (a->wm >= e) {
+                if (a->wmk.wm >= e) {
                     late = 1;
                     continue;
                 }
@@ -735,10 +730,8 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
             }
         }
         if (late)
-            a->base.ctx.late(a->base.ctx.q, b, r, t, a->wm);
-        int64_t w = sat_sub(t, a->delay_ms);
-        if (w > a->wm)
-            a->wm = w;
+            a->base.ctx.late(a->base.ctx.q, b, r, t, a->wmk.wm);
+        sl_watermark_observe(&a->wmk, b->loc[r].part, t);
     }
     step_assignments(a);
     if (a->retracts->nrows > 0 && send_retracts(a, err) != 0)
@@ -751,9 +744,12 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
 static int agg_advance(sl_operator *op, int64_t wm_ms, sl_error *err)
 {
     agg_op *a = (agg_op *)op;
-    if (wm_ms <= a->wm)
+    if (wm_ms <= a->wmk.wm)
         return 0;
-    a->wm = wm_ms;
+    if (wm_ms == INT64_MAX)
+        sl_watermark_end(&a->wmk);
+    else
+        a->wmk.wm = wm_ms;
     if (a->wkind == SL_WIN_NONE)
         return 0;
     return close_windows(a, err);
@@ -839,7 +835,12 @@ static const sl_operator_vtab agg_vtab = {
 
 int64_t sl_op_aggregate_watermark(const sl_operator *op)
 {
-    return ((const agg_op *)op)->wm;
+    return ((const agg_op *)op)->wmk.wm;
+}
+
+void sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts, int n)
+{
+    sl_watermark_set_active(&((agg_op *)op)->wmk, parts, n);
 }
 
 int64_t sl_op_aggregate_open_groups(const sl_operator *op)
@@ -862,12 +863,11 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     a->size_ms = p->window.size_ms;
     a->advance_ms = p->window.advance_ms;
     a->gap_ms = p->window.gap_ms;
-    a->delay_ms = p->delay_ms;
     a->event_col = p->window.kind != SL_WIN_NONE ? p->event_time_col : -1;
     a->emit_final = p->emit == SL_EMIT_ON_WINDOW_CLOSE;
     a->every_ms = p->emit_every_ms;
     a->last_publish_ms = now_ms();
-    a->wm = INT64_MIN;
+    sl_watermark_init(&a->wmk, p->delay_ms);
     a->key_ce = calloc((size_t)a->ngroup + 1, sizeof *a->key_ce);
     a->key_cols = calloc((size_t)a->ngroup + 1, sizeof *a->key_cols);
     a->arg_ce = calloc((size_t)a->nagg + 1, sizeof *a->arg_ce);

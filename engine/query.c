@@ -27,7 +27,7 @@
 #include "engine/op.h"
 #include "engine/expr.h"
 #include "engine/plan.h"
-#include "connectors/file_source.h"
+#include "connectors/source.h"
 #include "storage/db.h"
 #include "grammar/parser.h"
 
@@ -45,7 +45,8 @@ struct sl_query {
     char *name;            /* output name, or "(push)" */
     sl_catalog_obj *obj;   /* NULL for push queries */
     sl_plan *plan;
-    sl_file_source *fs;
+    sl_source *src;
+    int32_t parts[256];
     sl_batch *in;
     int *keep;             /* row indexes kept by the filter */
     sl_cexpr *where;
@@ -171,10 +172,7 @@ static void row_json(sqlite3_str *str, const sl_batch *b, int r,
 
 static char *location(const sl_query *q, const sl_rowloc *loc)
 {
-    const char *file = q->fs ? sl_file_source_file_name(q->fs, loc->part)
-                             : NULL;
-    return sqlite3_mprintf("%s:%lld", file ? file : "?",
-                           (long long)loc->line);
+    return q->src->vt->location(q->src, loc);
 }
 
 /* ---- transactions -------------------------------------------------------- */
@@ -188,9 +186,9 @@ static int txn_begin(sl_session *s, sl_error *err)
 
 static int write_positions(sl_query *q, sl_error *err)
 {
-    if (q->push || q->fs == NULL)
+    if (q->push || q->src == NULL)
         return 0;
-    char *pos = sl_file_source_position(q->fs);
+    char *pos = q->src->vt->position(q->src);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(q->s->db, "INSERT OR REPLACE INTO "
                                 "sluice_offsets(query, source, position, "
@@ -247,6 +245,11 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
     }
     if (sl_db_exec(s->db, "COMMIT", err) != 0)
         return -1;
+    for (int i = 0; i < s->nqueries; i++) {
+        sl_query *r = s->queries[i];
+        if (r->src && r->src->vt->committed)
+            r->src->vt->committed(r->src);
+    }
     return 0;
 }
 
@@ -377,8 +380,8 @@ static void record_dead(void *qv, const sl_batch *in, int r, const char *reason)
     row_json(json, in, r, q->plan->src->col_names, q->plan->src->ncols);
     char *ev = sqlite3_str_finish(json);
     char *loc = location(q, &in->loc[r]);
-    insert_dead(q, loc, ev, -1, reason);
-    sqlite3_free(loc);
+    insert_dead(q, loc ? loc : "?", ev, -1, reason);
+    free(loc);
     sqlite3_free(ev);
 }
 
@@ -669,7 +672,7 @@ void sl_query_free(sl_query *q)
         return;
     if (q->agg)
         q->agg->vt->close(q->agg);
-    sl_file_source_close(q->fs);
+    sl_source_close(q->src);
     sl_batch_free(q->in);
     sl_batch_free(q->out);
     free(q->keep);
@@ -701,17 +704,8 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     q->push = push;
     q->name = strdup(plan->name ? plan->name : "(push)");
     q->limit_left = plan->limit;
-    const sl_source_def *src = plan->src;
-    if (src->connector != SL_CONN_FILE) {
-        sl_error_set(err, -1, "source %s uses the kafka connector, which this "
-                     "build of sluice cannot read yet", src->name);
-        goto fail;
-    }
-    sl_file_source_options fo = {src->path, src->follow, src->decode};
-    q->fs = sl_file_source_open(&fo, src->ndeclared,
-                                (const char *const *)src->col_names,
-                                src->col_types, err);
-    if (q->fs == NULL)
+    q->src = sl_source_open(plan->src, q->name, err);
+    if (q->src == NULL)
         goto fail;
     q->in = sl_batch_new(plan->ninput, plan->input_types, s->settings.batch_rows);
     q->keep = calloc((size_t)s->settings.batch_rows * 2 + 16, sizeof *q->keep);
@@ -773,10 +767,14 @@ static int query_step(sl_query *q, sl_error *err)
     int done = 0;
     if (!q->push && txn_begin(q->s, err) != 0)
         return -1;
-    int n = sl_file_source_next(q->fs, b, q->s->settings.batch_rows, on_reject,
-                                q, &done, err);
+    int n = q->src->vt->next(q->src, b, q->s->settings.batch_rows, on_reject,
+                             q, &done, err);
     if (n < 0)
         return -1;
+    if (q->agg && q->src->vt->active_partitions) {
+        int np = q->src->vt->active_partitions(q->src, q->parts, 256);
+        sl_op_aggregate_set_partitions(q->agg, q->parts, np);
+    }
     q->rows_in += n;
     if (n > 0) {
         if (q->join)
@@ -822,7 +820,9 @@ static void progress(sl_query *q, int64_t *last, int final)
         fflush(q->s->msg);
         return;
     }
-    double f = sl_file_source_progress(q->fs);
+    double f = q->src->vt->progress(q->src);
+    if (f < 0)
+        f = 0;
     int width = 30, filled = (int)(f * width);
     fprintf(q->s->msg, "\r%s [%.*s%*s] %3d%%  %lld rows", q->name, filled,
             "##############################", width - filled, "",
@@ -840,6 +840,10 @@ sl_query *sl_query_find(sl_session *s, const char *name)
 
 int sl_query_bounded(const sl_query *q)
 {
+    if (q->plan->src->connector == SL_CONN_KAFKA) {
+        const sl_option *u = sl_stmt_option(q->plan->src->stmt, "until");
+        return u != NULL && strcasecmp(u->value, "end") == 0;
+    }
     return !q->plan->src->follow;
 }
 
