@@ -11,7 +11,13 @@
 ** Ctrl-C: during editing the terminal's ISIG is off (EL_SETTY -isig), so ^C
 ** reaches libedit as a key, bound to a function that discards the line and
 ** any unfinished statement. While a statement runs the terminal is in its
-** normal mode and SIGINT calls sl_session_interrupt().
+** normal mode and SIGINT calls sl_session_interrupt(). libedit prints the
+** prompt before it switches the terminal to edit mode, so keys typed (or
+** pasted) right after a result would meet the normal mode: ^C would raise
+** SIGINT and ^D would be lost. So before each prompt the REPL itself puts
+** the terminal in a raw mode (no ICANON, ECHO, ISIG); libedit ignores that
+** state (it only learns from cooked settings) and restores its saved
+** cooked mode after each line.
 **
 ** Completion (TAB) matches the word before the cursor, case-insensitively,
 ** against sl_keywords (inserted in the case the user typed) and against
@@ -25,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
 #include <unistd.h>
 #include "cli/repl.h"
 #include "grammar/parser.h"
@@ -111,6 +118,19 @@ static void buf_append(repl *r, const char *z, size_t n)
     memcpy(r->buf + r->len, z, n);
     r->len += n;
     r->buf[r->len] = 0;
+}
+
+/* Puts the terminal on stdin in raw mode until libedit takes over (see the
+** file comment). Does nothing when stdin is not a terminal. */
+static void hold_keys_raw(void)
+{
+    struct termios t;
+    if (tcgetattr(STDIN_FILENO, &t) != 0)
+        return;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG | IEXTEN);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
 /* ---- history ------------------------------------------------------------ */
@@ -398,6 +418,8 @@ int sl_repl_run(sl_session *s, sl_output *out)
 {
     repl r;
     HistEvent ev;
+    struct termios saved;
+    int have_saved = tcgetattr(STDIN_FILENO, &saved) == 0;
 
     memset(&r, 0, sizeof r);
     r.s = s;
@@ -428,6 +450,7 @@ int sl_repl_run(sl_session *s, sl_output *out)
         el_set(r.el, EL_PROMPT, r.len == 0 ? prompt_main : prompt_more);
         int count = 0;
         r.cancelled = 0;
+        hold_keys_raw();
         const char *line = el_gets(r.el, &count);
         if (r.cancelled) {           /* ^C: its line has no newline */
             r.len = 0;
@@ -472,6 +495,8 @@ int sl_repl_run(sl_session *s, sl_output *out)
     }
 
     el_end(r.el);
+    if (have_saved)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     history_end(r.hist);
     free(r.hist_path);
     free(r.buf);
