@@ -14,6 +14,7 @@
 #define SL_DECODER_IMPL_H
 
 #include <locale.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,7 @@ static inline int sl_dec_scan_double(const char *z, size_t n, int json,
 }
 
 /* Parses a decimal number exactly as strtod would. json: JSON grammar.
-** Returns 0 or -1 (bad syntax). */
+** Returns 0, or -1 on bad syntax or a value beyond DOUBLE's range. */
 static inline int sl_dec_parse_double(const sl_decoder *d, const char *z,
                                       size_t n, int json, double *out)
 {
@@ -224,9 +225,12 @@ static inline int sl_dec_parse_double(const sl_decoder *d, const char *z,
         abort();
     memcpy(buf, z, n);
     buf[n] = 0;
-    *out = strtod_l(buf, NULL, d->c_locale);
+    double v = strtod_l(buf, NULL, d->c_locale);
     if (buf != small)
         free(buf);
+    if (v == HUGE_VAL || v == -HUGE_VAL)
+        return -1;  /* beyond the range of DOUBLE */
+    *out = v;
     return 0;
 }
 

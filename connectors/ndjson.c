@@ -420,7 +420,8 @@ static int number_into(jp *j, int col, const char *z, size_t n, int is_int)
         break;
     }
     case SL_DOUBLE:
-        sl_dec_parse_double(d, z, n, 1, &c->v.d[r]);
+        if (sl_dec_parse_double(d, z, n, 1, &c->v.d[r]) < 0)
+            break;
         c->null[r] = 0;
         return 0;
     case SL_TEXT:

@@ -187,6 +187,7 @@ static void test_conversions(void)
         {",,1e,,", "column amount: cannot convert '1e' to DOUBLE"},
         {",,nan,,", "column amount: cannot convert 'nan' to DOUBLE"},
         {",,.,,", "column amount: cannot convert '.' to DOUBLE"},
+        {",,-1e400,,", "column amount: cannot convert '-1e400' to DOUBLE"},
         {",,,maybe,", "column ok: cannot convert 'maybe' to BOOLEAN"},
         {",,,2,", "column ok: cannot convert '2' to BOOLEAN"},
         {",,,,2026-02-30", "column ts: cannot convert '2026-02-30' to TIMESTAMP"},

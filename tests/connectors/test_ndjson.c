@@ -190,6 +190,8 @@ static void test_conversions(void)
         {"{\"id\": {\"a\":1}}", "column id: cannot convert an object to BIGINT"},
         {"{\"id\": [1]}", "column id: cannot convert an array to BIGINT"},
         {"{\"ok\": 1}", "column ok: cannot convert 1 to BOOLEAN"},
+        {"{\"user\":{\"geo\":{\"lat\": 1e999}}}",
+         "column user.geo.lat: cannot convert 1e999 to DOUBLE"},
         {"{\"ok\": \"perhaps\"}", "column ok: cannot convert 'perhaps' to BOOLEAN"},
         {"{\"user\":{\"geo\":{\"lat\": \"north\"}}}",
          "column user.geo.lat: cannot convert 'north' to DOUBLE"},
