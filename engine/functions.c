@@ -55,6 +55,48 @@ int sl_xfmt_double(double d, char *buf)
         return snprintf(buf, SL_XFMT_MAX, "NaN");
     if (isinf(d))
         return snprintf(buf, SL_XFMT_MAX, d < 0 ? "-Inf" : "Inf");
+    /* Fast path for the common case (prices, ratios): d is the double
+    ** nearest to m / 10^k for a small k. Both m and 10^k are exact doubles
+    ** and IEEE division rounds correctly, so m/10^k == d means the decimal
+    ** text of m with k fraction digits reads back as d; the first such k
+    ** is the shortest. Limited to the range %.15g prints without exponent. */
+    double ad = fabs(d);
+    if (ad < 1e15 && (ad >= 1e-4 || ad == 0)) {
+        static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+        for (int k = 0; k <= 8; k++) {
+            double m = round(ad * p10[k]);
+            if (m >= 9007199254740992.0)
+                break;
+            if (m / p10[k] != ad)
+                continue;
+            char digits[24];
+            int nd = sl_xfmt_int((int64_t)m, digits);
+            int len = 0;
+            if (signbit(d))
+                buf[len++] = '-';
+            int ip = nd - k;                 /* digits before the point */
+            if (ip <= 0) {
+                buf[len++] = '0';
+                buf[len++] = '.';
+                for (int z = 0; z < -ip; z++)
+                    buf[len++] = '0';
+                memcpy(buf + len, digits, (size_t)nd);
+                len += nd;
+            } else {
+                memcpy(buf + len, digits, (size_t)ip);
+                len += ip;
+                buf[len++] = '.';
+                if (k == 0) {
+                    buf[len++] = '0';
+                } else {
+                    memcpy(buf + len, digits + ip, (size_t)k);
+                    len += k;
+                }
+            }
+            buf[len] = 0;
+            return len;
+        }
+    }
     int len = 0;
     for (int prec = 15; prec <= 17; prec++) {
         len = snprintf(buf, SL_XFMT_MAX, "%.*g", prec, d);
