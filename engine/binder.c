@@ -70,6 +70,7 @@ void sl_plan_free(sl_plan *p)
     free(p->out);
     free(p->key_cols);
     sl_expr_free(p->having);
+    free(p->having_sql);
     free(p);
 }
 
@@ -700,6 +701,7 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
     if (bind_group_by(&b, sel) != 0 || bind_select_list(&b, sel) != 0)
         goto fail;
     if (sel->having) {
+        p->having_sql = sl_expr_to_sql(sel->having);
         p->having = sl_expr_dup(sel->having);
         if (bind_group_expr(&b, &p->having) != 0 ||
             type_expr(&b, p->having) != 0)

@@ -117,8 +117,7 @@ char *sl_plan_explain(const sl_plan *p)
         if (p->having) {
             d++;
             indent(&b, d);
-            expr_line(&b, "having: ", p->having);
-            sb_printf(&b, "  [over group row]\n");
+            sb_printf(&b, "having: %s\n", p->having_sql);
         }
         d++;
         indent(&b, d);

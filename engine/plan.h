@@ -70,6 +70,7 @@ typedef struct sl_plan {
     int nkey;              /* primary key of a materialised view */
     int *key_cols;         /* output columns forming it */
     sl_expr *having;       /* bound to the group row, or NULL */
+    char *having_sql;      /* HAVING as written, for EXPLAIN */
 
     sl_emit_kind emit;     /* CHANGES or ON_WINDOW_CLOSE (DEFAULT resolved) */
     int64_t emit_every_ms;
