@@ -411,6 +411,9 @@ static void test_in_between(void)
     rows_is("s BETWEEN 'a' AND 'z'", "true|false|NULL|false");
     rows_is("ts BETWEEN '1969-01-01' AND '2000-01-01'", "false|true|NULL|false");
     const_is("5 BETWEEN 1 AND 5", "true");
+    const_is("5 BETWEEN NULL AND 3", "false");
+    const_is("5 BETWEEN NULL AND 10", "NULL");
+    const_is("1 NOT IN (2, NULL)", "NULL");
     const_is("3 IN (1, 2, 3)", "true");
 }
 
@@ -747,6 +750,13 @@ static void test_type_errors(void)
              "ERROR: cannot cast BIGINT to TIMESTAMP (use TO_TIMESTAMP or TO_TIMESTAMP_MS) @0");
     error_is("CAST(d AS INTERVAL)", "ERROR: cannot cast DOUBLE to INTERVAL @0");
     error_is("lower(DISTINCT s)", "ERROR: DISTINCT is only allowed in aggregate functions @0");
+    error_is("CAST(b AS DOUBLE)", "ERROR: cannot cast BOOLEAN to DOUBLE @0");
+    error_is("date_trunc('day', '2024-01-01')",
+             "ERROR: function date_trunc cannot take TEXT (argument 2 must be "
+             "TIMESTAMP; write TIMESTAMP '...') @18");
+    ok(sl_is_aggregate_name("COUNT") && sl_is_aggregate_name("avg") &&
+       sl_is_aggregate_name("Max") && !sl_is_aggregate_name("round") &&
+       !sl_is_aggregate_name("counts"), "sl_is_aggregate_name");
 }
 
 static void test_constants(void)
