@@ -204,6 +204,8 @@ static int create_query(sl_session *s, const sl_stmt *st, const char *sql,
         return -1;
     sl_query *q = sl_query_start(s, o, 1, err);
     if (q == NULL) {
+        if (err->offset < 0 && st->select->has_from)
+            err->offset = st->select->from.offset;
         sl_error e2;
         sl_error_clear(&e2);
         drop_object(s, o, st->name, 0, &e2);

@@ -38,24 +38,10 @@ static void sb_printf(strbuf *b, const char *fmt, ...)
     }
 }
 
-/* "1 minute", "90 seconds", "250 milliseconds" */
 static void duration(strbuf *b, int64_t ms)
 {
-    static const struct { int64_t ms; const char *unit; } units[] = {
-        {86400000, "day"}, {3600000, "hour"}, {60000, "minute"},
-        {1000, "second"}, {1, "millisecond"}};
-    if (ms == 0) {
-        sb_printf(b, "0");
-        return;
-    }
-    for (int i = 0; i < 5; i++) {
-        if (ms % units[i].ms == 0 && ms >= units[i].ms) {
-            long long n = ms / units[i].ms;
-            sb_printf(b, "%lld %s%s", n, units[i].unit, n == 1 ? "" : "s");
-            return;
-        }
-    }
-    sb_printf(b, "%lld milliseconds", (long long)ms);
+    char buf[64];
+    sb_printf(b, "%s", sl_interval_format(ms, buf, sizeof buf));
 }
 
 static void indent(strbuf *b, int depth)

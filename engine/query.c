@@ -909,8 +909,12 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
         return NULL;
     }
     sl_query *q = query_build(s, plan, 0, err);
-    if (q == NULL)
+    if (q == NULL) {
+        sl_error e2;
+        sl_error_clear(&e2);
+        sl_db_exec(s->db, "COMMIT", &e2);
         return NULL;
+    }
     q->obj = o;
     list_add(s, q);
     if (sl_catalog_set_status(s->cat, o, "running", err) != 0 ||
@@ -994,6 +998,13 @@ int sl_query_finish(sl_session *s, sl_query *q, sl_error *err)
         }
     }
     return finish_done(s, q, err);
+}
+
+int sl_query_commit_all(sl_session *s, sl_error *err)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    return commit_point(s, NULL, 0, err);
 }
 
 int sl_query_resume_all(sl_session *s, sl_error *err)

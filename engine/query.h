@@ -35,6 +35,9 @@ void sl_query_remove(sl_session *s, sl_query *q);
 int sl_query_stop(sl_query *q, sl_error *err);
 void sl_query_free(sl_query *q);
 
+/* A commit point now, if a transaction is open (the end of a statement). */
+int sl_query_commit_all(sl_session *s, sl_error *err);
+
 /* At session open: starts every persisted query that is not done. */
 int sl_query_resume_all(sl_session *s, sl_error *err);
 

@@ -255,14 +255,15 @@ static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
         if (d == NULL)
             return -1;
         const char **cells = calloc((size_t)d->ncols * 3, sizeof *cells);
-        char note[128];
+        char note[128], delay[64];
         for (int i = 0; i < d->ncols; i++) {
             cells[i * 3] = d->col_names[i];
             cells[i * 3 + 1] = sl_type_name(d->col_types[i]);
-            cells[i * 3 + 2] = "";
+            cells[i * 3 + 2] = NULL;
             if (i == d->event_time_col) {
-                snprintf(note, sizeof note, "event time, watermark delay "
-                         "%lld ms", (long long)d->watermark_delay_ms);
+                snprintf(note, sizeof note, "event time, watermark delay %s",
+                         sl_interval_format(d->watermark_delay_ms, delay,
+                                            sizeof delay));
                 cells[i * 3 + 2] = note;
             } else if (i >= d->ndeclared) {
                 cells[i * 3 + 2] = "metadata";
@@ -285,7 +286,7 @@ static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
                             st->name);
     }
     char *q = sqlite3_mprintf("SELECT name, type, CASE WHEN pk > 0 THEN "
-                              "'primary key' ELSE '' END FROM "
+                              "'primary key' END FROM "
                               "pragma_table_info(%Q)", st->name);
     sqlite3_stmt *ps = NULL;
     int rc = sqlite3_prepare_v2(s->db, q, -1, &ps, NULL);
@@ -301,7 +302,7 @@ static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
         }
         for (int c = 0; c < 3; c++) {
             const char *v = (const char *)sqlite3_column_text(ps, c);
-            cells[n * 3 + c] = strdup(v ? v : "");
+            cells[n * 3 + c] = v ? strdup(v) : NULL;
         }
         n++;
     }
@@ -438,7 +439,13 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
         }
         rc = exec_stmt(s, st, text, err);
         sl_stmt_free(st);
-        if (rc != 0)
+        if (rc != 0) {
+            sl_error e2;
+            sl_error_clear(&e2);
+            sl_query_commit_all(s, &e2);
+            return -1;
+        }
+        if (sl_query_commit_all(s, err) != 0)
             return -1;
     }
 }

@@ -1,6 +1,7 @@
 /*
 ** value.c: type names and type-name parsing (see value.h).
 */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "engine/value.h"
@@ -37,4 +38,24 @@ sl_type sl_type_from_name(const char *name, int n)
 int sl_type_is_numeric(sl_type t)
 {
     return t == SL_BIGINT || t == SL_DOUBLE;
+}
+
+char *sl_interval_format(int64_t ms, char *buf, int bufsz)
+{
+    static const struct { int64_t ms; const char *unit; } units[] = {
+        {86400000, "day"}, {3600000, "hour"}, {60000, "minute"},
+        {1000, "second"}, {1, "millisecond"}};
+    if (ms == 0) {
+        snprintf(buf, (size_t)bufsz, "0");
+        return buf;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (ms % units[i].ms == 0) {
+            long long n = ms / units[i].ms;
+            snprintf(buf, (size_t)bufsz, "%lld %s%s", n, units[i].unit,
+                     n == 1 || n == -1 ? "" : "s");
+            return buf;
+        }
+    }
+    return buf;
 }

@@ -48,6 +48,10 @@ const char *sl_type_name(sl_type t);
 ** case-insensitive, n bytes) to its type. Returns SL_NULL when unknown. */
 sl_type sl_type_from_name(const char *name, int n);
 
+/* Writes an interval in words ("1 minute", "90 seconds", "0") into buf;
+** returns buf. */
+char *sl_interval_format(int64_t ms, char *buf, int bufsz);
+
 /* 1 for BIGINT and DOUBLE. */
 int sl_type_is_numeric(sl_type t);
 
