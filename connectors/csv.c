@@ -285,7 +285,7 @@ int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
     if (!has_header && fi != nexpect) {
         sl_dec_reason(reason, cap, "expected %d fields, got %d", nexpect, fi);
         failed = 1;
-    } else if (has_header && fi > nexpect) {
+    } else if (has_header && fi != nexpect) {
         sl_dec_reason(reason, cap, "record has %d fields, the header has %d",
                       fi, nexpect);
         failed = 1;

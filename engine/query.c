@@ -90,8 +90,10 @@ static const char *value_text(const sl_column *col, int r, char *buf, int *len)
         *len = snprintf(buf, 64, "%.15g", d);
         if (strtod(buf, NULL) != d)
             *len = snprintf(buf, 64, "%.17g", d);
-        if (!strpbrk(buf, ".eEn"))
-            *len += snprintf(buf + *len, 8, ".0");
+        if (!strpbrk(buf, ".eEn")) {
+            memcpy(buf + *len, ".0", 3);
+            *len += 2;
+        }
         return buf;
     }
     case SL_TIMESTAMP:
