@@ -1,0 +1,16 @@
+-- Nexmark q0: pass-through (flink/q0.sql), into an append-only table.
+-- The sources follow the Nexmark DDL (ddl_gen.sql) with one file per kind;
+-- bench/run.py replaces @NEXMARK@, @EXT@ and @FORMAT@.
+CREATE SOURCE bid (
+    auction  BIGINT,
+    bidder   BIGINT,
+    price    BIGINT,
+    channel  TEXT,
+    url      TEXT,
+    dateTime TIMESTAMP,
+    extra    TEXT,
+    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECONDS
+) WITH (connector = 'file', path = '@NEXMARK@/bids.@EXT@', @FORMAT@);
+
+CREATE STREAMING TABLE q0 AS
+SELECT auction, bidder, price, dateTime, extra FROM bid;
