@@ -679,7 +679,7 @@ static void cast_to_text(sl_xnode *n, const sl_batch *in, int nrows)
             len = sl_xfmt_int(a->v.i[i], buf);
             break;
         case SL_DOUBLE:
-            len = sl_xfmt_double(a->v.d[i], buf);
+            len = sl_format_double(a->v.d[i], buf);
             break;
         case SL_TIMESTAMP:
             len = sl_ts_format(a->v.i[i], buf);

@@ -49,7 +49,7 @@ int sl_xfmt_int(int64_t v, char *buf)
     return len;
 }
 
-int sl_xfmt_double(double d, char *buf)
+int sl_format_double(double d, char *buf)
 {
     if (isnan(d))
         return snprintf(buf, SL_XFMT_MAX, "NaN");

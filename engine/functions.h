@@ -132,10 +132,7 @@ extern const char *const sl_fn_all_names[];
 
 #define SL_XFMT_MAX 64   /* room for any formatted number or interval */
 
-/* Writes d as SQLite prints a REAL: the shortest text that reads back as
-** the same double, always with a '.' or exponent ("10.0", "1.5", "1.0e+20"),
-** "Inf", "-Inf", NaN as "NaN". Returns the length. */
-int sl_xfmt_double(double d, char *buf);
+/* sl_format_double (declared in engine/value.h) is defined in functions.c. */
 int sl_xfmt_int(int64_t v, char *buf);
 /* An interval as "[-][D day[s] ]HH:MM:SS[.mmm]" (the form CAST reads back). */
 int sl_xfmt_interval(int64_t ms, char *buf);

@@ -85,17 +85,9 @@ static const char *value_text(const sl_column *col, int r, char *buf, int *len)
     case SL_TEXT:
         *len = col->v.s[r].n;
         return col->v.s[r].z;
-    case SL_DOUBLE: {
-        double d = col->v.d[r];
-        *len = snprintf(buf, 64, "%.15g", d);
-        if (strtod(buf, NULL) != d)
-            *len = snprintf(buf, 64, "%.17g", d);
-        if (!strpbrk(buf, ".eEn")) {
-            memcpy(buf + *len, ".0", 3);
-            *len += 2;
-        }
+    case SL_DOUBLE:
+        *len = sl_format_double(col->v.d[r], buf);
         return buf;
-    }
     case SL_TIMESTAMP:
         *len = sl_ts_format(col->v.i[r], buf);
         return buf;
@@ -729,6 +721,8 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     if (push) {
         q->cells = calloc((size_t)plan->nout + 1, sizeof *q->cells);
         q->cellbuf = malloc(1 << 20);
+        if (q->cells == NULL || q->cellbuf == NULL)
+            abort();
     } else if (prepare_output(q, err) != 0) {
         goto fail;
     }

@@ -52,6 +52,12 @@ sl_type sl_type_from_name(const char *name, int n);
 ** returns buf. */
 char *sl_interval_format(int64_t ms, char *buf, int bufsz);
 
+/* Writes d as SQLite prints a REAL: the shortest text that reads back as
+** the same double, always with a '.' or exponent ("10.0", "1.5", "1.0e+20"),
+** "Inf", "-Inf", NaN as "NaN", into buf (at least 64 bytes). Returns the
+** length. (engine/functions.c) */
+int sl_format_double(double d, char *buf);
+
 /* 1 for BIGINT and DOUBLE. */
 int sl_type_is_numeric(sl_type t);
 
