@@ -1,0 +1,233 @@
+/* latency.c: end-to-end latency of sluice on a `follow = true` file source:
+ * from appending an event to the input file to the event's result row being
+ * visible (committed) in the SQLite database. It starts sluice as a child on
+ * a fresh database with a stateless STREAMING TABLE (filter + project) over
+ * a CSV file it then appends to at a steady rate, each event carrying its id
+ * and append time; it polls the result table through its own read-only
+ * SQLite connection and, for each id that became visible, records
+ * (time seen - time appended). At the end it stops sluice with SIGINT and
+ * prints count, p50, p99 and max in milliseconds.
+ *
+ *   latency --sluice PATH --dir WORKDIR [--seconds S] [--rate EVENTS_PER_S]
+ *           [--commit-ms MS]
+ *
+ * The commit interval is passed to sluice as SLUICE_COMMIT_INTERVAL_MS. The
+ * poll loop wakes every 200 us, so that is the resolution of the numbers.
+ * Owns the child process, the input file and the database under WORKDIR. */
+#include "fmt.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            perror("write");
+            exit(1);
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *sluice = NULL, *dir = NULL;
+    double seconds = 5;
+    long rate = 1000, commit_ms = 10;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--sluice"))
+            sluice = argv[i + 1];
+        else if (!strcmp(argv[i], "--dir"))
+            dir = argv[i + 1];
+        else if (!strcmp(argv[i], "--seconds"))
+            seconds = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--rate"))
+            rate = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--commit-ms"))
+            commit_ms = atol(argv[i + 1]);
+        else
+            sluice = NULL, i = argc;
+    }
+    if (!sluice || !dir || rate <= 0 || seconds <= 0) {
+        fprintf(stderr, "usage: latency --sluice PATH --dir WORKDIR [--seconds S] "
+                        "[--rate EVENTS_PER_S] [--commit-ms MS]\n");
+        return 2;
+    }
+    mkdir(dir, 0755);
+    char input[2048], dbpath[2048], sql[8192], env[64];
+    snprintf(input, sizeof input, "%s/latency_input.csv", dir);
+    snprintf(dbpath, sizeof dbpath, "%s/latency.db", dir);
+    char tmp[4200];
+    remove(dbpath);
+    snprintf(tmp, sizeof tmp, "%s-wal", dbpath);
+    remove(tmp);
+    snprintf(tmp, sizeof tmp, "%s-shm", dbpath);
+    remove(tmp);
+
+    int in_fd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    if (in_fd < 0) {
+        perror(input);
+        return 1;
+    }
+    write_all(in_fd, "id,sent_us,event_time\n", 22);
+
+    snprintf(sql, sizeof sql,
+             "CREATE SOURCE ev (id BIGINT, sent_us BIGINT, event_time TIMESTAMP, "
+             "WATERMARK FOR event_time AS event_time - INTERVAL '1' SECOND) "
+             "WITH (connector = 'file', path = '%s', format = 'csv', header = true, "
+             "follow = true);\n"
+             "CREATE STREAMING TABLE lat AS SELECT id, sent_us FROM ev WHERE id >= 0;\n",
+             input);
+    snprintf(env, sizeof env, "%ld", commit_ms);
+    setenv("SLUICE_COMMIT_INTERVAL_MS", env, 1);
+    pid_t child = fork();
+    if (child < 0) {
+        perror("fork");
+        return 1;
+    }
+    if (child == 0) {
+        execl(sluice, sluice, dbpath, "-c", sql, (char *)NULL);
+        perror(sluice);
+        _exit(127);
+    }
+
+    /* wait for the result table to exist */
+    sqlite3 *db = NULL;
+    int64_t deadline = now_us() + 10000000;
+    for (;;) {
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child) {
+            fprintf(stderr, "latency: sluice exited early (status %d)\n", status);
+            return 1;
+        }
+        if (!db && sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+            sqlite3_close(db);
+            db = NULL;
+        }
+        if (db) {
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v2(db, "SELECT max(id) FROM lat", -1, &st, NULL) == SQLITE_OK) {
+                sqlite3_finalize(st);
+                break;
+            }
+        }
+        if (now_us() > deadline) {
+            fprintf(stderr, "latency: table lat did not appear within 10 s\n");
+            kill(child, SIGKILL);
+            return 1;
+        }
+        sleep_us(5000);
+    }
+    sqlite3_busy_timeout(db, 100);
+    sqlite3_stmt *poll;
+    if (sqlite3_prepare_v2(db, "SELECT id FROM lat WHERE id > ?1", -1, &poll, NULL) != SQLITE_OK) {
+        fprintf(stderr, "latency: %s\n", sqlite3_errmsg(db));
+        return 1;
+    }
+
+    long total = (long)(seconds * (double)rate);
+    int64_t *sent = calloc((size_t)total, sizeof *sent);
+    int64_t *lat = calloc((size_t)total, sizeof *lat);
+    if (!sent || !lat)
+        return 1;
+    long appended = 0, seen = 0;
+    int64_t max_id = -1;
+    int64_t start = now_us();
+    int64_t end_by = start + (int64_t)(seconds * 1e6) + 5000000; /* 5 s to drain */
+    bench_out o;
+    bench_out_open(&o, in_fd);
+    while (seen < total && now_us() < end_by) {
+        /* append every event whose time has come, one write per burst */
+        int64_t t = now_us();
+        long due = (long)((double)(t - start) * (double)rate / 1e6);
+        if (due > total)
+            due = total;
+        if (appended < due) {
+            int64_t ts = now_us();
+            for (long id = appended; id < due; id++) {
+                bench_put_u64(&o, (uint64_t)id);
+                bench_putc(&o, ',');
+                bench_put_u64(&o, (uint64_t)ts);
+                bench_putc(&o, ',');
+                bench_put_ts(&o, ts / 1000);
+                bench_putc(&o, '\n');
+                sent[id] = ts;
+            }
+            bench_out_flush(&o);
+            appended = due;
+        }
+        /* what is committed now */
+        sqlite3_bind_int64(poll, 1, max_id);
+        int rc;
+        int64_t seen_at = now_us();
+        while ((rc = sqlite3_step(poll)) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(poll, 0);
+            if (id >= 0 && id < total && lat[id] == 0) {
+                lat[id] = seen_at - sent[id] + 1; /* +1: 0 means unseen */
+                seen++;
+                if (id > max_id)
+                    max_id = id;
+            }
+        }
+        sqlite3_reset(poll);
+        if (rc != SQLITE_DONE && rc != SQLITE_BUSY) {
+            fprintf(stderr, "latency: poll: %s\n", sqlite3_errmsg(db));
+            break;
+        }
+        sleep_us(200);
+    }
+    bench_out_close(&o);
+    sqlite3_finalize(poll);
+    sqlite3_close(db);
+    kill(child, SIGINT);
+    int status = 0;
+    waitpid(child, &status, 0);
+    close(in_fd);
+
+    int64_t *v = malloc((size_t)(seen ? seen : 1) * sizeof *v);
+    long k = 0;
+    for (long i = 0; i < total; i++)
+        if (lat[i])
+            v[k++] = lat[i] - 1;
+    qsort(v, (size_t)k, sizeof *v, cmp_i64);
+    if (k == 0) {
+        printf("latency: no event became visible (%ld appended)\n", appended);
+        return 1;
+    }
+    double p50 = (double)v[k / 2] / 1000.0;
+    double p99 = (double)v[(k * 99) / 100 < k ? (k * 99) / 100 : k - 1] / 1000.0;
+    double mx = (double)v[k - 1] / 1000.0;
+    printf("latency: follow file source -> STREAMING TABLE, commit interval %ld ms, "
+           "%ld events/s: %ld of %ld seen; p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+           commit_ms, rate, k, total, p50, p99, mx);
+    free(v);
+    free(sent);
+    free(lat);
+    return k == total ? 0 : 1;
+}

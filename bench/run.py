@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""run.py: the one command of the sluice benchmarks (issue 6, docs/benchmarks.md).
+
+In one invocation it generates the data once (bench/data/, deterministic, reused
+when already there), then for each workload and input format runs sluice (the
+whole process: `sluice fresh.db -f workload.sql`, results committed to SQLite),
+DuckDB (bench/duckdb_run.mjs, one thread) and the do-it-yourself SQLite
+baseline (bench/sqlite_baseline) alternately, N times each, measuring wall time
+and peak RSS (/usr/bin/time -f '%e %M'), and prints per workload, format and
+engine the median events/s, the peak RSS and the ratio sluice/peer. Then it
+measures end-to-end latency on a `follow = true` file source (bench/latency).
+
+    bench/run.py                      the full benchmark (10M CSV rows, 2M NDJSON
+                                      rows, Nexmark 10M events, 5 runs)
+    bench/run.py --quick              a ~10-second smoke run: 200k rows, 1 run,
+                                      every workload; exits 1 if any engine fails
+    options: --rows N --json-rows N --nexmark-events N --runs N
+             --workloads b1,b2,...,q0,q5 --formats csv,ndjson
+             --engines sluice,duckdb,sqlite --build DIR --sluice PATH
+             --data-dir DIR --out-dir DIR --no-latency --json FILE
+
+It owns bench/data/ and bench/out/ (or the directories given); nothing else.
+DuckDB is skipped with a message when bench/node_modules is missing
+(`cd bench && npm install`).
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+ORDER_WORKLOADS = ["b1", "b2", "b3", "b4", "b5", "b6"]
+HAVE_TIME = os.path.exists("/usr/bin/time")
+NEXMARK_WORKLOADS = ["q0", "q1", "q2", "q5", "q7", "q8"]
+# the table each query's rows end up in (checked to be non-empty)
+RESULT_TABLE = {"q5": "q5_counts", "q7": "q7_max", "q8": "q8_p"}
+TARGETS_CSV = {"b1": 12e6, "b2": 8e6, "b3": 6e6, "b4": 3e6, "b5": 5e6, "b6": 7e6}
+TARGETS_NDJSON = {"b2": 4e6}
+TARGETS_NEXMARK = {"q0": 4e6, "q1": 4e6, "q2": 4e6, "q5": 1e6, "q8": 1e6}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: 200k rows, 1 run")
+    ap.add_argument("--rows", type=int, help="CSV orders rows (default 10M)")
+    ap.add_argument("--json-rows", type=int, help="NDJSON orders rows (default 2M)")
+    ap.add_argument("--nexmark-events", type=int, help="Nexmark events (default 10M)")
+    ap.add_argument("--runs", type=int, help="runs per engine (default 5)")
+    ap.add_argument("--workloads", default=",".join(ORDER_WORKLOADS + NEXMARK_WORKLOADS))
+    ap.add_argument("--formats", help="csv,ndjson (default both; --quick: csv, and "
+                    "NDJSON for b2 only)")
+    ap.add_argument("--engines", default="sluice,duckdb,sqlite")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"),
+                    help="meson build dir holding sluice and bench/ programs")
+    ap.add_argument("--sluice", help="sluice binary (default BUILD/sluice)")
+    ap.add_argument("--data-dir", default=os.path.join(BENCH, "data"))
+    ap.add_argument("--out-dir", default=os.path.join(BENCH, "out"))
+    ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--latency-seconds", type=float)
+    ap.add_argument("--json", help="also write the results as JSON to this file")
+    a = ap.parse_args()
+    q = a.quick
+    a.rows = a.rows or (200_000 if q else 10_000_000)
+    a.json_rows = a.json_rows or (200_000 if q else 2_000_000)
+    a.nexmark_events = a.nexmark_events or (200_000 if q else 10_000_000)
+    a.runs = a.runs or (1 if q else 5)
+    a.latency_seconds = a.latency_seconds or (1.0 if q else 10.0)
+    a.workloads = [w.strip().lower() for w in a.workloads.split(",") if w.strip()]
+    a.quick_formats = q and not a.formats
+    a.formats = [f.strip().lower() for f in (a.formats or "csv,ndjson").split(",") if f.strip()]
+    a.engines = [e.strip().lower() for e in a.engines.split(",") if e.strip()]
+    a.sluice = os.path.abspath(a.sluice or os.path.join(a.build, "sluice"))
+    for w in a.workloads:
+        if w not in ORDER_WORKLOADS + NEXMARK_WORKLOADS:
+            ap.error(f"unknown workload {w}")
+    for f in a.formats:
+        if f not in ("csv", "ndjson"):
+            ap.error(f"unknown format {f}")
+    for e in a.engines:
+        if e not in ("sluice", "duckdb", "sqlite"):
+            ap.error(f"unknown engine {e}")
+    return a
+
+
+def tool(a, name):
+    p = os.path.join(a.build, "bench", name)
+    if not os.path.exists(p):
+        sys.exit(f"run.py: {p} is missing: build with `ninja -C {a.build}`")
+    return p
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 24)
+            if not b:
+                return n
+            n += b.count(b"\n")
+
+
+def generate(a):
+    """Generate every input the run needs, once; returns the paths."""
+    os.makedirs(a.data_dir, exist_ok=True)
+    d = {}
+    gen = tool(a, "gen_orders")
+    d["stores"] = os.path.join(a.data_dir, "stores.csv")
+    if not os.path.exists(d["stores"]):
+        subprocess.run([gen, "--stores", "-o", d["stores"]], check=True)
+    rows = {"csv": a.rows, "ndjson": a.json_rows}
+    for fmt in a.formats:
+        p = os.path.join(a.data_dir, f"orders_{rows[fmt]}.{fmt}")
+        if not os.path.exists(p):
+            log(f"generating {p}")
+            t = time.perf_counter()
+            subprocess.run([gen, "--rows", str(rows[fmt]), "--format", fmt, "-o", p + ".tmp"],
+                           check=True)
+            os.rename(p + ".tmp", p)
+            dt = time.perf_counter() - t
+            log(f"  {rows[fmt]} rows in {dt:.2f} s ({rows[fmt] / dt / 1e6:.1f} M rows/s)")
+        d[("orders", fmt)] = p
+        if fmt == "ndjson" and a.quick_formats and "b2" not in a.workloads:
+            continue
+        if any(w in NEXMARK_WORKLOADS for w in a.workloads) and not (
+                a.quick_formats and fmt == "ndjson"):
+            nd = os.path.join(a.data_dir, f"nexmark_{a.nexmark_events}_{fmt}")
+            if not os.path.exists(os.path.join(nd, "done")):
+                log(f"generating {nd}")
+                subprocess.run([tool(a, "gen_nexmark"), "--events", str(a.nexmark_events),
+                                "--format", fmt, "--dir", nd], check=True)
+                counts = {k: count_lines(os.path.join(nd, f"{k}.{fmt}")) - (fmt == "csv")
+                          for k in ("persons", "auctions", "bids")}
+                with open(os.path.join(nd, "done"), "w") as f:
+                    json.dump(counts, f)
+            with open(os.path.join(nd, "done")) as f:
+                d[("nexmark", fmt)] = (nd, json.load(f))
+    return d
+
+
+def format_clause(fmt):
+    return "format = 'csv', header = true" if fmt == "csv" else "format = 'ndjson'"
+
+
+def sluice_sql(a, data, w, fmt):
+    if w in ORDER_WORKLOADS:
+        src = os.path.join(BENCH, "workloads", f"{w}.sql")
+    else:
+        src = os.path.join(BENCH, "nexmark", f"{w}.sql")
+    with open(src) as f:
+        sql = f.read()
+    sql = sql.replace("@FORMAT@", format_clause(fmt)).replace("@EXT@", fmt)
+    sql = sql.replace("@STORES@", data["stores"])
+    if w in ORDER_WORKLOADS:
+        sql = sql.replace("@ORDERS@", data[("orders", fmt)])
+    else:
+        sql = sql.replace("@NEXMARK@", data[("nexmark", fmt)][0])
+    path = os.path.join(a.out_dir, f"{w}_{fmt}.sql")
+    with open(path, "w") as f:
+        f.write(sql)
+    return path
+
+
+def events_of(a, data, w, fmt):
+    """Input events a workload reads."""
+    if w in ORDER_WORKLOADS:
+        return a.rows if fmt == "csv" else a.json_rows
+    counts = data[("nexmark", fmt)][1]
+    if w == "q8":
+        return counts["persons"] + counts["auctions"]
+    return counts["bids"]
+
+
+def remove_db(path):
+    for suffix in ("", "-wal", "-shm", ".wal"):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass
+
+
+def command(a, data, engine, w, fmt, db):
+    if engine == "sluice":
+        return [a.sluice, db, "-f", sluice_sql(a, data, w, fmt)]
+    if engine == "duckdb":
+        cmd = ["node", os.path.join(BENCH, "duckdb_run.mjs"), "--workload", w, "--db", db,
+               "--format", fmt]
+        if w in ORDER_WORKLOADS:
+            cmd += ["--input", data[("orders", fmt)], "--stores", data["stores"]]
+        else:
+            cmd += ["--nexmark", data[("nexmark", fmt)][0]]
+        return cmd
+    return [tool(a, "sqlite_baseline"), "--workload", w, "--input", data[("orders", fmt)],
+            "--format", fmt, "--db", db, "--stores", data["stores"]]
+
+
+def check_result(engine, w, db):
+    """The run must have left a non-empty result table."""
+    table = RESULT_TABLE.get(w, w)
+    if engine == "duckdb":
+        return None  # duckdb_run.mjs prints its count; a failure exits non-zero
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        con.close()
+    except sqlite3.Error as e:
+        return f"cannot read result table {table}: {e}"
+    return None if n > 0 else f"result table {table} is empty"
+
+
+def run_once(a, data, engine, w, fmt):
+    ext = "duckdb" if engine == "duckdb" else "db"
+    db = os.path.join(a.out_dir, f"{engine}_{w}_{fmt}.{ext}")
+    remove_db(db)
+    cmd = command(a, data, engine, w, fmt, db)
+    if HAVE_TIME:
+        tf = os.path.join(a.out_dir, "time.txt")
+        cmd = ["/usr/bin/time", "-f", "%e %M", "-o", tf] + cmd
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    out, errout = p.communicate()
+    wall = time.perf_counter() - t0
+    if HAVE_TIME:
+        with open(tf) as f:
+            last = f.read().strip().splitlines()[-1].split()
+        rss_kb = int(last[1])
+    else:  # the same number /usr/bin/time reports: the child's ru_maxrss
+        rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    p.stdout, p.stderr = out, errout
+    err = None
+    if p.returncode != 0:
+        err = (p.stderr.strip() or p.stdout.strip() or f"exit {p.returncode}")[-600:]
+    else:
+        err = check_result(engine, w, db)
+    return wall, rss_kb, err
+
+
+def fmt_rate(x):
+    if x is None:
+        return "-"
+    return f"{x / 1e6:.2f} M" if x >= 1e5 else f"{x / 1e3:.1f} k"
+
+
+def main():
+    a = parse_args()
+    os.makedirs(a.out_dir, exist_ok=True)
+    if not os.path.exists(a.sluice):
+        sys.exit(f"run.py: no sluice binary at {a.sluice}")
+    if not HAVE_TIME:
+        log("note: /usr/bin/time is missing (apt-get install time); peak RSS is the "
+            "largest ru_maxrss of any child so far")
+    engines = list(a.engines)
+    if "duckdb" in engines and (not shutil.which("node") or not os.path.isdir(
+            os.path.join(BENCH, "node_modules", "@duckdb", "node-api"))):
+        log("note: DuckDB skipped: bench/node_modules/@duckdb/node-api is missing "
+            "(cd bench && npm install) or node is not installed")
+        engines.remove("duckdb")
+
+    t_start = time.perf_counter()
+    data = generate(a)
+    cases = []
+    for fmt in a.formats:
+        for w in a.workloads:
+            if a.quick_formats and fmt == "ndjson" and w != "b2":
+                continue
+            cases.append((w, fmt))
+
+    results = []
+    failures = []
+    for w, fmt in cases:
+        eng = [e for e in engines if not (e == "sqlite" and w in NEXMARK_WORKLOADS)]
+        samples = {e: [] for e in eng}
+        errors = {}
+        for r in range(a.runs):
+            for e in eng:  # alternate engines run by run
+                if e in errors:
+                    continue
+                wall, rss, err = run_once(a, data, e, w, fmt)
+                if err:
+                    errors[e] = err
+                    failures.append((w, fmt, e, err))
+                    log(f"FAIL {w} {fmt} {e}: {err}")
+                    continue
+                samples[e].append((wall, rss))
+                log(f"{w:3} {fmt:6} {e:7} run {r + 1}/{a.runs}: {wall:7.2f} s "
+                    f"{rss / 1024:7.1f} MiB")
+        n_events = events_of(a, data, w, fmt)
+        for e in eng:
+            s = samples[e]
+            if not s:
+                results.append(dict(workload=w, format=fmt, engine=e, events=n_events,
+                                    error=errors.get(e)))
+                continue
+            med = statistics.median(x[0] for x in s)
+            results.append(dict(workload=w, format=fmt, engine=e, events=n_events,
+                                runs=len(s), wall_s=[x[0] for x in s], median_s=med,
+                                events_per_s=n_events / med,
+                                peak_rss_kb=max(x[1] for x in s)))
+
+    print_table(a, results)
+    lat = None
+    if not a.no_latency:
+        lat = run_latency(a)
+        if lat is None:
+            failures.append(("latency", "csv", "sluice", "latency run failed"))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(dict(results=results, latency=lat, rows=a.rows, json_rows=a.json_rows,
+                           nexmark_events=a.nexmark_events, runs=a.runs), f, indent=1)
+    log(f"total {time.perf_counter() - t_start:.1f} s")
+    if failures:
+        print(f"\n{len(failures)} failure(s):")
+        for w, fmt, e, err in failures:
+            print(f"  {w} {fmt} {e}: {err}")
+        sys.exit(1)
+
+
+def print_table(a, results):
+    by = {(r["workload"], r["format"], r["engine"]): r for r in results}
+    print(f"\nsluice benchmark: CSV {a.rows} rows, NDJSON {a.json_rows} rows, "
+          f"Nexmark {a.nexmark_events} events; median of {a.runs} run(s)\n")
+    hdr = ("workload", "format", "engine", "events/s", "peak RSS", "sluice/peer", "target")
+    rows = []
+    for r in results:
+        w, fmt, e = r["workload"], r["format"], r["engine"]
+        eps = r.get("events_per_s")
+        ratio = ""
+        s = by.get((w, fmt, "sluice"))
+        if e != "sluice" and eps and s and s.get("events_per_s"):
+            ratio = f"{s['events_per_s'] / eps:.2f}x"
+        target = ""
+        if e == "sluice":
+            t = (TARGETS_CSV if fmt == "csv" else TARGETS_NDJSON).get(w)
+            if w in TARGETS_NEXMARK:
+                t = TARGETS_NEXMARK[w]
+            if t:
+                target = f">= {t / 1e6:g} M" + (f" ({eps / t:.0%})" if eps else "")
+        rss = f"{r['peak_rss_kb'] / 1024:.0f} MiB" if "peak_rss_kb" in r else "-"
+        rate = fmt_rate(eps) if eps else "FAILED"
+        rows.append((w, fmt, e, rate, rss, ratio, target))
+    widths = [max(len(str(x[i])) for x in rows + [hdr]) for i in range(len(hdr))]
+    line = lambda cols: "| " + " | ".join(str(c).ljust(widths[i]) for i, c in enumerate(cols)) + " |"
+    print(line(hdr))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for x in rows:
+        print(line(x))
+    sys.stdout.flush()
+
+
+def run_latency(a):
+    exe = tool(a, "latency")
+    d = os.path.join(a.out_dir, "latency")
+    p = subprocess.run([exe, "--sluice", a.sluice, "--dir", d, "--seconds",
+                        str(a.latency_seconds), "--rate", "1000", "--commit-ms", "5"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = (p.stdout + p.stderr).strip()
+    print("\n" + out)
+    if p.returncode != 0:
+        return None
+    return out
+
+
+if __name__ == "__main__":
+    main()
