@@ -181,7 +181,12 @@ static char *table_ddl(const sl_stmt *st)
 static int create_query(sl_session *s, const sl_stmt *st, const char *sql,
                         sl_error *err)
 {
-    /* bind against the user's text first, so errors point into it */
+    /* check settings and bind against the user's text first, so errors
+    ** point into it */
+    sl_settings check = s->settings;
+    for (int i = 0; i < st->nopts; i++)
+        if (sl_settings_apply(&check, &st->opts[i], err) != 0)
+            return -1;
     sl_plan *p = sl_plan_bind(s, st, err);
     if (p == NULL)
         return -1;

@@ -47,11 +47,12 @@ struct entry {
     entry *next;           /* in slot->windows */
     int64_t ws, we;        /* window bounds (0, 0 without a window) */
     int64_t emitted_ws, emitted_we;
+    uint32_t heap_refs;    /* times present in the heap (a growing session
+                              is pushed again at each new end) */
     uint8_t emitted;       /* a row for this entry is in the output */
     uint8_t dirty;         /* changed since last published */
     uint8_t dead;          /* merged away or closed; freed when popped */
-    uint8_t heap_refs;     /* times present in the heap */
-    char state[];          /* aggregate states */
+    _Alignas(8) char state[]; /* aggregate states, 8-aligned */
 };
 
 typedef struct heap_item {
@@ -653,12 +654,19 @@ static int close_windows(agg_op *a, sl_error *err)
     }
     if (a->nclosing == 0)
         return 0;
-    /* emit: ON WINDOW CLOSE the final row; CHANGES the last change */
-    size_t n = 0;
-    for (size_t i = 0; i < a->nclosing; i++) {
-        entry *e = a->closing[i];
-        if (a->emit_final || e->dirty)
-            a->closing[n++] = e;
+    /* emit: ON WINDOW CLOSE the final row of every closing window;
+    ** CHANGES the last change of those with unpublished changes (moved to
+    ** the front; the others keep their places after them) */
+    size_t n = a->nclosing;
+    if (!a->emit_final) {
+        n = 0;
+        for (size_t i = 0; i < a->nclosing; i++) {
+            if (a->closing[i]->dirty) {
+                entry *t = a->closing[n];
+                a->closing[n++] = a->closing[i];
+                a->closing[i] = t;
+            }
+        }
     }
     if (publish(a, a->closing, n, err) != 0)
         return -1;

@@ -49,6 +49,8 @@ struct sl_query {
     int32_t parts[256];
     sl_batch *in;
     int *keep;             /* row indexes kept by the filter */
+    int keep_cap;
+    sl_settings settings;  /* the session's, overridden by the query's WITH */
     sl_cexpr *where;
     sl_cexpr **out_ce;     /* non-aggregate select list */
     sl_batch *out;
@@ -702,7 +704,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     if (q->src == NULL)
         goto fail;
     q->in = sl_batch_new(plan->ninput, plan->input_types, s->settings.batch_rows);
-    q->keep = calloc((size_t)s->settings.batch_rows * 2 + 16, sizeof *q->keep);
+    q->settings = s->settings;
     if (plan->join && (q->join = join_load(q, err)) == NULL)
         goto fail;
     if (plan->where && (q->where = sl_cexpr_compile(plan->where, err)) == NULL)
@@ -763,10 +765,16 @@ static int query_step(sl_query *q, sl_error *err)
     int done = 0;
     if (!q->push && txn_begin(q->s, err) != 0)
         return -1;
-    int n = q->src->vt->next(q->src, b, q->s->settings.batch_rows, on_reject,
+    int n = q->src->vt->next(q->src, b, q->settings.batch_rows, on_reject,
                              q, &done, err);
     if (n < 0)
         return -1;
+    if (b->nrows > q->keep_cap) {
+        q->keep_cap = b->nrows * 2;
+        q->keep = realloc(q->keep, sizeof *q->keep * (size_t)q->keep_cap);
+        if (q->keep == NULL)
+            abort();
+    }
     if (q->agg && q->src->vt->active_partitions) {
         int np = q->src->vt->active_partitions(q->src, q->parts, 256);
         sl_op_aggregate_set_partitions(q->agg, q->parts, np);
@@ -905,6 +913,12 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
         return NULL;
     }
     sl_query *q = query_build(s, plan, 0, err);
+    for (int i = 0; q != NULL && i < o->stmt->nopts; i++) {
+        if (sl_settings_apply(&q->settings, &o->stmt->opts[i], err) != 0) {
+            sl_query_free(q);
+            q = NULL;
+        }
+    }
     if (q == NULL) {
         sl_error e2;
         sl_error_clear(&e2);
@@ -935,8 +949,8 @@ static int query_run(sl_session *s, sl_query *q, int64_t deadline_ms,
         rows_since += n;
         progress(q, &last_progress, 0);
         int64_t t = now_ms();
-        if ((s->settings.commit_rows > 0 && rows_since >= s->settings.commit_rows) ||
-            t - last_commit >= s->settings.commit_interval_ms) {
+        if ((q->settings.commit_rows > 0 && rows_since >= q->settings.commit_rows) ||
+            t - last_commit >= q->settings.commit_interval_ms) {
             if (commit_point(s, q, 0, err) != 0)
                 return -1;
             last_commit = t;

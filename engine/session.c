@@ -17,6 +17,7 @@
 #include "engine/ddl.h"
 #include "engine/query.h"
 #include "engine/source.h"
+#include "engine/functions.h"
 #include "grammar/parser.h"
 #include "storage/db.h"
 
@@ -314,6 +315,44 @@ static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
     return 0;
 }
 
+/* ---- settings ------------------------------------------------------------- */
+
+int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err)
+{
+    const char *v = o->value;
+    size_t n = strlen(v);
+    if (strcasecmp(o->key, "commit_interval") == 0) {
+        /* '500 milliseconds', '2 seconds', or 'N rows' (for tests) */
+        if (n > 5 && strcasecmp(v + n - 4, "rows") == 0) {
+            long long rows = atoll(v);
+            if (rows <= 0)
+                return sl_error_set(err, o->value_offset, "commit_interval "
+                                    "in rows must be positive");
+            set->commit_rows = rows;
+            set->commit_interval_ms = INT64_MAX;
+            return 0;
+        }
+        int64_t ms;
+        if (sl_xparse_interval(v, (int)n, &ms) != 0 || ms <= 0)
+            return sl_error_set(err, o->value_offset, "commit_interval must "
+                                "be a positive interval such as '1 second' or "
+                                "'500 milliseconds' (or 'N rows'), not '%s'", v);
+        set->commit_interval_ms = ms;
+        set->commit_rows = 0;
+        return 0;
+    }
+    if (strcasecmp(o->key, "batch_rows") == 0) {
+        long long rows = atoll(v);
+        if (rows <= 0 || rows > 1000000)
+            return sl_error_set(err, o->value_offset, "batch_rows must be "
+                                "between 1 and 1000000");
+        set->batch_rows = (int)rows;
+        return 0;
+    }
+    return sl_error_set(err, o->offset, "unknown setting '%s' (commit_interval, "
+                        "batch_rows)", o->key);
+}
+
 /* ---- the statement loop ------------------------------------------------ */
 
 /* 1 when the statement reads a source (so it is sluice's to run). */
@@ -389,6 +428,8 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
         return sl_ddl_copy(s, st, err);
     case SL_ST_DROP:
         return sl_ddl_drop(s, st, err);
+    case SL_ST_SET:
+        return sl_settings_apply(&s->settings, &st->opts[0], err);
     case SL_ST_CREATE_SOURCE:
     case SL_ST_CREATE_TABLE:
     case SL_ST_CREATE_VIEW:

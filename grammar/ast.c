@@ -857,6 +857,11 @@ static void dump_stmt(sbuf *b, const sl_stmt *s)
         sb_ident(b, s->name);
         sb_puts(b, ")");
         break;
+    case SL_ST_SET:
+        sb_puts(b, "(set");
+        dump_opts(b, s);
+        sb_puts(b, ")");
+        break;
     }
 }
 

@@ -183,7 +183,8 @@ typedef enum sl_stmt_kind {
     SL_ST_SHOW,
     SL_ST_DESCRIBE,
     SL_ST_EXPLAIN,
-    SL_ST_DROP
+    SL_ST_DROP,
+    SL_ST_SET                     /* SET name = value (opts[0]) */
 } sl_stmt_kind;
 
 /* Object kinds, for DROP and SHOW. */

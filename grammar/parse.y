@@ -550,7 +550,7 @@ static sl_stmt *add_row(sl_stmt *s, sl_expr *holder)
 %fallback ID ADVANCE ASC CHANGES CLOSE COPY DAY DAYS DELAY DESC DESCRIBE
     EMIT EVERY EXISTS EXPLAIN EXTRACT FINAL FOR GAP HOPPING HOUR HOURS IF
     INTERVAL KEY MATERIALIZED MILLISECOND MILLISECONDS MINUTE MINUTES MONTH
-    MONTHS PRIMARY QUERIES REPLACE SECOND SECONDS SESSION SHOW SINK SINKS
+    MONTHS PRIMARY QUERIES REPLACE SECOND SECONDS SESSION SET SHOW SINK SINKS
     SIZE SOURCE SOURCES STREAMING TABLE TABLES TIMESTAMP TUMBLING VIEW VIEWS
     WATERMARK WEEK WEEKS WINDOW YEAR YEARS.
 
@@ -601,15 +601,17 @@ create(A) ::= CREATE(C) orrep(R) VIEW ifne(I) nm(N) AS select(S). {
               C.offset, R, I, N);
     A->select = S;
 }
-create(A) ::= CREATE(C) orrep(R) MATERIALIZED VIEW ifne(I) nm(N) AS select(S). {
+create(A) ::= CREATE(C) orrep(R) MATERIALIZED VIEW ifne(I) nm(N) AS select(S) with_opt(W). {
     A = named(p, sl_stmt_new(SL_ST_CREATE_MVIEW, C.offset), SL_ST_CREATE_MVIEW,
               C.offset, R, I, N);
     A->select = S;
+    with_opts(A, W);
 }
-create(A) ::= CREATE(C) orrep(R) STREAMING TABLE ifne(I) nm(N) AS select(S). {
+create(A) ::= CREATE(C) orrep(R) STREAMING TABLE ifne(I) nm(N) AS select(S) with_opt(W). {
     A = named(p, sl_stmt_new(SL_ST_CREATE_STABLE, C.offset), SL_ST_CREATE_STABLE,
               C.offset, R, I, N);
     A->select = S;
+    with_opts(A, W);
 }
 create(A) ::= CREATE(C) orrep(R) SINK ifne(I) nm(N) AS select(S) with_opt(W). {
     A = named(p, sl_stmt_new(SL_ST_CREATE_SINK, C.offset), SL_ST_CREATE_SINK,
@@ -778,6 +780,14 @@ cmd(A) ::= COPY(C) nm(N) FROM STRING(S) with_opt(W). {
     A->name_offset = N.offset;
     A->path = unquote(S);
     A->path_offset = S.offset;
+}
+
+/* SET name = value: a setting of this session (commit_interval, ...) */
+cmd(A) ::= SET(S) opt(O). {
+    A = sl_stmt_new(SL_ST_SET, S.offset);
+    A->opts = xrealloc(NULL, sizeof *A->opts);
+    A->opts[0] = O;
+    A->nopts = 1;
 }
 
 cmd(A) ::= SHOW(S) showwhat(W).  { A = sl_stmt_new(SL_ST_SHOW, S.offset); A->object = (sl_object_kind)W; }
