@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""differential.py: random differential test of sluice's event-time
+semantics against oracle.py (DESIGN.md section 2), plus a differential
+against SQLite's own GROUP BY for tumbling windows.
+
+For each random case (seeded) it generates a small, disorderly event stream
+(out-of-order arrival, duplicated timestamps, a few very late events, NULLs
+in aggregated columns, NULL event times, several keys), writes it as CSV,
+runs `sluice db -c "CREATE SOURCE ...; CREATE MATERIALIZED VIEW ...;"`,
+reads the view, sluice_late_events and sluice_dead_letters back with
+sqlite3, and compares them exactly with the oracle (rows sorted; doubles to
+1e-9 relative). Window kinds: tumbling, hopping (advance dividing the size
+and not), session, none (plain GROUP BY); each with EMIT CHANGES and EMIT
+ON WINDOW CLOSE (the latter is rejected without a window, which is checked
+too); sometimes a WATERMARK override, a WHERE filter, a HAVING clause.
+
+The SQLite differential: for tumbling + EMIT ON WINDOW CLOSE cases, the view
+must equal `GROUP BY key, window` computed by SQLite over the accepted
+events (all events minus the ones sluice lists in sluice_late_events, minus
+NULL event times, with the same WHERE and HAVING).
+
+Output is TAP, one test point per case. A failing case prints its seed, the
+input CSV, the SQL and the differences, and is saved as JSON under
+--failures DIR; replay it with `differential.py SLUICE --replay FILE.json`
+(add --shrink to reduce the input to a minimal failing one).
+
+Usage: differential.py SLUICE [--cases N] [--seed S] [--failures DIR]
+                               [--replay FILE [--shrink]]
+                               [--watermark-after-filter] [--no-null-keys]
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle                                   # noqa: E402
+import sluicerun as sr                          # noqa: E402
+
+AGG_CHOICES = [
+    ("COUNT", "*", False), ("COUNT", "v", False), ("COUNT", "n", False),
+    ("SUM", "n", False), ("SUM", "v", False), ("AVG", "v", False),
+    ("AVG", "n", False), ("MIN", "n", False), ("MAX", "v", False),
+    ("MIN", "v", False), ("MAX", "n", False), ("MIN", "k", False),
+    ("MAX", "ts", False), ("COUNT", "n", True), ("COUNT", "k", True),
+]
+
+HOPS = [(10000, 5000), (10000, 2000), (6000, 2000), (4000, 4000),   # dividing
+        (10000, 3000), (7000, 2000), (5000, 1500), (3000, 2000)]    # not dividing
+
+
+def gen_spec(rng, kind, emit, null_keys):
+    if kind == "tumbling":
+        win = {"kind": kind, "size_ms": rng.choice([1000, 1500, 2000, 5000, 10000])}
+    elif kind == "hopping":
+        d, a = rng.choice(HOPS)
+        win = {"kind": kind, "size_ms": d, "advance_ms": a}
+    elif kind == "session":
+        win = {"kind": kind, "gap_ms": rng.choice([500, 1000, 2000, 3000, 5000])}
+    else:
+        win = {"kind": "none"}
+    aggs = [["COUNT", "*", False]]
+    for a in rng.sample(AGG_CHOICES[1:], rng.randint(1, 5)):
+        aggs.append(list(a))
+    rng.shuffle(aggs)
+    group = rng.choice([["k"], ["k"], ["k"], [], ["k", "n"]])
+    if kind == "none" and not group:
+        group = ["k"]
+    spec = {
+        "window": win,
+        "delay_ms": rng.choice([0, 0, 1000, 2000, 3000, 5000]),
+        "override_delay_ms": rng.choice([500, 1000, 4000]) if rng.random() < 0.25 else None,
+        "group": group,
+        "aggs": aggs,
+        "where": rng.choice(sorted(oracle.WHERE)) if rng.random() < 0.3 else None,
+        "having": rng.choice(sorted(oracle.HAVING)) if rng.random() < 0.25 else None,
+        "emit": emit,
+        "null_keys": null_keys,
+    }
+    return spec
+
+
+def sqlite_reference(case, late_ids):
+    """The tumbling-window view computed by SQLite itself."""
+    spec = sr.effective_spec(case["spec"])
+    size = spec["window"]["size_ms"]
+    con = sqlite3.connect(":memory:")
+    con.create_function("fmt_ts", 1, oracle.fmt_ts, deterministic=True)
+    con.execute("CREATE TABLE src (id INTEGER, k TEXT, n INTEGER, v REAL, ts INTEGER)")
+    for e in oracle.parse_csv(case["csv"]):
+        con.execute("INSERT INTO src VALUES (?, ?, ?, ?, ?)",
+                    (e["id"], e["k"], e["n"], e["v"], e["ts"]))
+    con.execute("CREATE TABLE late (id INTEGER)")
+    con.executemany("INSERT INTO late VALUES (?)", [(i,) for i in late_ids])
+    sel = list(spec["group"]) + ["fmt_ts(ws)", "fmt_ts(ws + %d)" % size]
+    for fn, col, distinct in spec["aggs"]:
+        if col == "ts" and fn in ("MIN", "MAX"):
+            sel.append("fmt_ts(%s(ts))" % fn)
+        else:
+            sel.append(oracle.agg_sql(fn, col, distinct))
+    q = ("SELECT %s FROM (SELECT *, (ts / %d) * %d AS ws FROM src "
+         "WHERE ts IS NOT NULL AND id NOT IN (SELECT id FROM late)%s) "
+         "GROUP BY %s" % (", ".join(sel), size, size,
+                         " AND (%s)" % oracle.WHERE[spec["where"]][0] if spec.get("where") else "",
+                         ", ".join(list(spec["group"]) + ["ws"])))
+    if spec.get("having"):
+        q += " HAVING " + oracle.HAVING[spec["having"]][0]
+    rows = [tuple(r) for r in con.execute(q)]
+    con.close()
+    return rows
+
+
+def check_sqlite(case, sluice):
+    d = sr.scratch_dir()
+    try:
+        with open(os.path.join(d, "in.csv"), "w") as f:
+            f.write(case["csv"])
+        db = os.path.join(d, "t.db")
+        rc, _, err = sr.run_sluice(sluice, db, case["sql"], cwd=d)
+        if rc != 0:
+            return False, "sluice exited %d: %s" % (rc, err.strip())
+        rows, late, _ = sr.read_results(db)
+    finally:
+        for f in os.listdir(d):
+            os.unlink(os.path.join(d, f))
+        os.rmdir(d)
+    ref = sqlite_reference(case, [x[0] for x in late])
+    dr = sr.diff_rows(ref, rows)
+    return not dr, ("view differs from SQLite's GROUP BY over the accepted events:\n" + dr
+                    if dr else "")
+
+
+def report_failure(case, text, failures, label):
+    print("# FAIL %s seed=%s" % (label, case["seed"]))
+    print("# env: %s" % " ".join("%s=%s" % kv for kv in sorted(case.get("env", {}).items())))
+    print("# SQL:")
+    for line in case["sql"].splitlines():
+        print("#   " + line)
+    print("# input CSV:")
+    for line in case["csv"].splitlines():
+        print("#   " + line)
+    for line in text.splitlines():
+        print("# " + line)
+    if failures:
+        os.makedirs(failures, exist_ok=True)
+        path = os.path.join(failures, "%s-%s.json" % (label.replace("/", "-"), case["seed"]))
+        with open(path, "w") as f:
+            json.dump(case, f, indent=1)
+        print("# saved: %s (replay: differential.py SLUICE --replay %s)" % (path, path))
+
+
+def replay(args):
+    with open(args.replay) as f:
+        case = json.load(f)
+    ok, text = sr.compare_case(case, args.sluice, env=case.get("env"),
+                               watermark_after_filter=args.watermark_after_filter)
+    if ok and case["spec"]["window"]["kind"] == "tumbling" and case["spec"]["emit"] == "close":
+        ok, text = check_sqlite(case, args.sluice)
+    print("SQL:\n" + case["sql"])
+    if ok:
+        print("case passes")
+        return 0
+    if args.shrink:
+        def fails(c):
+            return not sr.compare_case(c, args.sluice, env=c.get("env"),
+                                       watermark_after_filter=args.watermark_after_filter)[0]
+        case = sr.shrink(case, args.sluice, fails)
+        ok, text = sr.compare_case(case, args.sluice, env=case.get("env"),
+                                   watermark_after_filter=args.watermark_after_filter)
+        with open(args.replay + ".min.json", "w") as f:
+            json.dump(case, f, indent=1)
+        print("minimal input (saved as %s.min.json):" % args.replay)
+    print(case["csv"])
+    print(text)
+    erows, elate, _ = oracle.run(oracle.parse_csv(case["csv"]), sr.effective_spec(case["spec"]),
+                                 watermark_after_filter=args.watermark_after_filter)
+    print("expected rows: %r" % sorted(erows, key=sr.sort_key))
+    print("expected late: %r" % sorted(elate))
+    return 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sluice")
+    ap.add_argument("--cases", type=int, default=20,
+                    help="random cases per window kind and emit mode")
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("SEMANTICS_SEED", "1")))
+    ap.add_argument("--failures", default=None)
+    ap.add_argument("--replay")
+    ap.add_argument("--shrink", action="store_true")
+    ap.add_argument("--watermark-after-filter", action="store_true",
+                    help="model a watermark fed only by the events the WHERE keeps")
+    ap.add_argument("--no-null-keys", action="store_true")
+    args = ap.parse_args()
+    args.sluice = os.path.abspath(args.sluice)
+    if args.replay:
+        return replay(args)
+
+    plan = []
+    for kind in ("tumbling", "hopping", "session", "none"):
+        for emit in ("changes", "close"):
+            if kind == "none" and emit == "close":
+                continue
+            for i in range(args.cases):
+                plan.append((kind, emit, args.seed * 100000 + len(plan)))
+    print("1..%d" % (len(plan) + 1))
+    t0 = time.time()
+    failed = 0
+    n = 0
+    for kind, emit, seed in plan:
+        n += 1
+        rng = sr.rng_for(seed)
+        null_keys = not args.no_null_keys and rng.random() < 0.2
+        spec = gen_spec(rng, kind, emit, null_keys)
+        events = sr.gen_events(rng, rng.randint(5, 60), null_keys=null_keys)
+        case = sr.make_case(seed, events, spec)
+        # batch and commit sizes vary too: results must not depend on them
+        case["env"] = {"SLUICE_BATCH_ROWS": str(rng.choice([1, 3, 4096])),
+                       "SLUICE_COMMIT_ROWS": str(rng.choice([1, 5, 100000]))}
+        label = "%s/%s" % (kind, emit)
+        ok, text = sr.compare_case(case, args.sluice, env=case["env"],
+                                   watermark_after_filter=args.watermark_after_filter)
+        if ok and kind == "tumbling" and emit == "close":
+            ok, text = check_sqlite(case, args.sluice)
+            label += "+sqlite"
+        tags = [t for t, on in (("where", spec["where"]), ("having", spec["having"]),
+                                ("override", spec["override_delay_ms"] is not None),
+                                ("nullkeys", null_keys)) if on]
+        desc = "%s seed=%d%s" % (label, seed, " [" + ",".join(tags) + "]" if tags else "")
+        if ok:
+            print("ok %d - %s" % (n, desc))
+        else:
+            failed += 1
+            print("not ok %d - %s" % (n, desc))
+            report_failure(case, text, args.failures, label)
+    # EMIT ON WINDOW CLOSE without a window is an error (exit status 1)
+    n += 1
+    d = sr.scratch_dir()
+    with open(os.path.join(d, "in.csv"), "w") as f:
+        f.write(sr.to_csv(sr.gen_events(sr.rng_for(args.seed), 5)))
+    rc, _, err = sr.run_sluice(args.sluice, os.path.join(d, "t.db"),
+                               sr.source_sql("in.csv", 0) + "CREATE MATERIALIZED VIEW mv AS "
+                               "SELECT k, COUNT(*) AS c FROM src GROUP BY k EMIT ON WINDOW CLOSE;",
+                               cwd=d)
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    os.rmdir(d)
+    if rc == 1 and "WINDOW" in err:
+        print("ok %d - EMIT ON WINDOW CLOSE without a window is rejected" % n)
+    else:
+        failed += 1
+        print("not ok %d - EMIT ON WINDOW CLOSE without a window: exit %d, %s" % (n, rc, err))
+    print("# %d of %d failed, %.1f s" % (failed, n, time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
