@@ -223,6 +223,74 @@ def test_default_database_and_serve():
            show(code, out, err))
 
 
+UNBOUNDED_JOB = """\
+CREATE SOURCE orders (order_id BIGINT, store_id TEXT, amount DOUBLE,
+    event_time TIMESTAMP,
+    WATERMARK FOR event_time AS event_time - INTERVAL '10' SECOND)
+WITH (connector = 'file', path = 'data/orders*.csv', format = 'csv',
+      header = true, follow = true);
+CREATE MATERIALIZED VIEW per_store AS
+SELECT store_id, COUNT(*) AS n FROM orders GROUP BY store_id;
+"""
+
+
+def wait_or_none(p, seconds):
+    try:
+        return p.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_unbounded_runs_until_signal():
+    """-f with an unbounded (follow = true) query keeps running; SIGINT makes
+    it commit and exit 0; --serve resumes it and stops on SIGTERM."""
+    import signal
+    with Dir() as d:
+        os.mkdir(os.path.join(d, "data"))
+        with open(os.path.join(d, "data", "orders1.csv"), "w") as f:
+            f.write("order_id,store_id,amount,event_time\n"
+                    "1,s1,10.5,2026-03-17 23:58:00\n")
+        with open(os.path.join(d, "job.sql"), "w") as f:
+            f.write(UNBOUNDED_JOB)
+        p = subprocess.Popen([SLUICE, "t.db", "-f", "job.sql"], cwd=d,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        early = wait_or_none(p, 1.5)
+        ok(early is None, "f_keeps_running_while_an_unbounded_query_runs",
+           "exited early with %r: %s" % (early, p.stderr.read().decode() if early is not None else ""))
+        if early is None:
+            p.send_signal(signal.SIGINT)
+            code = wait_or_none(p, 30)
+            err = p.stderr.read().decode()
+            ok(code == 0, "sigint_commits_and_exits_0", "exit: %r\n%s" % (code, err))
+        else:
+            ok(False, "sigint_commits_and_exits_0", "no process to signal")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+        p = subprocess.Popen([SLUICE, "t.db", "--serve"], cwd=d,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        early = wait_or_none(p, 1.5)
+        ok(early is None, "serve_runs_while_a_query_is_unbounded",
+           "exited early with %r" % (early,))
+        if early is None:
+            p.send_signal(signal.SIGTERM)
+            code = wait_or_none(p, 30)
+            ok(code == 0, "sigterm_stops_serve_with_exit_0",
+               "exit: %r\n%s" % (code, p.stderr.read().decode()))
+        else:
+            ok(False, "sigterm_stops_serve_with_exit_0", "no process to signal")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
 def main():
     global SLUICE
     if len(sys.argv) != 2:
@@ -237,6 +305,7 @@ def main():
     test_stdin()
     test_modes()
     test_default_database_and_serve()
+    test_unbounded_runs_until_signal()
     print("1..%d" % N)
     return 1 if FAILED else 0
 
