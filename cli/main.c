@@ -243,6 +243,9 @@ static int run_queries(sl_session *s)
     return rc;
 }
 
+/* Reports bad usage from main(), freeing what it holds. */
+#define USAGE_ERROR(...) do { free(jobs); return usage_error(__VA_ARGS__); } while (0)
+
 int main(int argc, char **argv)
 {
     const char *db = NULL;
@@ -261,7 +264,7 @@ int main(int argc, char **argv)
             only_args = 1;
         } else if (!only_args && (strcmp(a, "-f") == 0 || strcmp(a, "-c") == 0)) {
             if (i + 1 >= argc)
-                return usage_error("option %s needs an argument", a);
+                USAGE_ERROR("option %s needs an argument", a);
             jobs[njobs].is_file = a[1] == 'f';
             jobs[njobs].arg = argv[++i];
             njobs++;
@@ -273,9 +276,9 @@ int main(int argc, char **argv)
             else if (i + 1 < argc)
                 m = argv[++i];
             else
-                return usage_error("option %s needs an argument", a);
+                USAGE_ERROR("option %s needs an argument", a);
             if (sl_output_mode_parse(m, &mode) != 0)
-                return usage_error("unknown mode '%s' (table, csv, json or line)", m);
+                USAGE_ERROR("unknown mode '%s' (table, csv, json or line)", m);
             mode_set = 1;
         } else if (!only_args && strcmp(a, "--serve") == 0) {
             serve = 1;
@@ -289,15 +292,15 @@ int main(int argc, char **argv)
             free(jobs);
             return 0;
         } else if (!only_args && a[0] == '-' && a[1] != 0) {
-            return usage_error("unknown option %s", a);
+            USAGE_ERROR("unknown option %s", a);
         } else if (db == NULL) {
             db = a;
         } else {
-            return usage_error("unexpected argument %s (one database only)", a);
+            USAGE_ERROR("unexpected argument %s (one database only)", a);
         }
     }
     if (serve && njobs > 0)
-        return usage_error("%s takes no -f or -c", "--serve");
+        USAGE_ERROR("%s takes no -f or -c", "--serve");
     if (db == NULL)
         db = "sluice.db";
     int out_tty = isatty(STDOUT_FILENO);

@@ -438,9 +438,10 @@ int sl_repl_run(sl_session *s, sl_output *out)
     el_set(r.el, EL_HIST, history, r.hist);
     el_set(r.el, EL_PROMPT, prompt_main);
     el_set(r.el, EL_SETTY, "-d", "-isig", NULL);
-    el_set(r.el, EL_ADDFN, "sl-complete", "complete a keyword or name", complete);
+    /* el_wset: the narrow el_set copies these strings and never frees them. */
+    el_wset(r.el, EL_ADDFN, L"sl-complete", L"complete a keyword or name", complete);
     el_set(r.el, EL_BIND, "^I", "sl-complete", NULL);
-    el_set(r.el, EL_ADDFN, "sl-cancel", "discard the input", cancel_input);
+    el_wset(r.el, EL_ADDFN, L"sl-cancel", L"discard the input", cancel_input);
     el_set(r.el, EL_BIND, "^C", "sl-cancel", NULL);
     el_source(r.el, NULL);          /* ~/.editrc, as other libedit programs */
 
