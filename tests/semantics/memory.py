@@ -12,14 +12,19 @@ peak(LARGE) <= 1.5 * peak(SMALL). It also checks the view is complete
 
 Cases: EMIT ON WINDOW CLOSE (default settings) and EMIT CHANGES with a
 commit every 100,000 rows. EMIT CHANGES with the default settings (commit
-every second of processing time) is reported as a TAP TODO point: a
-window's state is freed only after its final value is published at a
-commit, so memory there is bounded by what one commit interval reads.
+every second of processing time) is measured and printed as a note, not a
+test point: a window's state is freed only after its final value is
+published at a commit, so memory there is bounded by what one commit
+interval reads (about 10M events a second), not by the watermark.
 
 The 10M-event file is about 300 MB; it is written to a temporary directory
 (TMPDIR) and removed at the end. Suite 'slow' in meson (about 20 s).
 
-Usage: memory.py SLUICE [--small N] [--large N] [--ratio R]
+Skipped (TAP "1..0 # SKIP") with --skip REASON (meson passes it for
+sanitizer builds: ASan's quarantine makes RSS meaningless) or when the
+environment variable SLUICE_SKIP_SLOW is set.
+
+Usage: memory.py SLUICE [--small N] [--large N] [--ratio R] [--skip REASON]
 """
 
 import argparse
@@ -99,12 +104,18 @@ def main():
     ap.add_argument("--small", type=int, default=1000000)
     ap.add_argument("--large", type=int, default=10000000)
     ap.add_argument("--ratio", type=float, default=1.5)
+    ap.add_argument("--skip", help="print a TAP skip with this reason and exit")
     args = ap.parse_args()
+    if not args.skip and os.environ.get("SLUICE_SKIP_SLOW"):
+        args.skip = "SLUICE_SKIP_SLOW is set"
+    if args.skip:
+        print("1..0 # SKIP " + args.skip)
+        return 0
     sluice = os.path.abspath(args.sluice)
     cases = [("ON WINDOW CLOSE", {}, False),
              ("CHANGES", {"SLUICE_COMMIT_ROWS": "100000"}, False),
              ("CHANGES", {}, True)]
-    print("1..%d" % len(cases))
+    print("1..%d" % sum(1 for c in cases if not c[2]))
     d = tempfile.mkdtemp(prefix="sluice-mem-")
     failed = 0
     try:
@@ -134,15 +145,19 @@ def main():
                        res[args.small], args.small, ratio, args.ratio))
             if ratio > args.ratio:
                 problems.append("peak RSS grows with the stream")
-            directive = " # TODO state is freed only at the next commit" if todo else ""
-            if problems:
-                if not todo:
-                    failed += 1
-                print("not ok %d - %s%s" % (i, desc, directive))
+            if todo:
+                # informational only: with a commit every second of
+                # processing time, a closed window lives until the next
+                # commit publishes it, so memory follows the input rate
+                print("# note (not a test): %s%s" % (desc, "; " + "; ".join(problems)
+                                                     if problems else ""))
+            elif problems:
+                failed += 1
+                print("not ok %d - %s" % (i, desc))
                 for p in problems:
                     print("# " + p)
             else:
-                print("ok %d - %s%s" % (i, desc, directive))
+                print("ok %d - %s" % (i, desc))
     finally:
         shutil.rmtree(d, ignore_errors=True)
     return 1 if failed else 0
