@@ -404,7 +404,7 @@ static int load_metadata(kafka_src *ks, sl_error *err)
     char pending[256] = "";
     for (;;) {
         const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t e = rd_kafka_metadata(ks->rk, 1, NULL, &md, 1000);
+        rd_kafka_resp_err_t e = rd_kafka_metadata(ks->rk, 1, NULL, &md, 250);
         rd_kafka_poll(ks->rk, 0);              /* error callbacks */
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             int ready = 0;

@@ -5,7 +5,8 @@ broker (tests/kafka/mock_broker.c) with its topics, producing messages with
 kcat (an independent Kafka client), running the sluice binary, reading the
 database with Python's sqlite3, and printing TAP. Each test file makes its
 own broker and its own temporary directory, so test files can run in
-parallel. A test skips (exit 77) only when kcat is not installed.
+parallel. A test skips (TAP plan '1..0 # SKIP') only when kcat is not
+installed.
 """
 import os
 import shutil
@@ -44,15 +45,34 @@ class Tap:
     def is_(self, got, want, name):
         return self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
 
-    def done(self):
+    def done(self, wd=None):
+        """Ends the plan; a sanitizer report seen in any sluice run is a
+        failure; the work directory is removed when everything passed."""
+        self.ok(not SANITIZER_REPORTS, "no_sanitizer_reports",
+                "\n".join(SANITIZER_REPORTS))
         print("1..%d" % self.n)
+        if wd and not self.failed:
+            shutil.rmtree(wd, ignore_errors=True)
         sys.exit(1 if self.failed else 0)
 
 
+SANITIZER_REPORTS = []
+
+
+def check_sanitizers(stderr):
+    """Remembers ASan/UBSan reports (UBSan does not stop the program)."""
+    for marker in ("runtime error:", "Sanitizer"):
+        if marker in (stderr or ""):
+            SANITIZER_REPORTS.append(stderr[:2000])
+            return
+
+
 def skip_without_kcat():
+    """The TAP skip plan. (Meson's TAP protocol reads a '1..0 # SKIP' plan
+    as a skip; an exit status of 77 would be an error there.)"""
     if KCAT is None:
         print("1..0 # SKIP kcat is not installed")
-        sys.exit(77)
+        sys.exit(0)
 
 
 class Broker:
@@ -127,6 +147,7 @@ class Sluice:
             p = subprocess.run([self.exe, self.db, "--mode", mode, "-c", sql],
                                capture_output=True, text=True,
                                timeout=timeout)
+            check_sanitizers(p.stderr)
             return p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             return "timeout", e.stdout or "", e.stderr or ""
@@ -134,9 +155,16 @@ class Sluice:
     def start(self, sql):
         """Starts -c SQL in the background (an unbounded query keeps it
         running); stop() ends it with SIGTERM."""
-        self.err_path = self.db + ".stderr"
+        self._spawn(["-c", sql], ".stderr")
+
+    def serve(self):
+        """Starts `sluice DB --serve` (resumes the DB's queries)."""
+        self._spawn(["--serve"], ".serve.stderr")
+
+    def _spawn(self, args, err_suffix):
+        self.err_path = self.db + err_suffix
         self.err_file = open(self.err_path, "w")
-        self.proc = subprocess.Popen([self.exe, self.db, "-c", sql],
+        self.proc = subprocess.Popen([self.exe, self.db] + args,
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.err_file)
 
@@ -154,7 +182,9 @@ class Sluice:
             rc = self.proc.returncode
         self.err_file.close()
         with open(self.err_path) as f:
-            return rc, f.read()
+            err = f.read()
+        check_sanitizers(err)
+        return rc, err
 
     def query(self, sql, args=()):
         """Reads the database directly (a committed snapshot)."""

@@ -160,4 +160,4 @@ try:
          (rc, err))
 finally:
     broker.stop()
-t.done()
+t.done(wd)
