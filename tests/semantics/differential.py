@@ -101,9 +101,11 @@ def sqlite_reference(case, late_ids):
             sel.append("fmt_ts(%s(ts))" % fn)
         else:
             sel.append(oracle.agg_sql(fn, col, distinct))
-    q = ("SELECT %s FROM (SELECT *, (ts / %d) * %d AS ws FROM src "
+    # floor to the window start (SQLite's integer division truncates
+    # toward zero, wrong for event times before the epoch)
+    q = ("SELECT %s FROM (SELECT *, ts - (((ts %% %d) + %d) %% %d) AS ws FROM src "
          "WHERE ts IS NOT NULL AND id NOT IN (SELECT id FROM late)%s) "
-         "GROUP BY %s" % (", ".join(sel), size, size,
+         "GROUP BY %s" % (", ".join(sel), size, size, size,
                          " AND (%s)" % oracle.WHERE[spec["where"]][0] if spec.get("where") else "",
                          ", ".join(list(spec["group"]) + ["ws"])))
     if spec.get("having"):
@@ -216,6 +218,11 @@ def main():
         null_keys = not args.no_null_keys and rng.random() < 0.2
         spec = gen_spec(rng, kind, emit, null_keys)
         events = sr.gen_events(rng, rng.randint(5, 60), null_keys=null_keys)
+        if rng.random() < 0.15:
+            # around the epoch: negative event times, windows aligned below 0
+            for e in events:
+                if e["ts"] is not None:
+                    e["ts"] -= sr.BASE_MS + 20000
         case = sr.make_case(seed, events, spec)
         # batch and commit sizes vary too: results must not depend on them
         case["env"] = {"SLUICE_BATCH_ROWS": str(rng.choice([1, 3, 4096])),
@@ -227,6 +234,8 @@ def main():
             ok, text = check_sqlite(case, args.sluice)
             label += "+sqlite"
         tags = [t for t, on in (("where", spec["where"]), ("having", spec["having"]),
+                                ("epoch", any(e["ts"] is not None and e["ts"] < 0
+                                              for e in events)),
                                 ("override", spec["override_delay_ms"] is not None),
                                 ("nullkeys", null_keys)) if on]
         desc = "%s seed=%d%s" % (label, seed, " [" + ",".join(tags) + "]" if tags else "")
