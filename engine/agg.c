@@ -273,6 +273,29 @@ static void text_destroy(void *st)
     free(((text_state *)st)->z);
 }
 
+static void text_save(const void *st, sl_buf *out)
+{
+    const text_state *s = st;
+    sl_buf_put(out, &s->has, sizeof s->has);
+    sl_buf_put(out, &s->n, sizeof s->n);
+    if (s->has)
+        sl_buf_put(out, s->z, (size_t)s->n);
+}
+
+static int text_load(void *st, const unsigned char **p, const unsigned char *end)
+{
+    text_state *s = st;
+    int32_t has, n;
+    if (sl_buf_get(p, end, &has, sizeof has) || sl_buf_get(p, end, &n, sizeof n) ||
+        n < 0 || (has && end - *p < n))
+        return -1;
+    if (has) {
+        text_set(s, (const char *)*p, n);
+        *p += n;
+    }
+    return 0;
+}
+
 /* ---- COUNT(DISTINCT x) ---------------------------------------------------
 ** An open-addressing set of 64-bit values (integers, timestamps, booleans,
 ** doubles by their bits) or of text copies. The state is a pointer to it. */
@@ -445,35 +468,83 @@ static void distinct_destroy(void *st)
     dset_free(*(dset **)st);
 }
 
+static void distinct_save(const void *st, sl_buf *out)
+{
+    const dset *s = *(dset *const *)st;
+    int32_t is_text = s ? s->is_text : 0;
+    uint64_t n = s ? s->n : 0;
+    sl_buf_put(out, &is_text, sizeof is_text);
+    sl_buf_put(out, &n, sizeof n);
+    for (size_t i = 0; s && i < s->cap; i++) {
+        if (!s->used[i])
+            continue;
+        sl_buf_put(out, &s->keys[i], sizeof s->keys[i]);
+        if (s->is_text) {
+            sl_buf_put(out, &s->lens[i], sizeof s->lens[i]);
+            sl_buf_put(out, s->texts[i], (size_t)s->lens[i]);
+        }
+    }
+}
+
+static int distinct_load(void *st, const unsigned char **p,
+                         const unsigned char *end)
+{
+    int32_t is_text;
+    uint64_t n;
+    if (sl_buf_get(p, end, &is_text, sizeof is_text) ||
+        sl_buf_get(p, end, &n, sizeof n))
+        return -1;
+    if (n == 0)
+        return 0;
+    dset *s = dset_new(is_text);
+    *(dset **)st = s;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t key;
+        int32_t len = 0;
+        if (sl_buf_get(p, end, &key, sizeof key))
+            return -1;
+        if (is_text) {
+            if (sl_buf_get(p, end, &len, sizeof len) || len < 0 ||
+                end - *p < len)
+                return -1;
+            dset_insert(s, key, (const char *)*p, len);
+            *p += len;
+        } else {
+            dset_insert(s, key, NULL, 0);
+        }
+    }
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const sl_agg_func f_count_star = {"count", 8, count_init,
-    count_star_step, count_merge, count_final, NULL};
+    count_star_step, count_merge, count_final, NULL, NULL, NULL};
 static const sl_agg_func f_count = {"count", 8, count_init, count_step,
-    count_merge, count_final, NULL};
+    count_merge, count_final, NULL, NULL, NULL};
 static const sl_agg_func f_count_distinct = {"count", sizeof(dset *),
     distinct_init, distinct_step, distinct_merge, distinct_final,
-    distinct_destroy};
+    distinct_destroy, distinct_save, distinct_load};
 static const sl_agg_func f_isum = {"sum", sizeof(isum_state), isum_init,
-    isum_step, isum_merge, isum_final, NULL};
+    isum_step, isum_merge, isum_final, NULL, NULL, NULL};
 static const sl_agg_func f_dsum = {"sum", sizeof(dsum_state), dsum_init,
-    dsum_step, dsum_merge, dsum_final, NULL};
+    dsum_step, dsum_merge, dsum_final, NULL, NULL, NULL};
 static const sl_agg_func f_iavg = {"avg", sizeof(isum_state), isum_init,
-    isum_step, isum_merge, iavg_final, NULL};
+    isum_step, isum_merge, iavg_final, NULL, NULL, NULL};
 static const sl_agg_func f_davg = {"avg", sizeof(dsum_state), dsum_init,
-    dsum_step, dsum_merge, davg_final, NULL};
+    dsum_step, dsum_merge, davg_final, NULL, NULL, NULL};
 static const sl_agg_func f_imin = {"min", sizeof(iext_state), iext_init,
-    imin_step, imin_merge, iext_final, NULL};
+    imin_step, imin_merge, iext_final, NULL, NULL, NULL};
 static const sl_agg_func f_imax = {"max", sizeof(iext_state), iext_init,
-    imax_step, imax_merge, iext_final, NULL};
+    imax_step, imax_merge, iext_final, NULL, NULL, NULL};
 static const sl_agg_func f_dmin = {"min", sizeof(dext_state), dext_init,
-    dmin_step, dmin_merge, dext_final, NULL};
+    dmin_step, dmin_merge, dext_final, NULL, NULL, NULL};
 static const sl_agg_func f_dmax = {"max", sizeof(dext_state), dext_init,
-    dmax_step, dmax_merge, dext_final, NULL};
+    dmax_step, dmax_merge, dext_final, NULL, NULL, NULL};
 static const sl_agg_func f_tmin = {"min", sizeof(text_state), text_init,
-    tmin_step, tmin_merge, text_final, text_destroy};
+    tmin_step, tmin_merge, text_final, text_destroy, text_save, text_load};
 static const sl_agg_func f_tmax = {"max", sizeof(text_state), text_init,
-    tmax_step, tmax_merge, text_final, text_destroy};
+    tmax_step, tmax_merge, text_final, text_destroy, text_save, text_load};
 
 const sl_agg_func *sl_agg_lookup(const char *name, sl_type arg, int distinct,
                                  sl_type *result)

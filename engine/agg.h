@@ -14,6 +14,19 @@
 #include <stddef.h>
 #include "engine/batch.h"
 
+/* A growable byte buffer for checkpoints (engine/checkpoint.c). */
+typedef struct sl_buf {
+    unsigned char *z;
+    size_t n, cap;
+} sl_buf;
+
+void sl_buf_put(sl_buf *b, const void *p, size_t n);
+void sl_buf_free(sl_buf *b);
+/* Reads n bytes at *p (advancing it) unless that passes end: returns 0,
+** or -1 and leaves *p alone. */
+int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
+               size_t n);
+
 typedef struct sl_agg_func {
     const char *name;             /* "count", "sum", ... */
     size_t state_bytes;
@@ -23,6 +36,11 @@ typedef struct sl_agg_func {
     void (*merge)(void *dst, const void *src);
     void (*final)(const void *state, sl_batch *out, int r, int c);
     void (*destroy)(void *state);
+    /* checkpoints: save appends the state to out; load rebuilds a state
+    ** (initialised by init) from *p, advancing it; returns -1 on bad data.
+    ** NULL for states without pointers: their bytes are saved as they are */
+    void (*save)(const void *state, sl_buf *out);
+    int (*load)(void *state, const unsigned char **p, const unsigned char *end);
 } sl_agg_func;
 
 /* Finds the aggregate for name (case-insensitive) over arguments of type

@@ -74,8 +74,9 @@ static int drop_object(sl_session *s, sl_catalog_obj *o, const char *name,
             "DELETE FROM sluice_offsets WHERE query = %Q;"
             "DELETE FROM sluice_metrics WHERE query = %Q;"
             "DELETE FROM sluice_late_events WHERE query = %Q;"
-            "DELETE FROM sluice_dead_letters WHERE query = %Q;",
-            name, name, name, name);
+            "DELETE FROM sluice_dead_letters WHERE query = %Q;"
+            "DELETE FROM sluice_state WHERE query = %Q;",
+            name, name, name, name, name);
         int rc = sl_db_exec(s->db, sql, err);
         sqlite3_free(sql);
         if (rc != 0)

@@ -15,6 +15,7 @@
 
 #include "engine/batch.h"
 #include "engine/error.h"
+#include <sqlite3.h>
 
 typedef struct sl_op_ctx {
     void *q;
@@ -60,6 +61,16 @@ int64_t sl_op_aggregate_watermark(const sl_operator *op);
 ** watermark back now (assigned and not idle). */
 void sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
                                     int n);
+typedef struct sl_ckpt_writer sl_ckpt_writer;
+/* Writes what changed since the last checkpoint (window entries, the
+** watermark) through w. fingerprint identifies the query's definition. */
+int sl_op_aggregate_save(sl_operator *op, sl_ckpt_writer *w,
+                         uint64_t fingerprint, sl_error *err);
+/* Rebuilds the state saved for query (right after creation). Refuses state
+** saved for another fingerprint or format, naming how to replay. */
+int sl_op_aggregate_load(sl_operator *op, sqlite3 *db, const char *query,
+                         uint64_t fingerprint, sl_error *err);
+
 /* Number of open (window, key) groups: memory is bounded by the watermark. */
 int64_t sl_op_aggregate_open_groups(const sl_operator *op);
 

@@ -32,6 +32,7 @@
 #include "engine/expr.h"
 #include "engine/agg.h"
 #include "engine/watermark.h"
+#include "engine/checkpoint.h"
 
 typedef struct entry entry;
 typedef struct keyslot keyslot;
@@ -47,8 +48,11 @@ struct entry {
     entry *next;           /* in slot->windows */
     int64_t ws, we;        /* window bounds (0, 0 without a window) */
     int64_t emitted_ws, emitted_we;
+    int64_t id;            /* its row in sluice_state */
     uint32_t heap_refs;    /* times present in the heap (a growing session
                               is pushed again at each new end) */
+    uint8_t ckpt_dirty;    /* changed since the last checkpoint */
+    uint8_t saved;         /* has a row in sluice_state */
     uint8_t emitted;       /* a row for this entry is in the output */
     uint8_t dirty;         /* changed since last published */
     uint8_t dead;          /* merged away or closed; freed when popped */
@@ -102,6 +106,10 @@ typedef struct agg_op {
 
     sl_watermark wmk;      /* the source's watermark, as this query sees it */
     int64_t open_groups;
+    int64_t next_id;       /* entry ids; 0 is the operator's metadata */
+    int64_t *deleted;      /* saved entries gone since the last checkpoint */
+    size_t ndeleted, deleted_cap;
+    sl_buf ckpt_buf;
     entry **closing;
     size_t nclosing, closing_cap;
 } agg_op;
@@ -354,6 +362,8 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
     e->slot = ks;
     e->ws = ws;
     e->we = we;
+    e->id = ++a->next_id;
+    e->ckpt_dirty = 1;
     for (int i = 0; i < a->nagg; i++)
         a->p->aggs[i].fn->init(e->state + a->state_off[i]);
     e->next = ks->windows;
@@ -380,6 +390,13 @@ static void entry_unlink(agg_op *a, entry *e)
     while (*pp != e)
         pp = &(*pp)->next;
     *pp = e->next;
+    if (e->saved) {
+        if (a->ndeleted == a->deleted_cap) {
+            a->deleted_cap = a->deleted_cap ? a->deleted_cap * 2 : 256;
+            a->deleted = xrealloc(a->deleted, sizeof *a->deleted * a->deleted_cap);
+        }
+        a->deleted[a->ndeleted++] = e->id;
+    }
     e->dead = 1;
     e->slot = NULL;
     entry_destroy_states(a, e);
@@ -414,6 +431,7 @@ static void assign(agg_op *a, int r, entry *e)
     a->astates[a->nassign] = e->state;
     a->aentries[a->nassign] = e;
     a->nassign++;
+    e->ckpt_dirty = 1;
     if (!a->emit_final)
         mark_dirty(a, e);
 }
@@ -514,6 +532,7 @@ static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
                 e->emitted_ws = e->ws;
                 e->emitted_we = e->we;
             }
+            e->ckpt_dirty = 1;
         }
         if (send_retracts(a, err) != 0)
             return -1;
@@ -621,6 +640,7 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
         if (!a->emit_final)
             mark_dirty(a, target);
     }
+    target->ckpt_dirty = 1;
     int64_t old_end = target->we;
     if (s < target->ws)
         target->ws = s;
@@ -818,6 +838,8 @@ static void agg_close(sl_operator *op)
     free(a->astates);
     free(a->aentries);
     free(a->closing);
+    free(a->deleted);
+    sl_buf_free(&a->ckpt_buf);
     for (int k = 0; k < a->ngroup; k++)
         sl_cexpr_free(a->key_ce[k]);
     for (int i = 0; i < a->nagg; i++)
@@ -835,6 +857,213 @@ static void agg_close(sl_operator *op)
     sl_batch_free(a->retracts);
     sl_batch_free(a->out);
     free(a);
+}
+
+
+/* ---- checkpoints ---------------------------------------------------------- */
+
+static void save_meta(agg_op *a, uint64_t fingerprint, sl_buf *b)
+{
+    int32_t format = SL_STATE_FORMAT;
+    const sl_watermark *w = &a->wmk;
+    sl_buf_put(b, &format, sizeof format);
+    sl_buf_put(b, &fingerprint, sizeof fingerprint);
+    sl_buf_put(b, &a->next_id, sizeof a->next_id);
+    sl_buf_put(b, &w->wm, sizeof w->wm);
+    sl_buf_put(b, &w->multi, sizeof w->multi);
+    sl_buf_put(b, &w->nparts, sizeof w->nparts);
+    sl_buf_put(b, w->part_id, sizeof w->part_id[0] * (size_t)w->nparts);
+    sl_buf_put(b, w->part_max, sizeof w->part_max[0] * (size_t)w->nparts);
+    sl_buf_put(b, w->part_active, sizeof w->part_active[0] * (size_t)w->nparts);
+}
+
+static void save_entry(agg_op *a, const entry *e, sl_buf *b)
+{
+    uint8_t flags = (uint8_t)(e->emitted | (e->dirty << 1));
+    sl_buf_put(b, &e->ws, sizeof e->ws);
+    sl_buf_put(b, &e->we, sizeof e->we);
+    sl_buf_put(b, &e->emitted_ws, sizeof e->emitted_ws);
+    sl_buf_put(b, &e->emitted_we, sizeof e->emitted_we);
+    sl_buf_put(b, &flags, 1);
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_value *v = &e->slot->keys[k];
+        uint8_t isnull = (uint8_t)v->is_null;
+        sl_buf_put(b, &isnull, 1);
+        if (v->is_null)
+            continue;
+        if (v->type == SL_TEXT) {
+            sl_buf_put(b, &v->u.s.n, sizeof v->u.s.n);
+            sl_buf_put(b, v->u.s.z, (size_t)v->u.s.n);
+        } else if (v->type == SL_DOUBLE) {
+            sl_buf_put(b, &v->u.d, sizeof v->u.d);
+        } else {
+            sl_buf_put(b, &v->u.i, sizeof v->u.i);
+        }
+    }
+    for (int i = 0; i < a->nagg; i++) {
+        const sl_agg_func *fn = a->p->aggs[i].fn;
+        const char *st = e->state + a->state_off[i];
+        if (fn->save)
+            fn->save(st, b);
+        else
+            sl_buf_put(b, st, fn->state_bytes);
+    }
+}
+
+int sl_op_aggregate_save(sl_operator *op, sl_ckpt_writer *w,
+                         uint64_t fingerprint, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    sl_buf *b = &a->ckpt_buf;
+    b->n = 0;
+    save_meta(a, fingerprint, b);
+    if (sl_ckpt_put(w, 0, b, err) != 0)
+        return -1;
+    for (size_t i = 0; i < a->table_cap; i++) {
+        keyslot *ks = a->table ? a->table[i] : NULL;
+        for (entry *e = ks ? ks->windows : NULL; e; e = e->next) {
+            if (!e->ckpt_dirty)
+                continue;
+            b->n = 0;
+            save_entry(a, e, b);
+            if (sl_ckpt_put(w, e->id, b, err) != 0)
+                return -1;
+            e->ckpt_dirty = 0;
+            e->saved = 1;
+        }
+    }
+    for (size_t i = 0; i < a->ndeleted; i++)
+        if (sl_ckpt_delete(w, a->deleted[i], err) != 0)
+            return -1;
+    a->ndeleted = 0;
+    return 0;
+}
+
+typedef struct load_ctx {
+    agg_op *a;
+    uint64_t fingerprint;
+    const char *query;
+    sl_batch *keys;        /* one row: the key being loaded */
+    int have_meta;
+} load_ctx;
+
+static int load_bad(load_ctx *c, sl_error *err)
+{
+    return sl_error_set(err, -1, "the saved state of %s is damaged; replay "
+                        "the query from the start with CREATE OR REPLACE",
+                        c->query);
+}
+
+static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
+                    sl_error *err)
+{
+    load_ctx *c = ctx;
+    agg_op *a = c->a;
+    const unsigned char *end = p + n;
+    if (id == 0) {
+        int32_t format;
+        uint64_t fp;
+        sl_watermark *w = &a->wmk;
+        if (sl_buf_get(&p, end, &format, sizeof format) ||
+            sl_buf_get(&p, end, &fp, sizeof fp))
+            return load_bad(c, err);
+        if (format != SL_STATE_FORMAT || fp != c->fingerprint)
+            return sl_error_set(err, -1, "the saved state of %s was written "
+                                "for another definition or version of "
+                                "sluice; replay the query from the start "
+                                "with CREATE OR REPLACE (or drop it)",
+                                c->query);
+        if (sl_buf_get(&p, end, &a->next_id, sizeof a->next_id) ||
+            sl_buf_get(&p, end, &w->wm, sizeof w->wm) ||
+            sl_buf_get(&p, end, &w->multi, sizeof w->multi) ||
+            sl_buf_get(&p, end, &w->nparts, sizeof w->nparts) ||
+            w->nparts < 0 || w->nparts > SL_WM_MAX_PARTS ||
+            sl_buf_get(&p, end, w->part_id, sizeof w->part_id[0] * (size_t)w->nparts) ||
+            sl_buf_get(&p, end, w->part_max, sizeof w->part_max[0] * (size_t)w->nparts) ||
+            sl_buf_get(&p, end, w->part_active, sizeof w->part_active[0] * (size_t)w->nparts))
+            return load_bad(c, err);
+        c->have_meta = 1;
+        return 0;
+    }
+    if (!c->have_meta)
+        return load_bad(c, err);
+    int64_t ws, we, ews, ewe;
+    uint8_t flags;
+    if (sl_buf_get(&p, end, &ws, sizeof ws) || sl_buf_get(&p, end, &we, sizeof we) ||
+        sl_buf_get(&p, end, &ews, sizeof ews) || sl_buf_get(&p, end, &ewe, sizeof ewe) ||
+        sl_buf_get(&p, end, &flags, 1))
+        return load_bad(c, err);
+    sl_batch *kb = c->keys;
+    sl_batch_reset(kb);
+    sl_batch_add_row(kb);
+    for (int k = 0; k < a->ngroup; k++) {
+        uint8_t isnull;
+        if (sl_buf_get(&p, end, &isnull, 1))
+            return load_bad(c, err);
+        if (isnull)
+            continue;
+        sl_type t = kb->cols[k].type;
+        if (t == SL_TEXT) {
+            int32_t len;
+            if (sl_buf_get(&p, end, &len, sizeof len) || len < 0 || end - p < len)
+                return load_bad(c, err);
+            sl_batch_set_text(kb, 0, k, (const char *)p, (size_t)len);
+            p += len;
+        } else if (t == SL_DOUBLE) {
+            double d;
+            if (sl_buf_get(&p, end, &d, sizeof d))
+                return load_bad(c, err);
+            sl_batch_set_double(kb, 0, k, d);
+        } else {
+            int64_t v;
+            if (sl_buf_get(&p, end, &v, sizeof v))
+                return load_bad(c, err);
+            sl_batch_set_int(kb, 0, k, v);
+        }
+    }
+    for (int k = 0; k < a->ngroup; k++)
+        a->key_cols[k] = kb->cols[k];
+    keyslot *ks = slot_find(a, 0, hash_row(a, 0), 1);
+    int64_t saved_next = a->next_id;
+    entry *e = entry_new(a, ks, ws, we);
+    a->next_id = saved_next;
+    e->id = id;
+    e->emitted_ws = ews;
+    e->emitted_we = ewe;
+    e->emitted = flags & 1;
+    e->ckpt_dirty = 0;
+    e->saved = 1;
+    if (flags & 2)
+        mark_dirty(a, e);
+    for (int i = 0; i < a->nagg; i++) {
+        const sl_agg_func *fn = a->p->aggs[i].fn;
+        char *st = e->state + a->state_off[i];
+        if (fn->load) {
+            if (fn->load(st, &p, end) != 0)
+                return load_bad(c, err);
+        } else if (sl_buf_get(&p, end, st, fn->state_bytes)) {
+            return load_bad(c, err);
+        }
+    }
+    return p == end ? 0 : load_bad(c, err);
+}
+
+int sl_op_aggregate_load(sl_operator *op, sqlite3 *db, const char *query,
+                         uint64_t fingerprint, sl_error *err)
+{
+    agg_op *a = (agg_op *)op;
+    sl_type *kt = calloc((size_t)a->ngroup + 1, sizeof *kt);
+    if (kt == NULL)
+        abort();
+    for (int k = 0; k < a->ngroup; k++)
+        kt[k] = a->group_rows->cols[k].type;
+    load_ctx c = {a, fingerprint, query, sl_batch_new(a->ngroup, kt, 1), 0};
+    free(kt);
+    int rc = sl_ckpt_load(db, query, load_row, &c, err);
+    sl_batch_free(c.keys);
+    /* the key columns pointed into the loading batch */
+    memset(a->key_cols, 0, sizeof *a->key_cols * (size_t)a->ngroup);
+    return rc;
 }
 
 static const sl_operator_vtab agg_vtab = {

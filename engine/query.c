@@ -27,6 +27,7 @@
 #include "engine/op.h"
 #include "engine/expr.h"
 #include "engine/plan.h"
+#include "engine/checkpoint.h"
 #include "connectors/source.h"
 #include "storage/db.h"
 #include "grammar/parser.h"
@@ -226,6 +227,18 @@ static int write_positions(sl_query *q, sl_error *err)
     return 0;
 }
 
+/* Writes q's operator state changes into the open transaction. */
+static int save_state(sl_query *q, sl_error *err)
+{
+    sl_ckpt_writer w;
+    if (sl_ckpt_begin(&w, q->s->db, q->name, err) != 0)
+        return -1;
+    int rc = sl_op_aggregate_save(q->agg, &w, sl_ckpt_fingerprint(q->obj->sql),
+                                  err);
+    sl_ckpt_end(&w);
+    return rc;
+}
+
 /* A commit point for every running query (and q, when it is not in the
 ** running list yet). */
 static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
@@ -235,6 +248,8 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
     for (int i = 0; i < s->nqueries; i++) {
         sl_query *r = s->queries[i];
         if (r->agg && r->agg->vt->flush(r->agg, final && r == q, err) != 0)
+            return -1;
+        if (r->agg && r->obj && save_state(r, err) != 0)
             return -1;
         if (write_positions(r, err) != 0)
             return -1;
@@ -891,25 +906,77 @@ static int clear_outputs(sl_session *s, const char *name, sl_error *err)
         "DELETE FROM sluice_late_events WHERE query = %Q;"
         "DELETE FROM sluice_dead_letters WHERE query = %Q;"
         "DELETE FROM sluice_offsets WHERE query = %Q;"
-        "DELETE FROM sluice_metrics WHERE query = %Q;",
-        name, name, name, name, name);
+        "DELETE FROM sluice_metrics WHERE query = %Q;"
+        "DELETE FROM sluice_state WHERE query = %Q;",
+        name, name, name, name, name, name);
     int rc = sl_db_exec(s->db, sql, err);
     sqlite3_free(sql);
     return rc;
 }
 
+/* The position saved for query q at its last commit (malloc'd), or NULL. */
+static char *saved_position(sl_session *s, const char *query)
+{
+    sqlite3_stmt *st = NULL;
+    char *pos = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT position FROM sluice_offsets WHERE "
+                           "query = ?1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            pos = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return pos;
+}
+
+/* Loads q's checkpoint: counters, operator state and source position. */
+static int resume_from(sl_query *q, const char *pos, sl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(q->s->db, "SELECT name, value FROM sluice_metrics "
+                           "WHERE query = ?1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            int64_t v = sqlite3_column_int64(st, 1);
+            if (strcmp(name, "rows_in") == 0)
+                q->rows_in = v;
+            else if (strcmp(name, "rows_out") == 0)
+                q->rows_out = v;
+            else if (strcmp(name, "late_events") == 0)
+                q->late = v;
+            else if (strcmp(name, "dead_letters") == 0)
+                q->dead = v;
+        }
+    }
+    sqlite3_finalize(st);
+    if (q->agg && sl_op_aggregate_load(q->agg, q->s->db, q->name,
+                                       sl_ckpt_fingerprint(q->obj->sql),
+                                       err) != 0)
+        return -1;
+    if (q->src->vt->seek(q->src, pos, err) != 0) {
+        sl_error_reset(err, -1, "cannot resume %s where it stopped: %s; "
+                       "replay it with CREATE OR REPLACE", q->name, err->msg);
+        return -1;
+    }
+    return 0;
+}
+
 sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
                          sl_error *err)
 {
-    (void)replay;
     sl_plan *plan = sl_plan_bind(s, o->stmt, err);
     if (plan == NULL)
         return NULL;
-    /* Until operator state is checkpointed, a query that did not finish
-    ** resumes by replaying its source from the start into emptied outputs:
-    ** the same input gives the same rows, so nothing is lost or doubled. */
-    if (txn_begin(s, err) != 0 || clear_outputs(s, o->name, err) != 0) {
+    /* Resume from the last commit: operator state, source position,
+    ** outputs, late events and dead letters all come from the same
+    ** transaction, so nothing is lost or counted twice. Without a commit
+    ** (or with replay) start from the beginning into emptied outputs. */
+    char *pos = replay ? NULL : saved_position(s, o->name);
+    if (txn_begin(s, err) != 0 ||
+        (pos == NULL && clear_outputs(s, o->name, err) != 0)) {
         sl_plan_free(plan);
+        free(pos);
         return NULL;
     }
     sl_query *q = query_build(s, plan, 0, err);
@@ -919,13 +986,20 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
             q = NULL;
         }
     }
+    if (q != NULL) {
+        q->obj = o;
+        if (pos != NULL && resume_from(q, pos, err) != 0) {
+            sl_query_free(q);
+            q = NULL;
+        }
+    }
+    free(pos);
     if (q == NULL) {
         sl_error e2;
         sl_error_clear(&e2);
         sl_db_exec(s->db, "COMMIT", &e2);
         return NULL;
     }
-    q->obj = o;
     list_add(s, q);
     if (sl_catalog_set_status(s->cat, o, "running", err) != 0 ||
         commit_point(s, q, 0, err) != 0) {

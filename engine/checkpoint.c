@@ -1,0 +1,125 @@
+/*
+** checkpoint.c: saving and loading operator state rows in sluice_state
+** (see checkpoint.h), and the byte buffer state is serialised into.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "engine/checkpoint.h"
+
+void sl_buf_put(sl_buf *b, const void *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n)
+            cap *= 2;
+        b->z = realloc(b->z, cap);
+        if (b->z == NULL)
+            abort();
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->z + b->n, p, n);
+    b->n += n;
+}
+
+void sl_buf_free(sl_buf *b)
+{
+    free(b->z);
+    b->z = NULL;
+    b->n = b->cap = 0;
+}
+
+int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
+               size_t n)
+{
+    if ((size_t)(end - *p) < n)
+        return -1;
+    memcpy(out, *p, n);
+    *p += n;
+    return 0;
+}
+
+int sl_ckpt_begin(sl_ckpt_writer *w, sqlite3 *db, const char *query,
+                  sl_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->db = db;
+    w->query = query;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO sluice_state(query, id, "
+                           "state) VALUES (?1, ?2, ?3)", -1, &w->put,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "DELETE FROM sluice_state WHERE query = ?1 AND "
+                           "id = ?2", -1, &w->del, NULL) != SQLITE_OK) {
+        sl_error_set(err, -1, "cannot prepare the checkpoint of %s: %s", query,
+                     sqlite3_errmsg(db));
+        sl_ckpt_end(w);
+        return -1;
+    }
+    sqlite3_bind_text(w->put, 1, query, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->del, 1, query, -1, SQLITE_STATIC);
+    return 0;
+}
+
+int sl_ckpt_put(sl_ckpt_writer *w, int64_t id, const sl_buf *blob,
+                sl_error *err)
+{
+    sqlite3_bind_int64(w->put, 2, id);
+    sqlite3_bind_blob(w->put, 3, blob->z, (int)blob->n, SQLITE_STATIC);
+    int rc = sqlite3_step(w->put);
+    sqlite3_reset(w->put);
+    if (rc != SQLITE_DONE)
+        return sl_error_set(err, -1, "cannot save the state of %s: %s",
+                            w->query, sqlite3_errmsg(w->db));
+    return 0;
+}
+
+int sl_ckpt_delete(sl_ckpt_writer *w, int64_t id, sl_error *err)
+{
+    sqlite3_bind_int64(w->del, 2, id);
+    int rc = sqlite3_step(w->del);
+    sqlite3_reset(w->del);
+    if (rc != SQLITE_DONE)
+        return sl_error_set(err, -1, "cannot save the state of %s: %s",
+                            w->query, sqlite3_errmsg(w->db));
+    return 0;
+}
+
+void sl_ckpt_end(sl_ckpt_writer *w)
+{
+    sqlite3_finalize(w->put);
+    sqlite3_finalize(w->del);
+    w->put = w->del = NULL;
+}
+
+int sl_ckpt_load(sqlite3 *db, const char *query, sl_ckpt_row_fn fn, void *ctx,
+                 sl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, state FROM sluice_state WHERE "
+                           "query = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        return sl_error_set(err, -1, "cannot read the state of %s: %s", query,
+                            sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *p = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        if (fn(ctx, sqlite3_column_int64(st, 0), p, n, err) != 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sl_error_set(err, -1, "cannot read the state of %s: %s", query,
+                            sqlite3_errmsg(db));
+    return 0;
+}
+
+uint64_t sl_ckpt_fingerprint(const char *text)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
