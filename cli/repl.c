@@ -378,6 +378,8 @@ static void run_statement(repl *r)
     int rc = sl_session_exec(r->s, r->buf, (int)r->len, &err, &failed);
     sigaction(SIGINT, &old, NULL);
     running_session = NULL;
+    /* a Ctrl-C cancelled this statement; background queries go on */
+    sl_session_clear_interrupt(r->s);
     fflush(stdout);
     if (rc != 0) {
         char where[64];

@@ -145,6 +145,7 @@ void sl_batch_free(sl_batch *b)
 void sl_batch_reset(sl_batch *b)
 {
     b->nrows = 0;
+    b->selected = NULL;
     sl_arena_reset(&b->arena);
 }
 

@@ -57,6 +57,10 @@ typedef struct sl_batch {
     sl_column *cols;
     sl_rowloc *loc;          /* one per row */
     sl_arena arena;          /* text of this batch */
+    /* Optional selection vector (owned by whoever set it): when not NULL,
+    ** rows with selected[r] == 0 were filtered out but are still part of
+    ** the stream (they move watermarks). sl_batch_reset clears it. */
+    const uint8_t *selected;
 } sl_batch;
 
 /* Creates an empty batch with ncols columns of the given types and room for

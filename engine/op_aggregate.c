@@ -616,6 +616,7 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     }
     if (target == NULL)
         return entry_new(a, ks, s, e);
+    int64_t old_end = target->we;   /* the end the heap knows */
     if (merges > 0) {
         /* pending steps may point at sessions about to be merged away */
         step_assignments(a);
@@ -641,7 +642,6 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
             mark_dirty(a, target);
     }
     target->ckpt_dirty = 1;
-    int64_t old_end = target->we;
     if (s < target->ws)
         target->ws = s;
     if (e > target->we)
@@ -713,7 +713,16 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
             sl_cexpr_eval(a->arg_ce[i], b, &a->arg_cols[i]);
     const sl_column *et = a->event_col >= 0 ? &b->cols[a->event_col] : NULL;
     a->nassign = 0;
+    const uint8_t *sel = b->selected;
     for (int r = 0; r < n; r++) {
+        if (sel != NULL && !sel[r]) {
+            /* filtered out (WHERE, an inner join without a match): in no
+            ** window of this query, but seen by the source, so it still
+            ** moves the source's watermark (DESIGN §2 rule 2) */
+            if (et != NULL && !et->null[r])
+                sl_watermark_observe(&a->wmk, b->loc[r].part, et->v.i[r]);
+            continue;
+        }
         uint64_t h = hash_row(a, r);
         if (a->wkind == SL_WIN_NONE) {
             keyslot *ks = slot_find(a, r, h, 1);

@@ -50,6 +50,7 @@ struct sl_query {
     int32_t parts[256];
     sl_batch *in;
     int *keep;             /* row indexes kept by the filter */
+    uint8_t *selmask;      /* per row: kept (1) or filtered out (0) */
     int keep_cap;
     sl_settings settings;  /* the session's, overridden by the query's WITH */
     sl_cexpr *where;
@@ -63,7 +64,7 @@ struct sl_query {
     /* output */
     int push;              /* to the terminal */
     int64_t limit_left;    /* push: rows still wanted, -1 no limit */
-    sqlite3_stmt *write_st, *retract_st, *clear_st;
+    sqlite3_stmt *write_st, *update_st, *retract_st, *clear_st;
     char **cells;          /* push: text of one row */
     char *cellbuf;
 };
@@ -304,9 +305,23 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
         sqlite3_reset(q->clear_st);
     }
     for (int r = 0; r < out->nrows; r++) {
+        int rc;
+        if (q->update_st) {
+            for (int c = 0; c < out->ncols; c++)
+                bind_value(q->update_st, c + 1, &out->cols[c], r);
+            rc = sqlite3_step(q->update_st);
+            sqlite3_reset(q->update_st);
+            if (rc != SQLITE_DONE)
+                return sl_error_set(err, -1, "cannot write to %s: %s", q->name,
+                                    sqlite3_errmsg(q->s->db));
+            if (sqlite3_changes(q->s->db) > 0) {
+                q->rows_out++;
+                continue;
+            }
+        }
         for (int c = 0; c < out->ncols; c++)
             bind_value(q->write_st, c + 1, &out->cols[c], r);
-        int rc = sqlite3_step(q->write_st);
+        rc = sqlite3_step(q->write_st);
         sqlite3_reset(q->write_st);
         if (rc != SQLITE_DONE)
             return sl_error_set(err, -1, "cannot write to %s: %s", q->name,
@@ -420,11 +435,11 @@ static int prepare_output(sl_query *q, sl_error *err)
     sqlite3_str_appendall(s, ")");
     int upsert = p->kind == SL_ST_CREATE_MVIEW && p->emit == SL_EMIT_CHANGES;
     if (upsert && p->nkey > 0) {
-        sqlite3_str_appendall(s, " ON CONFLICT(");
-        for (int i = 0; i < p->nkey; i++)
-            sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "",
-                                p->out_names[p->key_cols[i]]);
-        sqlite3_str_appendall(s, ") DO ");
+        /* An upsert that matches NULL keys too (ON CONFLICT never does):
+        ** UPDATE ... WHERE key IS ?, then INSERT when no row changed. The
+        ** parameters are numbered by output column, as for the INSERT. */
+        sqlite3_str *u = sqlite3_str_new(db);
+        sqlite3_str_appendf(u, "UPDATE \"%w\" SET ", p->name);
         int nset = 0;
         for (int i = 0; i < p->nout; i++) {
             int is_key = 0;
@@ -432,13 +447,26 @@ static int prepare_output(sl_query *q, sl_error *err)
                 is_key |= p->key_cols[k] == i;
             if (is_key)
                 continue;
-            sqlite3_str_appendf(s, "%s\"%w\" = excluded.\"%w\"",
-                                nset ? ", " : "UPDATE SET ", p->out_names[i],
-                                p->out_names[i]);
+            sqlite3_str_appendf(u, "%s\"%w\" = ?%d", nset ? ", " : "",
+                                p->out_names[i], i + 1);
             nset++;
         }
-        if (nset == 0)
-            sqlite3_str_appendall(s, "NOTHING");
+        if (nset == 0)      /* every column is key: a no-op update */
+            sqlite3_str_appendf(u, "\"%w\" = \"%w\"",
+                                p->out_names[p->key_cols[0]],
+                                p->out_names[p->key_cols[0]]);
+        sqlite3_str_appendall(u, " WHERE ");
+        for (int k = 0; k < p->nkey; k++)
+            sqlite3_str_appendf(u, "%s\"%w\" IS ?%d", k ? " AND " : "",
+                                p->out_names[p->key_cols[k]],
+                                p->key_cols[k] + 1);
+        char *usql = sqlite3_str_finish(u);
+        int urc = sqlite3_prepare_v3(db, usql, -1, SQLITE_PREPARE_PERSISTENT,
+                                     &q->update_st, NULL);
+        sqlite3_free(usql);
+        if (urc != SQLITE_OK)
+            return sl_error_set(err, -1, "cannot prepare the output of %s: %s",
+                                p->name, sqlite3_errmsg(db));
     }
     char *sql = sqlite3_str_finish(s);
     int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -667,12 +695,18 @@ static void join_apply(sl_query *q, sl_batch *b)
             else
                 sl_batch_set_int(b, r, base + c, v->u.i);
         }
-        if (match >= 0 || pj->kind == SL_JOIN_LEFT)
+        int pass = match >= 0 || pj->kind == SL_JOIN_LEFT;
+        q->selmask[r] = pass;
+        if (pass)
             q->keep[kept++] = r;
     }
     sl_batch_free(tmp);
-    if (kept != b->nrows)
-        sl_batch_select(b, q->keep, kept);
+    if (kept != b->nrows) {
+        if (q->agg)
+            b->selected = q->selmask;     /* the aggregate still sees them */
+        else
+            sl_batch_select(b, q->keep, kept);
+    }
 }
 
 /* ---- building and running --------------------------------------------------- */
@@ -687,6 +721,7 @@ void sl_query_free(sl_query *q)
     sl_batch_free(q->in);
     sl_batch_free(q->out);
     free(q->keep);
+    free(q->selmask);
     sl_cexpr_free(q->where);
     if (q->out_ce)
         for (int i = 0; i < q->plan->nout; i++)
@@ -694,6 +729,7 @@ void sl_query_free(sl_query *q)
     free(q->out_ce);
     join_free(q->join);
     sqlite3_finalize(q->write_st);
+    sqlite3_finalize(q->update_st);
     sqlite3_finalize(q->retract_st);
     sqlite3_finalize(q->clear_st);
     free(q->cells);
@@ -787,7 +823,8 @@ static int query_step(sl_query *q, sl_error *err)
     if (b->nrows > q->keep_cap) {
         q->keep_cap = b->nrows * 2;
         q->keep = realloc(q->keep, sizeof *q->keep * (size_t)q->keep_cap);
-        if (q->keep == NULL)
+        q->selmask = realloc(q->selmask, (size_t)q->keep_cap);
+        if (q->keep == NULL || q->selmask == NULL)
             abort();
     }
     if (q->agg && q->src->vt->active_partitions) {
@@ -801,12 +838,20 @@ static int query_step(sl_query *q, sl_error *err)
         if (q->where && b->nrows > 0) {
             sl_column v;
             sl_cexpr_eval(q->where, b, &v);
+            const uint8_t *joined = b->selected;
             int kept = 0;
-            for (int r = 0; r < b->nrows; r++)
-                if (!v.null[r] && v.v.i[r])
+            for (int r = 0; r < b->nrows; r++) {
+                int pass = !v.null[r] && v.v.i[r] && (!joined || joined[r]);
+                q->selmask[r] = (uint8_t)pass;
+                if (pass)
                     q->keep[kept++] = r;
-            if (kept != b->nrows)
-                sl_batch_select(b, q->keep, kept);
+            }
+            if (kept != b->nrows) {
+                if (q->agg)
+                    b->selected = q->selmask;  /* rows still move W */
+                else
+                    sl_batch_select(b, q->keep, kept);
+            }
         }
         if (b->nrows > 0) {
             if (q->agg) {
@@ -883,11 +928,6 @@ static void list_remove(sl_session *s, sl_query *q)
             s->nqueries--;
             return;
         }
-}
-
-int sl_query_stop(sl_query *q, sl_error *err)
-{
-    return commit_point(q->s, q, 0, err);
 }
 
 void sl_query_remove(sl_session *s, sl_query *q)

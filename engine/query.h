@@ -31,8 +31,6 @@ int sl_query_bounded(const sl_query *q);
 ** q is freed. */
 void sl_query_remove(sl_session *s, sl_query *q);
 
-/* Commits q's work so far (results, late events, dead letters, position). */
-int sl_query_stop(sl_query *q, sl_error *err);
 void sl_query_free(sl_query *q);
 
 /* A commit point now, if a transaction is open (the end of a statement). */

@@ -64,10 +64,10 @@ void sl_session_close(sl_session *s)
         return;
     sl_error err;
     sl_error_clear(&err);
-    for (int i = 0; i < s->nqueries; i++) {
-        sl_query_stop(s->queries[i], &err);
-        sl_query_free(s->queries[i]);
-    }
+    /* one last commit point for every running query, then free them */
+    sl_query_commit_all(s, &err);
+    while (s->nqueries > 0)
+        sl_query_remove(s, s->queries[s->nqueries - 1]);
     free(s->queries);
     sl_catalog_free(s->cat);
     sl_db_close(s->db);
@@ -78,6 +78,11 @@ void sl_session_close(sl_session *s)
 void sl_session_interrupt(sl_session *s)
 {
     s->interrupted = 1;
+}
+
+void sl_session_clear_interrupt(sl_session *s)
+{
+    s->interrupted = 0;
 }
 
 void sl_session_names(sl_session *s, void (*fn)(void *ctx, const char *name),

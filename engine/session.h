@@ -40,6 +40,9 @@ int sl_session_run(sl_session *s, int timeout_ms, sl_error *err);
 
 /* Asks running queries to commit and stop (safe from a signal handler). */
 void sl_session_interrupt(sl_session *s);
+/* Forgets an interrupt once it has been handled (the REPL: Ctrl-C cancels
+** the statement, not the background queries). */
+void sl_session_clear_interrupt(sl_session *s);
 
 /* Calls fn for the name of every object in the catalog (completion). */
 void sl_session_names(sl_session *s, void (*fn)(void *ctx, const char *name),
