@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""kill_harness.py: exactly-once under kill -9 (DESIGN §5, issue 5).
+
+Runs a bounded batch job (a script of CREATE ... IF NOT EXISTS statements)
+once without interruption, then again in a fresh database, killing sluice
+with SIGKILL at random moments (while reading, inside commits, while
+windows close) and rerunning the same script until every query is done.
+Every output must equal the uninterrupted run: the same rows in each
+materialised view, no lost or duplicated rows in the streaming table, the
+same late events and dead letters.
+
+usage: kill_harness.py SLUICE [--rows N] [--kills K] [--seed S]
+Prints TAP.
+"""
+import argparse
+import datetime
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+JOB = """
+CREATE SOURCE IF NOT EXISTS orders (
+    order_id BIGINT, store_id TEXT, user_id TEXT, amount DOUBLE, event_time TIMESTAMP,
+    WATERMARK FOR event_time AS event_time - INTERVAL '5' SECONDS)
+WITH (connector = 'file', path = 'orders.csv', format = 'csv');
+CREATE MATERIALIZED VIEW IF NOT EXISTS per_minute AS
+SELECT store_id, window_start, COUNT(*) AS n, SUM(amount) AS total, MAX(user_id) AS top_user
+FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY store_id EMIT ON WINDOW CLOSE
+WITH (commit_interval = '1500 rows', batch_rows = 500);
+CREATE MATERIALIZED VIEW IF NOT EXISTS sessions AS
+SELECT user_id, window_start, window_end, COUNT(*) AS n, COUNT(DISTINCT store_id) AS stores
+FROM orders WINDOW SESSION (GAP 20 SECONDS) GROUP BY user_id EMIT CHANGES
+WITH (commit_interval = '1000 rows', batch_rows = 300);
+CREATE MATERIALIZED VIEW IF NOT EXISTS sliding AS
+SELECT store_id, window_start, window_end, AVG(amount) AS avg_amount
+FROM orders WHERE amount > 10 WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 30 SECONDS)
+GROUP BY store_id
+WITH (commit_interval = '2000 rows');
+CREATE STREAMING TABLE IF NOT EXISTS big_orders AS
+SELECT order_id, store_id, amount FROM orders WHERE amount > 90
+WITH (commit_interval = '700 rows', batch_rows = 256);
+"""
+
+QUERIES = {
+    "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
+    "sessions": "SELECT user_id, window_start, window_end, n, stores FROM sessions",
+    "sliding": "SELECT store_id, window_start, window_end, round(avg_amount, 9) FROM sliding",
+    "big_orders": "SELECT order_id, store_id, amount FROM big_orders",
+    "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
+    "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
+}
+
+n_tests = 0
+failed = 0
+
+
+def ok(cond, name, detail=""):
+    global n_tests, failed
+    n_tests += 1
+    if not cond:
+        failed += 1
+    print(("ok" if cond else "not ok") + f" {n_tests} - {name}")
+    if not cond and detail:
+        for line in detail.splitlines():
+            print("#   " + line)
+    sys.stdout.flush()
+
+
+def generate(path, rows, rng):
+    base = datetime.datetime(2026, 3, 17, 10, 0, 0)
+    with open(path, "w") as f:
+        f.write("order_id,store_id,user_id,amount,event_time\n")
+        for i in range(rows):
+            t = base + datetime.timedelta(milliseconds=i * 40 - rng.randint(0, 3000))
+            if rng.random() < 0.01:
+                t -= datetime.timedelta(seconds=rng.randint(30, 300))
+            amount = rng.randint(100, 10000) / 100
+            line = f"{i},s{rng.randint(1, 40):02d},u{rng.randint(1, 500)},{amount},{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}"
+            if rng.random() < 0.001:
+                line = f"{i},s01,u1,not-a-number,{t:%Y-%m-%d %H:%M:%S}"
+            f.write(line + "\n")
+
+
+def run_job(sluice, cwd, db, timeout=300):
+    return subprocess.run([sluice, db, "-c", JOB], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def statuses(path):
+    try:
+        con = sqlite3.connect(path, timeout=10)
+        rows = con.execute("SELECT name, status FROM sluice_catalog WHERE kind <> 'source'").fetchall()
+        con.close()
+        return dict(rows)
+    except sqlite3.Error:
+        return {}
+
+
+def snapshot(path):
+    con = sqlite3.connect(path)
+    out = {}
+    for name, sql in QUERIES.items():
+        out[name] = sorted(con.execute(sql).fetchall(), key=repr)
+    con.close()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sluice")
+    ap.add_argument("--rows", type=int, default=300000)
+    ap.add_argument("--kills", type=int, default=12)
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("KILL_SEED", "0")) or None)
+    args = ap.parse_args()
+    seed = args.seed or random.randrange(1, 1 << 30)
+    print(f"# seed {seed} (rerun with --seed {seed})")
+    rng = random.Random(seed)
+    sluice = os.path.abspath(args.sluice)
+    with tempfile.TemporaryDirectory(prefix="sluice-kill-") as tmp:
+        generate(os.path.join(tmp, "orders.csv"), args.rows, rng)
+
+        t0 = time.monotonic()
+        ref = run_job(sluice, tmp, "ref.db")
+        full_s = time.monotonic() - t0
+        ok(ref.returncode == 0, "uninterrupted run succeeds", ref.stderr)
+        if ref.returncode != 0:
+            print(f"1..{n_tests}")
+            return 1
+        expected = snapshot(os.path.join(tmp, "ref.db"))
+        ok(len(expected["per_minute"]) > 0 and len(expected["late"]) > 0 and
+           len(expected["dead"]) > 0, "the job produces windows, late events and dead letters")
+
+        kills = 0
+        runs = 0
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            runs += 1
+            p = subprocess.Popen([sluice, "k.db", "-c", JOB], cwd=tmp,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if kills < args.kills:
+                time.sleep(rng.uniform(0.01, max(0.03, full_s * 0.2)))
+                if p.poll() is None:
+                    p.send_signal(signal.SIGKILL)
+                    kills += 1
+            _, err = p.communicate(timeout=300)
+            if p.returncode not in (0, -signal.SIGKILL):
+                ok(False, f"run {runs} exits 0 or is killed", err)
+                break
+            st = statuses(os.path.join(tmp, "k.db"))
+            if len(st) == 4 and all(v == "done" for v in st.values()):
+                break
+        ok(kills >= min(args.kills, 5), f"killed {kills} times in {runs} runs")
+        st = statuses(os.path.join(tmp, "k.db"))
+        ok(len(st) == 4 and all(v == "done" for v in st.values()),
+           "every query finishes after the kills", repr(st))
+        got = snapshot(os.path.join(tmp, "k.db"))
+        for name in QUERIES:
+            same = got[name] == expected[name]
+            detail = ""
+            if not same:
+                exp_set, got_set = set(expected[name]), set(got[name])
+                detail = (f"expected {len(expected[name])} rows, got {len(got[name])}\n"
+                          f"missing: {sorted(exp_set - got_set, key=repr)[:5]}\n"
+                          f"extra: {sorted(got_set - exp_set, key=repr)[:5]}")
+            ok(same, f"{name}: identical to the uninterrupted run ({len(expected[name])} rows)", detail)
+        ids = [r[0] for r in got["big_orders"]]
+        ok(len(ids) == len(set(ids)), "streaming table has no duplicates")
+    print(f"1..{n_tests}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
