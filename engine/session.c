@@ -355,7 +355,7 @@ int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err)
         return 0;
     }
     return sl_error_set(err, o->offset, "unknown setting '%s' (commit_interval, "
-                        "batch_rows)", o->key);
+                        "batch_rows, synchronous)", o->key);
 }
 
 /* ---- the statement loop ------------------------------------------------ */
@@ -403,6 +403,20 @@ static int check_relations(sl_session *s, const sl_select *sel, sl_error *err)
     return 0;
 }
 
+/* SET synchronous = 'normal' | 'full': how hard each commit is made
+** durable (SQLite's PRAGMA synchronous, WAL mode). */
+static int set_synchronous(sl_session *s, const sl_option *o, sl_error *err)
+{
+    const char *v = o->value;
+    if (strcasecmp(v, "normal") != 0 && strcasecmp(v, "full") != 0)
+        return sl_error_set(err, o->value_offset, "synchronous must be "
+                            "'normal' or 'full', not '%s'", v);
+    char *sql = sqlite3_mprintf("PRAGMA synchronous = %s", v);
+    int rc = sl_db_exec(s->db, sql, err);
+    sqlite3_free(sql);
+    return rc;
+}
+
 static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
                      sl_error *err)
 {
@@ -434,6 +448,8 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
     case SL_ST_DROP:
         return sl_ddl_drop(s, st, err);
     case SL_ST_SET:
+        if (strcasecmp(st->opts[0].key, "synchronous") == 0)
+            return set_synchronous(s, &st->opts[0], err);
         return sl_settings_apply(&s->settings, &st->opts[0], err);
     case SL_ST_CREATE_SOURCE:
     case SL_ST_CREATE_TABLE:
