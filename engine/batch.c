@@ -8,6 +8,7 @@
 #include <string.h>
 #include <stdio.h>
 #include "engine/batch.h"
+#include "connectors/decoder.h"
 
 struct sl_arena_block {
     sl_arena_block *next;
@@ -237,4 +238,27 @@ void sl_batch_select(sl_batch *b, const int *rows, int n)
         if (rows[k] != k)
             b->loc[k] = b->loc[rows[k]];
     b->nrows = n;
+}
+
+const char *sl_column_text(const sl_column *col, int r, char *buf, int *len)
+{
+    if (col->null[r])
+        return NULL;
+    switch (col->type) {
+    case SL_TEXT:
+        *len = col->v.s[r].n;
+        return col->v.s[r].z;
+    case SL_DOUBLE:
+        *len = sl_format_double(col->v.d[r], buf);
+        return buf;
+    case SL_TIMESTAMP:
+        *len = sl_ts_format(col->v.i[r], buf);
+        return buf;
+    case SL_BOOL:
+        *len = snprintf(buf, 64, "%s", col->v.i[r] ? "true" : "false");
+        return buf;
+    default:
+        *len = snprintf(buf, 64, "%lld", (long long)col->v.i[r]);
+        return buf;
+    }
 }

@@ -85,6 +85,12 @@ void sl_batch_set_null(sl_batch *b, int r, int c);
 ** the front; text views stay valid (the arena is untouched). */
 void sl_batch_select(sl_batch *b, const int *rows, int n);
 
+/* Row r of col as text: a pointer into the batch for TEXT (not
+** NUL-terminated), else formatted into buf (at least 64 bytes): numbers as
+** SQLite prints them, TIMESTAMP as `YYYY-MM-DD HH:MM:SS.mmm`, BOOLEAN as
+** true/false. *len gets the length. Returns NULL for SQL NULL. */
+const char *sl_column_text(const sl_column *col, int r, char *buf, int *len);
+
 /* Reads row r, column c as a value (text points into the batch). */
 sl_value sl_batch_get(const sl_batch *b, int r, int c);
 

@@ -47,9 +47,32 @@ typedef struct sl_operator_vtab {
 struct sl_operator {
     const sl_operator_vtab *vt;
     sl_op_ctx ctx;
+    sl_operator *next;     /* downstream, or NULL for the last operator */
 };
 
+/* Operators form a chain: source -> [join] -> [filter] -> aggregate |
+** project. A stateless operator passes the watermark and flushes on with
+** these (usable as its vtab entries). Rows an operator filters out stay in
+** the batch, marked in b->selected: the aggregate still lets them move the
+** watermark; the projection drops them. */
+int sl_op_forward_advance(sl_operator *op, int64_t wm_ms, sl_error *err);
+int sl_op_forward_flush(sl_operator *op, int final, sl_error *err);
+/* Closes op and every operator after it. */
+void sl_op_chain_close(sl_operator *op);
+
 typedef struct sl_plan sl_plan;
+
+/* A lookup join of each row with a snapshot of the plan's table, read from
+** db now (engine/op_join.c). */
+sl_operator *sl_op_join_new(const sl_plan *p, sqlite3 *db,
+                            const sl_op_ctx *ctx, sl_error *err);
+/* WHERE (engine/op_filter.c). */
+sl_operator *sl_op_filter_new(const sl_plan *p, const sl_op_ctx *ctx,
+                              sl_error *err);
+/* The select list of a row-by-row plan; writes through ctx->write
+** (engine/op_project.c). */
+sl_operator *sl_op_project_new(const sl_plan *p, const sl_op_ctx *ctx,
+                               sl_error *err);
 
 /* The windowed or plain aggregate of an aggregate plan. Returns NULL with
 ** err set. */

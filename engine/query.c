@@ -32,15 +32,6 @@
 #include "storage/db.h"
 #include "grammar/parser.h"
 
-typedef struct join_table {
-    int nrows;
-    sl_value *cells;       /* nrows * ncols; text owned by `text` */
-    char *text;
-    uint64_t *hash;        /* per row, of the key */
-    int *buckets;          /* open addressing over row indexes, -1 empty */
-    size_t nbuckets;
-} join_table;
-
 struct sl_query {
     sl_session *s;
     char *name;            /* output name, or "(push)" */
@@ -49,15 +40,9 @@ struct sl_query {
     sl_source *src;
     int32_t parts[256];
     sl_batch *in;
-    int *keep;             /* row indexes kept by the filter */
-    uint8_t *selmask;      /* per row: kept (1) or filtered out (0) */
-    int keep_cap;
     sl_settings settings;  /* the session's, overridden by the query's WITH */
-    sl_cexpr *where;
-    sl_cexpr **out_ce;     /* non-aggregate select list */
-    sl_batch *out;
-    sl_operator *agg;
-    join_table *join;
+    sl_operator *ops;      /* [join] -> [filter] -> aggregate | project */
+    sl_operator *agg;      /* the aggregate in ops, or NULL */
     int done;
     int64_t rows_in, rows_out, late, dead;
 
@@ -76,32 +61,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Formats value v of batch column as text into buf (>= 64 bytes) or
-** returns a pointer into the batch for TEXT. *len gets the length. NULL
-** for SQL NULL. */
-static const char *value_text(const sl_column *col, int r, char *buf, int *len)
-{
-    if (col->null[r])
-        return NULL;
-    switch (col->type) {
-    case SL_TEXT:
-        *len = col->v.s[r].n;
-        return col->v.s[r].z;
-    case SL_DOUBLE:
-        *len = sl_format_double(col->v.d[r], buf);
-        return buf;
-    case SL_TIMESTAMP:
-        *len = sl_ts_format(col->v.i[r], buf);
-        return buf;
-    case SL_BOOL:
-        *len = snprintf(buf, 64, "%s", col->v.i[r] ? "true" : "false");
-        return buf;
-    default:
-        *len = snprintf(buf, 64, "%lld", (long long)col->v.i[r]);
-        return buf;
-    }
 }
 
 static void bind_value(sqlite3_stmt *st, int i, const sl_column *col, int r)
@@ -138,7 +97,7 @@ static void row_json(sqlite3_str *str, const sl_batch *b, int r,
         const sl_column *col = &b->cols[c];
         char buf[64];
         int len = 0;
-        const char *v = value_text(col, r, buf, &len);
+        const char *v = sl_column_text(col, r, buf, &len);
         sqlite3_str_appendf(str, "%s\"", c ? "," : "");
         for (const char *p = names[c]; *p; p++) {
             if (*p == '"' || *p == '\\')
@@ -248,7 +207,7 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
         return -1;
     for (int i = 0; i < s->nqueries; i++) {
         sl_query *r = s->queries[i];
-        if (r->agg && r->agg->vt->flush(r->agg, final && r == q, err) != 0)
+        if (r->ops->vt->flush(r->ops, final && r == q, err) != 0)
             return -1;
         if (r->agg && r->obj && save_state(r, err) != 0)
             return -1;
@@ -278,7 +237,7 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
             char *p = q->cellbuf;
             for (int c = 0; c < out->ncols; c++) {
                 int len = 0;
-                const char *v = value_text(&out->cols[c], r, p, &len);
+                const char *v = sl_column_text(&out->cols[c], r, p, &len);
                 if (v == NULL) {
                     q->cells[c] = NULL;
                 } else if (v == p) {
@@ -498,236 +457,15 @@ static int prepare_output(sl_query *q, sl_error *err)
     return 0;
 }
 
-/* ---- the join with a table --------------------------------------------- */
-
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *z = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ z[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
-}
-
-/* The key of a value as bytes for hashing/equality: text as is, numbers as
-** their decimal text (so a BIGINT 7 joins a TEXT '7' as SQLite would). */
-static int key_bytes(const sl_column *col, int r, char *buf, const char **z)
-{
-    int len = 0;
-    *z = value_text(col, r, buf, &len);
-    return len;
-}
-
-static void join_free(join_table *j)
-{
-    if (j == NULL)
-        return;
-    free(j->cells);
-    free(j->text);
-    free(j->hash);
-    free(j->buckets);
-    free(j);
-}
-
-static join_table *join_load(sl_query *q, sl_error *err)
-{
-    const sl_plan_join *pj = q->plan->join;
-    sqlite3_str *s = sqlite3_str_new(q->s->db);
-    sqlite3_str_appendall(s, "SELECT ");
-    for (int c = 0; c < pj->ncols; c++)
-        sqlite3_str_appendf(s, "%s\"%w\"", c ? ", " : "", pj->col_names[c]);
-    sqlite3_str_appendf(s, " FROM \"%w\"", pj->table);
-    char *sql = sqlite3_str_finish(s);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(q->s->db, sql, -1, &st, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK) {
-        sl_error_set(err, -1, "cannot read table %s: %s", pj->table,
-                     sqlite3_errmsg(q->s->db));
-        return NULL;
-    }
-    join_table *j = calloc(1, sizeof *j);
-    size_t cap = 0, tlen = 0, tcap = 0;
-    sl_value *cells = NULL;
-    char *text = NULL;
-    size_t *toff = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if ((size_t)j->nrows == cap) {
-            cap = cap ? cap * 2 : 256;
-            cells = realloc(cells, sizeof *cells * cap * (size_t)pj->ncols);
-            toff = realloc(toff, sizeof *toff * cap * (size_t)pj->ncols);
-        }
-        for (int c = 0; c < pj->ncols; c++) {
-            size_t i = (size_t)j->nrows * (size_t)pj->ncols + (size_t)c;
-            sl_value *v = &cells[i];
-            memset(v, 0, sizeof *v);
-            v->type = pj->col_types[c];
-            v->is_null = sqlite3_column_type(st, c) == SQLITE_NULL;
-            if (v->is_null)
-                continue;
-            switch (v->type) {
-            case SL_DOUBLE:
-                v->u.d = sqlite3_column_double(st, c);
-                break;
-            case SL_TEXT: {
-                const char *z = (const char *)sqlite3_column_text(st, c);
-                int n = sqlite3_column_bytes(st, c);
-                if (tlen + (size_t)n + 1 > tcap) {
-                    tcap = (tlen + (size_t)n + 1) * 2;
-                    text = realloc(text, tcap);
-                }
-                memcpy(text + tlen, z, (size_t)n);
-                text[tlen + (size_t)n] = 0;
-                toff[i] = tlen;
-                v->u.s.n = n;
-                tlen += (size_t)n + 1;
-                break;
-            }
-            case SL_TIMESTAMP: {
-                const char *z = (const char *)sqlite3_column_text(st, c);
-                int64_t ms;
-                if (sl_ts_parse(z, strlen(z), &ms) == 0)
-                    v->u.i = ms;
-                else
-                    v->is_null = 1;
-                break;
-            }
-            default:
-                v->u.i = sqlite3_column_int64(st, c);
-                break;
-            }
-        }
-        j->nrows++;
-    }
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < (size_t)j->nrows * (size_t)pj->ncols; i++)
-        if (cells[i].type == SL_TEXT && !cells[i].is_null)
-            cells[i].u.s.z = text + toff[i];
-    free(toff);
-    j->cells = cells;
-    j->text = text;
-    j->nbuckets = 16;
-    while (j->nbuckets < (size_t)j->nrows * 2)
-        j->nbuckets *= 2;
-    j->buckets = malloc(sizeof *j->buckets * j->nbuckets);
-    j->hash = calloc((size_t)j->nrows + 1, sizeof *j->hash);
-    for (size_t b = 0; b < j->nbuckets; b++)
-        j->buckets[b] = -1;
-    sl_batch *tmp = sl_batch_new(1, &pj->col_types[pj->right_key], 1);
-    for (int r = 0; r < j->nrows; r++) {
-        const sl_value *v = &cells[(size_t)r * (size_t)pj->ncols + (size_t)pj->right_key];
-        if (v->is_null)
-            continue;
-        sl_batch_reset(tmp);
-        sl_batch_add_row(tmp);
-        if (v->type == SL_TEXT)
-            sl_batch_set_text(tmp, 0, 0, v->u.s.z, (size_t)v->u.s.n);
-        else if (v->type == SL_DOUBLE)
-            sl_batch_set_double(tmp, 0, 0, v->u.d);
-        else
-            sl_batch_set_int(tmp, 0, 0, v->u.i);
-        char buf[64];
-        const char *z;
-        int n = key_bytes(&tmp->cols[0], 0, buf, &z);
-        j->hash[r] = hash_bytes(z, (size_t)n);
-        size_t b = j->hash[r] & (j->nbuckets - 1);
-        while (j->buckets[b] >= 0)
-            b = (b + 1) & (j->nbuckets - 1);
-        j->buckets[b] = r;
-    }
-    sl_batch_free(tmp);
-    return j;
-}
-
-/* Fills the joined columns of every row; drops rows without a match
-** (inner join). */
-static void join_apply(sl_query *q, sl_batch *b)
-{
-    const sl_plan_join *pj = q->plan->join;
-    join_table *j = q->join;
-    int base = q->plan->src->ncols;
-    const sl_column *key = &b->cols[pj->left_key];
-    int kept = 0;
-    sl_batch *tmp = sl_batch_new(1, &pj->col_types[pj->right_key], 1);
-    for (int r = 0; r < b->nrows; r++) {
-        int match = -1;
-        if (!key->null[r]) {
-            char buf[64], buf2[64];
-            const char *z;
-            int n = key_bytes(key, r, buf, &z);
-            uint64_t h = hash_bytes(z, (size_t)n);
-            size_t bk = h & (j->nbuckets - 1);
-            while (j->buckets[bk] >= 0) {
-                int tr = j->buckets[bk];
-                if (j->hash[tr] == h) {
-                    const sl_value *v = &j->cells[(size_t)tr * (size_t)pj->ncols +
-                                                  (size_t)pj->right_key];
-                    sl_batch_reset(tmp);
-                    sl_batch_add_row(tmp);
-                    if (v->type == SL_TEXT)
-                        sl_batch_set_text(tmp, 0, 0, v->u.s.z, (size_t)v->u.s.n);
-                    else if (v->type == SL_DOUBLE)
-                        sl_batch_set_double(tmp, 0, 0, v->u.d);
-                    else
-                        sl_batch_set_int(tmp, 0, 0, v->u.i);
-                    const char *z2;
-                    int n2 = key_bytes(&tmp->cols[0], 0, buf2, &z2);
-                    if (n2 == n && memcmp(z, z2, (size_t)n) == 0) {
-                        match = tr;
-                        break;
-                    }
-                }
-                bk = (bk + 1) & (j->nbuckets - 1);
-            }
-        }
-        for (int c = 0; c < pj->ncols; c++) {
-            if (match < 0) {
-                sl_batch_set_null(b, r, base + c);
-                continue;
-            }
-            const sl_value *v = &j->cells[(size_t)match * (size_t)pj->ncols + (size_t)c];
-            if (v->is_null)
-                sl_batch_set_null(b, r, base + c);
-            else if (v->type == SL_TEXT)
-                b->cols[base + c].v.s[r] = v->u.s, b->cols[base + c].null[r] = 0;
-            else if (v->type == SL_DOUBLE)
-                sl_batch_set_double(b, r, base + c, v->u.d);
-            else
-                sl_batch_set_int(b, r, base + c, v->u.i);
-        }
-        int pass = match >= 0 || pj->kind == SL_JOIN_LEFT;
-        q->selmask[r] = pass;
-        if (pass)
-            q->keep[kept++] = r;
-    }
-    sl_batch_free(tmp);
-    if (kept != b->nrows) {
-        if (q->agg)
-            b->selected = q->selmask;     /* the aggregate still sees them */
-        else
-            sl_batch_select(b, q->keep, kept);
-    }
-}
-
 /* ---- building and running --------------------------------------------------- */
 
 void sl_query_free(sl_query *q)
 {
     if (q == NULL)
         return;
-    if (q->agg)
-        q->agg->vt->close(q->agg);
+    sl_op_chain_close(q->ops);
     sl_source_close(q->src);
     sl_batch_free(q->in);
-    sl_batch_free(q->out);
-    free(q->keep);
-    free(q->selmask);
-    sl_cexpr_free(q->where);
-    if (q->out_ce)
-        for (int i = 0; i < q->plan->nout; i++)
-            sl_cexpr_free(q->out_ce[i]);
-    free(q->out_ce);
-    join_free(q->join);
     sqlite3_finalize(q->write_st);
     sqlite3_finalize(q->update_st);
     sqlite3_finalize(q->retract_st);
@@ -756,21 +494,31 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
         goto fail;
     q->in = sl_batch_new(plan->ninput, plan->input_types, s->settings.batch_rows);
     q->settings = s->settings;
-    if (plan->join && (q->join = join_load(q, err)) == NULL)
-        goto fail;
-    if (plan->where && (q->where = sl_cexpr_compile(plan->where, err)) == NULL)
-        goto fail;
     sl_op_ctx ctx = {q, record_late, record_dead, out_write, out_retract};
-    if (plan->is_agg) {
-        if ((q->agg = sl_op_aggregate_new(plan, &ctx, err)) == NULL)
-            goto fail;
-    } else {
-        q->out_ce = calloc((size_t)plan->nout + 1, sizeof *q->out_ce);
-        for (int i = 0; i < plan->nout; i++)
-            if ((q->out_ce[i] = sl_cexpr_compile(plan->out[i], err)) == NULL)
-                goto fail;
-        q->out = sl_batch_new(plan->nout, plan->out_types, s->settings.batch_rows);
+    sl_operator *chain[3];
+    int n = 0;
+    if (plan->join)
+        chain[n++] = sl_op_join_new(plan, s->db, &ctx, err);
+    if (plan->where && (n == 0 || chain[n - 1] != NULL))
+        chain[n++] = sl_op_filter_new(plan, &ctx, err);
+    if (n == 0 || chain[n - 1] != NULL) {
+        if (plan->is_agg)
+            chain[n++] = q->agg = sl_op_aggregate_new(plan, &ctx, err);
+        else
+            chain[n++] = sl_op_project_new(plan, &ctx, err);
     }
+    for (int i = 0; i + 1 < n; i++)
+        chain[i]->next = chain[i + 1];
+    if (chain[n - 1] == NULL) {
+        /* close what was built before the failing operator */
+        if (n > 1) {
+            chain[n - 2]->next = NULL;
+            sl_op_chain_close(chain[0]);
+        }
+        q->agg = NULL;
+        goto fail;
+    }
+    q->ops = chain[0];
     if (push) {
         q->cells = calloc((size_t)plan->nout + 1, sizeof *q->cells);
         q->cellbuf = malloc(1 << 20);
@@ -783,28 +531,6 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
 fail:
     sl_query_free(q);
     return NULL;
-}
-
-/* Runs the non-aggregate part on a batch: project and write. */
-static int project_batch(sl_query *q, sl_batch *b, sl_error *err)
-{
-    sl_batch *out = q->out;
-    sl_batch_reset(out);
-    sl_batch_reserve(out, b->nrows);
-    out->nrows = b->nrows;
-    for (int c = 0; c < q->plan->nout; c++) {
-        sl_column v;
-        sl_cexpr_eval(q->out_ce[c], b, &v);
-        sl_column *dst = &out->cols[c];
-        memcpy(dst->null, v.null, (size_t)b->nrows);
-        size_t sz = v.type == SL_DOUBLE ? sizeof(double) :
-                    v.type == SL_TEXT ? sizeof(sl_str) : sizeof(int64_t);
-        memcpy(dst->v.i, v.v.i, sz * (size_t)b->nrows);
-        /* text views point into b's arena or the expression's arena; both
-        ** live until the next batch, after the write below */
-    }
-    memcpy(out->loc, b->loc, sizeof *b->loc * (size_t)b->nrows);
-    return out_write(q, out, err);
 }
 
 /* Reads and processes one batch. Returns rows read, 0 when nothing is
@@ -820,51 +546,16 @@ static int query_step(sl_query *q, sl_error *err)
                              q, &done, err);
     if (n < 0)
         return -1;
-    if (b->nrows > q->keep_cap) {
-        q->keep_cap = b->nrows * 2;
-        q->keep = realloc(q->keep, sizeof *q->keep * (size_t)q->keep_cap);
-        q->selmask = realloc(q->selmask, (size_t)q->keep_cap);
-        if (q->keep == NULL || q->selmask == NULL)
-            abort();
-    }
     if (q->agg && q->src->vt->active_partitions) {
         int np = q->src->vt->active_partitions(q->src, q->parts, 256);
         sl_op_aggregate_set_partitions(q->agg, q->parts, np);
     }
     q->rows_in += n;
-    if (n > 0) {
-        if (q->join)
-            join_apply(q, b);
-        if (q->where && b->nrows > 0) {
-            sl_column v;
-            sl_cexpr_eval(q->where, b, &v);
-            const uint8_t *joined = b->selected;
-            int kept = 0;
-            for (int r = 0; r < b->nrows; r++) {
-                int pass = !v.null[r] && v.v.i[r] && (!joined || joined[r]);
-                q->selmask[r] = (uint8_t)pass;
-                if (pass)
-                    q->keep[kept++] = r;
-            }
-            if (kept != b->nrows) {
-                if (q->agg)
-                    b->selected = q->selmask;  /* rows still move W */
-                else
-                    sl_batch_select(b, q->keep, kept);
-            }
-        }
-        if (b->nrows > 0) {
-            if (q->agg) {
-                if (q->agg->vt->push(q->agg, b, err) != 0)
-                    return -1;
-            } else if (project_batch(q, b, err) != 0) {
-                return -1;
-            }
-        }
-    }
+    if (b->nrows > 0 && q->ops->vt->push(q->ops, b, err) != 0)
+        return -1;
     if (done) {
         /* a bounded source at its end sets W = +inf */
-        if (q->agg && q->agg->vt->advance_watermark(q->agg, INT64_MAX, err) != 0)
+        if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
             return -1;
         q->done = 1;
     }
@@ -1201,15 +892,15 @@ int sl_query_push(sl_session *s, const sl_stmt *st, const char *text,
             rc = -1;
             break;
         }
-        if (q->agg && q->agg->vt->flush(q->agg, q->done, err) != 0) {
+        if (q->ops->vt->flush(q->ops, q->done, err) != 0) {
             rc = -1;
             break;
         }
         if (n == 0 && !q->done)
             usleep(20000);
     }
-    if (rc == 0 && q->agg && !q->done)
-        rc = q->agg->vt->flush(q->agg, 1, err);
+    if (rc == 0 && !q->done)
+        rc = q->ops->vt->flush(q->ops, 1, err);
     if (s->out)
         sl_output_end(s->out);
     if (q->late > 0)
