@@ -135,41 +135,55 @@ def main():
         ok(len(expected["per_minute"]) > 0 and len(expected["late"]) > 0 and
            len(expected["dead"]) > 0, "the job produces windows, late events and dead letters")
 
+        # Rounds: each starts from an empty database and kills sluice at
+        # random moments until the job is done; rounds go on until enough
+        # kills have happened in all (a kill late in a run leaves little
+        # work, so a round may end after few kills).
         kills = 0
-        runs = 0
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            runs += 1
-            p = subprocess.Popen([sluice, "k.db", "-c", JOB], cwd=tmp,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if kills < args.kills:
-                time.sleep(rng.uniform(0.01, max(0.03, full_s * 0.2)))
-                if p.poll() is None:
-                    p.send_signal(signal.SIGKILL)
-                    kills += 1
-            _, err = p.communicate(timeout=300)
-            if p.returncode not in (0, -signal.SIGKILL):
-                ok(False, f"run {runs} exits 0 or is killed", err)
-                break
-            st = statuses(os.path.join(tmp, "k.db"))
-            if len(st) == 4 and all(v == "done" for v in st.values()):
-                break
-        ok(kills >= min(args.kills, 5), f"killed {kills} times in {runs} runs")
-        st = statuses(os.path.join(tmp, "k.db"))
-        ok(len(st) == 4 and all(v == "done" for v in st.values()),
-           "every query finishes after the kills", repr(st))
-        got = snapshot(os.path.join(tmp, "k.db"))
-        for name in QUERIES:
-            same = got[name] == expected[name]
-            detail = ""
-            if not same:
-                exp_set, got_set = set(expected[name]), set(got[name])
-                detail = (f"expected {len(expected[name])} rows, got {len(got[name])}\n"
-                          f"missing: {sorted(exp_set - got_set, key=repr)[:5]}\n"
-                          f"extra: {sorted(got_set - exp_set, key=repr)[:5]}")
-            ok(same, f"{name}: identical to the uninterrupted run ({len(expected[name])} rows)", detail)
-        ids = [r[0] for r in got["big_orders"]]
-        ok(len(ids) == len(set(ids)), "streaming table has no duplicates")
+        rounds = 0
+        deadline = time.monotonic() + 300
+        while kills < args.kills and time.monotonic() < deadline:
+            rounds += 1
+            db = os.path.join(tmp, f"k{rounds}.db")
+            runs = 0
+            round_kills = 0
+            while time.monotonic() < deadline:
+                runs += 1
+                p = subprocess.Popen([sluice, db, "-c", JOB], cwd=tmp,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+                if kills < args.kills:
+                    time.sleep(rng.uniform(0.01, max(0.03, full_s * 0.15)))
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGKILL)
+                        kills += 1
+                        round_kills += 1
+                _, err = p.communicate(timeout=300)
+                if p.returncode not in (0, -signal.SIGKILL):
+                    ok(False, f"round {rounds} run {runs} exits 0 or is killed", err)
+                    break
+                st = statuses(db)
+                if len(st) == 4 and all(v == "done" for v in st.values()):
+                    break
+            st = statuses(db)
+            ok(len(st) == 4 and all(v == "done" for v in st.values()),
+               f"round {rounds}: every query finishes after {round_kills} kills in {runs} runs",
+               repr(st))
+            got = snapshot(db)
+            for name in QUERIES:
+                same = got[name] == expected[name]
+                detail = ""
+                if not same:
+                    exp_set, got_set = set(expected[name]), set(got[name])
+                    detail = (f"expected {len(expected[name])} rows, got {len(got[name])}\n"
+                              f"missing: {sorted(exp_set - got_set, key=repr)[:5]}\n"
+                              f"extra: {sorted(got_set - exp_set, key=repr)[:5]}")
+                ok(same, f"round {rounds}: {name} identical to the uninterrupted run "
+                         f"({len(expected[name])} rows)", detail)
+            ids = [r[0] for r in got["big_orders"]]
+            ok(len(ids) == len(set(ids)), f"round {rounds}: streaming table has no duplicates")
+            os.remove(db)
+        ok(kills >= args.kills, f"killed sluice {kills} times in {rounds} rounds")
     print(f"1..{n_tests}")
     return 1 if failed else 0
 
