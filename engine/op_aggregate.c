@@ -49,6 +49,7 @@ struct entry {
     int64_t ws, we;        /* window bounds (0, 0 without a window) */
     int64_t emitted_ws, emitted_we;
     int64_t id;            /* its row in sluice_state */
+    uint32_t dirty_idx;    /* its place in the dirty list, when dirty */
     uint32_t heap_refs;    /* times present in the heap (a growing session
                               is pushed again at each new end) */
     uint8_t ckpt_dirty;    /* changed since the last checkpoint */
@@ -416,7 +417,21 @@ static void mark_dirty(agg_op *a, entry *e)
         a->dirty_cap = a->dirty_cap ? a->dirty_cap * 2 : 1024;
         a->dirty = xrealloc(a->dirty, sizeof *a->dirty * a->dirty_cap);
     }
+    e->dirty_idx = (uint32_t)a->ndirty;
     a->dirty[a->ndirty++] = e;
+}
+
+/* Takes e off the dirty list (its last change is published or moot), so
+** it can be freed at once: closed windows do not wait for the next commit
+** point, and memory stays bounded by the watermark. */
+static void unmark_dirty(agg_op *a, entry *e)
+{
+    if (!e->dirty)
+        return;
+    entry *last = a->dirty[--a->ndirty];
+    a->dirty[e->dirty_idx] = last;
+    last->dirty_idx = e->dirty_idx;
+    e->dirty = 0;
 }
 
 static void assign(agg_op *a, int r, entry *e)
@@ -634,6 +649,7 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
                 if (w->emitted && !a->emit_final)
                     retract_key(a, ks, w->emitted_ws, w->emitted_we);
                 w->emitted = 0;
+                unmark_dirty(a, w);
                 entry_unlink(a, w);
             }
             w = next;
@@ -692,7 +708,7 @@ static int close_windows(agg_op *a, sl_error *err)
         return -1;
     for (size_t i = 0; i < a->nclosing; i++) {
         entry *e = a->closing[i];
-        /* keep the entry allocated while the dirty list points at it */
+        unmark_dirty(a, e);
         entry_unlink(a, e);
     }
     return 0;
