@@ -14,19 +14,6 @@
 #include <stddef.h>
 #include "engine/batch.h"
 
-/* A growable byte buffer for checkpoints (engine/checkpoint.c). */
-typedef struct sl_buf {
-    unsigned char *z;
-    size_t n, cap;
-} sl_buf;
-
-void sl_buf_put(sl_buf *b, const void *p, size_t n);
-void sl_buf_free(sl_buf *b);
-/* Reads n bytes at *p (advancing it) unless that passes end: returns 0,
-** or -1 and leaves *p alone. */
-int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
-               size_t n);
-
 typedef struct sl_agg_func {
     const char *name;             /* "count", "sum", ... */
     size_t state_bytes;

@@ -262,3 +262,81 @@ const char *sl_column_text(const sl_column *col, int r, char *buf, int *len)
         return buf;
     }
 }
+
+void sl_buf_put(sl_buf *b, const void *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n)
+            cap *= 2;
+        b->z = realloc(b->z, cap);
+        if (b->z == NULL)
+            abort();
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->z + b->n, p, n);
+    b->n += n;
+}
+
+void sl_buf_free(sl_buf *b)
+{
+    free(b->z);
+    b->z = NULL;
+    b->n = b->cap = 0;
+}
+
+int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
+               size_t n)
+{
+    if ((size_t)(end - *p) < n)
+        return -1;
+    memcpy(out, *p, n);
+    *p += n;
+    return 0;
+}
+
+
+static void json_string(sl_buf *out, const char *z, int n)
+{
+    static const char hex[] = "0123456789abcdef";
+    sl_buf_put(out, "\"", 1);
+    for (int i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)z[i];
+        if (ch == '"' || ch == '\\') {
+            char esc[2] = {'\\', (char)ch};
+            sl_buf_put(out, esc, 2);
+        } else if (ch < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+            sl_buf_put(out, esc, 6);
+        } else {
+            sl_buf_put(out, &z[i], 1);
+        }
+    }
+    sl_buf_put(out, "\"", 1);
+}
+
+void sl_row_to_json(const sl_batch *b, int r, int ncols, char *const *names,
+                    sl_buf *out)
+{
+    sl_buf_put(out, "{", 1);
+    for (int c = 0; c < ncols; c++) {
+        const sl_column *col = &b->cols[c];
+        if (c)
+            sl_buf_put(out, ",", 1);
+        json_string(out, names[c], (int)strlen(names[c]));
+        sl_buf_put(out, ":", 1);
+        char buf[64];
+        int len = 0;
+        const char *v = sl_column_text(col, r, buf, &len);
+        if (v == NULL)
+            sl_buf_put(out, "null", 4);
+        else if (col->type == SL_BIGINT || col->type == SL_BOOL ||
+                 col->type == SL_INTERVAL ||
+                 (col->type == SL_DOUBLE && strpbrk(v, "IN") == NULL))
+            sl_buf_put(out, v, (size_t)len);
+        else
+            json_string(out, v, len);
+    }
+    sl_buf_put(out, "}", 1);
+}

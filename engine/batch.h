@@ -94,4 +94,23 @@ const char *sl_column_text(const sl_column *col, int r, char *buf, int *len);
 /* Reads row r, column c as a value (text points into the batch). */
 sl_value sl_batch_get(const sl_batch *b, int r, int c);
 
+/* A growable byte buffer (checkpoints, JSON rows). */
+typedef struct sl_buf {
+    unsigned char *z;
+    size_t n, cap;
+} sl_buf;
+
+void sl_buf_put(sl_buf *b, const void *p, size_t n);
+void sl_buf_free(sl_buf *b);
+/* Reads n bytes at *p (advancing it) unless that passes end: returns 0,
+** or -1 and leaves *p alone. */
+int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
+               size_t n);
+
+/* Appends row r of the first ncols columns of b to out as a JSON object
+** {"name": value, ...}: numbers and booleans unquoted, TIMESTAMP and TEXT as
+** strings, NULL as null. */
+void sl_row_to_json(const sl_batch *b, int r, int ncols, char *const *names,
+                    sl_buf *out);
+
 #endif

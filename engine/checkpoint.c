@@ -6,39 +6,6 @@
 #include <string.h>
 #include "engine/checkpoint.h"
 
-void sl_buf_put(sl_buf *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->n + n)
-            cap *= 2;
-        b->z = realloc(b->z, cap);
-        if (b->z == NULL)
-            abort();
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->z + b->n, p, n);
-    b->n += n;
-}
-
-void sl_buf_free(sl_buf *b)
-{
-    free(b->z);
-    b->z = NULL;
-    b->n = b->cap = 0;
-}
-
-int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
-               size_t n)
-{
-    if ((size_t)(end - *p) < n)
-        return -1;
-    memcpy(out, *p, n);
-    *p += n;
-    return 0;
-}
-
 int sl_ckpt_begin(sl_ckpt_writer *w, sqlite3 *db, const char *query,
                   sl_error *err)
 {

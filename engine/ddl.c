@@ -16,6 +16,7 @@
 #include "engine/plan.h"
 #include "engine/source.h"
 #include "connectors/file_source.h"
+#include "connectors/sink.h"
 #include "grammar/parser.h"
 #include "storage/db.h"
 
@@ -59,8 +60,7 @@ static int drop_object(sl_session *s, sl_catalog_obj *o, const char *name,
             sl_query_remove(s, q);
     }
     char *sql;
-    if (o == NULL || o->kind == SL_OBJ_TABLE || o->kind == SL_OBJ_MVIEW ||
-        o->kind == SL_OBJ_STABLE || o->kind == SL_OBJ_VIEW) {
+    if (o == NULL || (o->kind != SL_OBJ_SOURCE && o->kind != SL_OBJ_SINK)) {
         int view = o ? o->kind == SL_OBJ_VIEW : is_view;
         sql = sqlite3_mprintf("DROP %s IF EXISTS \"%w\"", view ? "VIEW" : "TABLE",
                               name);
@@ -183,22 +183,31 @@ static int create_query(sl_session *s, const sl_stmt *st, const char *sql,
                         sl_error *err)
 {
     /* check settings and bind against the user's text first, so errors
-    ** point into it */
+    ** point into it (a sink's WITH options are its connector's) */
     sl_settings check = s->settings;
-    for (int i = 0; i < st->nopts; i++)
+    for (int i = 0; st->kind != SL_ST_CREATE_SINK && i < st->nopts; i++)
         if (sl_settings_apply(&check, &st->opts[i], err) != 0)
             return -1;
     sl_plan *p = sl_plan_bind(s, st, err);
     if (p == NULL)
         return -1;
-    char *ddl = sl_plan_output_ddl(p);
+    char *ddl = NULL;
+    if (st->kind == SL_ST_CREATE_SINK) {
+        int changelog = p->is_agg && p->emit == SL_EMIT_CHANGES;
+        if (sl_sink_check(st, changelog, err) != 0) {
+            sl_plan_free(p);
+            return -1;
+        }
+    } else {
+        ddl = sl_plan_output_ddl(p);
+    }
     sl_plan_free(p);
     sl_stmt *copy = reparse(sql, err);
     if (copy == NULL) {
         sqlite3_free(ddl);
         return -1;
     }
-    int rc = sl_db_exec(s->db, ddl, err);
+    int rc = ddl ? sl_db_exec(s->db, ddl, err) : 0;
     sqlite3_free(ddl);
     if (rc != 0) {
         sl_stmt_free(copy);
@@ -310,12 +319,8 @@ int sl_ddl_create(sl_session *s, const sl_stmt *st, const char *text,
     }
     case SL_ST_CREATE_MVIEW:
     case SL_ST_CREATE_STABLE:
-        rc = create_query(s, st, sql, err);
-        break;
     case SL_ST_CREATE_SINK:
-        sl_error_set(err, st->offset, "CREATE SINK needs the sink connectors "
-                     "(file, stdout, kafka), which this build does not have "
-                     "yet; use CREATE MATERIALIZED VIEW or STREAMING TABLE");
+        rc = create_query(s, st, sql, err);
         break;
     default:
         sl_error_set(err, st->offset, "not a CREATE statement");

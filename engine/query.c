@@ -29,6 +29,7 @@
 #include "engine/plan.h"
 #include "engine/checkpoint.h"
 #include "connectors/source.h"
+#include "connectors/sink.h"
 #include "storage/db.h"
 #include "grammar/parser.h"
 
@@ -50,6 +51,8 @@ struct sl_query {
     int push;              /* to the terminal */
     int64_t limit_left;    /* push: rows still wanted, -1 no limit */
     sqlite3_stmt *write_st, *update_st, *retract_st, *clear_st;
+    sl_sink *sink;         /* CREATE SINK: where results go instead */
+    char **key_names;      /* names of the key columns, for retractions */
     char **cells;          /* push: text of one row */
     char *cellbuf;
 };
@@ -86,45 +89,6 @@ static void bind_value(sqlite3_stmt *st, int i, const sl_column *col, int r)
         sqlite3_bind_int64(st, i, col->v.i[r]);
         break;
     }
-}
-
-/* Appends JSON for row r of the first ncols columns of b to str. */
-static void row_json(sqlite3_str *str, const sl_batch *b, int r,
-                     char *const *names, int ncols)
-{
-    sqlite3_str_appendchar(str, 1, '{');
-    for (int c = 0; c < ncols; c++) {
-        const sl_column *col = &b->cols[c];
-        char buf[64];
-        int len = 0;
-        const char *v = sl_column_text(col, r, buf, &len);
-        sqlite3_str_appendf(str, "%s\"", c ? "," : "");
-        for (const char *p = names[c]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                sqlite3_str_appendchar(str, 1, '\\');
-            sqlite3_str_appendchar(str, 1, *p);
-        }
-        sqlite3_str_appendall(str, "\":");
-        if (v == NULL) {
-            sqlite3_str_appendall(str, "null");
-        } else if (col->type == SL_BIGINT || col->type == SL_DOUBLE ||
-                   col->type == SL_BOOL || col->type == SL_INTERVAL) {
-            sqlite3_str_append(str, v, len);
-        } else {
-            sqlite3_str_appendchar(str, 1, '"');
-            for (int i = 0; i < len; i++) {
-                unsigned char ch = (unsigned char)v[i];
-                if (ch == '"' || ch == '\\')
-                    sqlite3_str_appendf(str, "\\%c", ch);
-                else if (ch < 0x20)
-                    sqlite3_str_appendf(str, "\\u%04x", ch);
-                else
-                    sqlite3_str_appendchar(str, 1, (char)ch);
-            }
-            sqlite3_str_appendchar(str, 1, '"');
-        }
-    }
-    sqlite3_str_appendchar(str, 1, '}');
 }
 
 static char *location(const sl_query *q, const sl_rowloc *loc)
@@ -187,6 +151,32 @@ static int write_positions(sl_query *q, sl_error *err)
     return 0;
 }
 
+/* Makes q's sink output durable and saves the sink's position with the
+** commit (a file sink's size: a restart truncates back to it). */
+static int commit_sink(sl_query *q, sl_error *err)
+{
+    char *pos = NULL;
+    if (q->sink->vt->commit(q->sink, &pos, err) != 0)
+        return -1;
+    if (pos == NULL)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->s->db, "INSERT OR REPLACE INTO "
+                                "sluice_offsets(query, source, position) "
+                                "VALUES (?1, '(sink)', ?2)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, pos, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    free(pos);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        return sl_error_set(err, -1, "cannot record the sink position of %s: "
+                            "%s", q->name, sqlite3_errmsg(q->s->db));
+    return 0;
+}
+
 /* Writes q's operator state changes into the open transaction. */
 static int save_state(sl_query *q, sl_error *err)
 {
@@ -210,6 +200,8 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
         if (r->ops->vt->flush(r->ops, final && r == q, err) != 0)
             return -1;
         if (r->agg && r->obj && save_state(r, err) != 0)
+            return -1;
+        if (r->sink && commit_sink(r, err) != 0)
             return -1;
         if (write_positions(r, err) != 0)
             return -1;
@@ -259,6 +251,11 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
         sl_output_flush(q->s->out);
         return 0;
     }
+    if (q->sink) {
+        q->rows_out += out->nrows;
+        return q->sink->vt->write(q->sink, out, out->ncols, q->plan->out_names,
+                                  0, err);
+    }
     if (q->clear_st) {
         sqlite3_step(q->clear_st);
         sqlite3_reset(q->clear_st);
@@ -293,6 +290,9 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
 static int out_retract(void *qv, const sl_batch *keys, sl_error *err)
 {
     sl_query *q = qv;
+    if (q->sink)
+        return q->sink->vt->write(q->sink, keys, q->plan->nkey, q->key_names,
+                                  1, err);
     if (q->retract_st == NULL)
         return 0;
     for (int r = 0; r < keys->nrows; r++) {
@@ -314,9 +314,8 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
     q->late++;
     if (q->push)
         return;
-    sqlite3_str *json = sqlite3_str_new(q->s->db);
-    row_json(json, in, r, q->plan->src->col_names, q->plan->src->ncols);
-    char *ev = sqlite3_str_finish(json);
+    sl_buf json = {0};
+    sl_row_to_json(in, r, q->plan->src->ncols, q->plan->src->col_names, &json);
     char et[32], wm[32];
     sl_ts_format(event_ms, et);
     sl_ts_format(wm_ms, wm);
@@ -326,13 +325,13 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
                            "(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, ev, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, (const char *)json.z, (int)json.n, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, et, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, wm, -1, SQLITE_STATIC);
         sqlite3_step(st);
     }
     sqlite3_finalize(st);
-    sqlite3_free(ev);
+    sl_buf_free(&json);
 }
 
 static void insert_dead(sl_query *q, const char *loc, const char *raw,
@@ -361,13 +360,12 @@ static void insert_dead(sl_query *q, const char *loc, const char *raw,
 static void record_dead(void *qv, const sl_batch *in, int r, const char *reason)
 {
     sl_query *q = qv;
-    sqlite3_str *json = sqlite3_str_new(q->s->db);
-    row_json(json, in, r, q->plan->src->col_names, q->plan->src->ncols);
-    char *ev = sqlite3_str_finish(json);
+    sl_buf json = {0};
+    sl_row_to_json(in, r, q->plan->src->ncols, q->plan->src->col_names, &json);
     char *loc = location(q, &in->loc[r]);
-    insert_dead(q, loc ? loc : "?", ev, -1, reason);
+    insert_dead(q, loc ? loc : "?", (const char *)json.z, (int)json.n, reason);
     free(loc);
-    sqlite3_free(ev);
+    sl_buf_free(&json);
 }
 
 static void on_reject(void *qv, const char *file, int64_t line, int64_t offset,
@@ -468,6 +466,8 @@ void sl_query_free(sl_query *q)
     sl_batch_free(q->in);
     sqlite3_finalize(q->write_st);
     sqlite3_finalize(q->update_st);
+    sl_sink_close(q->sink);
+    free(q->key_names);
     sqlite3_finalize(q->retract_st);
     sqlite3_finalize(q->clear_st);
     free(q->cells);
@@ -524,6 +524,13 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
         q->cellbuf = malloc(1 << 20);
         if (q->cells == NULL || q->cellbuf == NULL)
             abort();
+    } else if (plan->kind == SL_ST_CREATE_SINK) {
+        int changelog = plan->is_agg && plan->emit == SL_EMIT_CHANGES;
+        if ((q->sink = sl_sink_open(plan->sink_stmt, changelog, err)) == NULL)
+            goto fail;
+        q->key_names = calloc((size_t)plan->nkey + 1, sizeof *q->key_names);
+        for (int k = 0; k < plan->nkey; k++)
+            q->key_names[k] = plan->out_names[plan->key_cols[k]];
     } else if (prepare_output(q, err) != 0) {
         goto fail;
     }
@@ -630,29 +637,40 @@ void sl_query_remove(sl_session *s, sl_query *q)
     sl_query_free(q);
 }
 
-static int clear_outputs(sl_session *s, const char *name, sl_error *err)
+/* Empties what query o wrote, for a start from the beginning (a sink has
+** no table: what it sent is outside sluice). */
+static int clear_outputs(sl_session *s, const sl_catalog_obj *o, sl_error *err)
 {
+    const char *name = o->name;
+    if (o->kind != SL_OBJ_SINK) {
+        char *del = sqlite3_mprintf("DELETE FROM \"%w\"", name);
+        int rc = sl_db_exec(s->db, del, err);
+        sqlite3_free(del);
+        if (rc != 0)
+            return -1;
+    }
     char *sql = sqlite3_mprintf(
-        "DELETE FROM \"%w\";"
         "DELETE FROM sluice_late_events WHERE query = %Q;"
         "DELETE FROM sluice_dead_letters WHERE query = %Q;"
         "DELETE FROM sluice_offsets WHERE query = %Q;"
         "DELETE FROM sluice_metrics WHERE query = %Q;"
         "DELETE FROM sluice_state WHERE query = %Q;",
-        name, name, name, name, name, name);
+        name, name, name, name, name);
     int rc = sl_db_exec(s->db, sql, err);
     sqlite3_free(sql);
     return rc;
 }
 
-/* The position saved for query q at its last commit (malloc'd), or NULL. */
-static char *saved_position(sl_session *s, const char *query)
+/* The position saved at query's last commit for its source (which = the
+** source name) or its sink (which = "(sink)"); malloc'd, or NULL. */
+static char *saved_position(sl_session *s, const char *query, const char *which)
 {
     sqlite3_stmt *st = NULL;
     char *pos = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT position FROM sluice_offsets WHERE "
-                           "query = ?1", -1, &st, NULL) == SQLITE_OK) {
+                           "query = ?1 AND source = ?2", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, which, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
             pos = strdup((const char *)sqlite3_column_text(st, 0));
     }
@@ -685,6 +703,11 @@ static int resume_from(sl_query *q, const char *pos, sl_error *err)
                                        sl_ckpt_fingerprint(q->obj->sql),
                                        err) != 0)
         return -1;
+    char *sink_pos = q->sink ? saved_position(q->s, q->name, "(sink)") : NULL;
+    int rc = q->sink ? q->sink->vt->resume(q->sink, sink_pos, err) : 0;
+    free(sink_pos);
+    if (rc != 0)
+        return -1;
     if (q->src->vt->seek(q->src, pos, err) != 0) {
         sl_error_reset(err, -1, "cannot resume %s where it stopped: %s; "
                        "replay it with CREATE OR REPLACE", q->name, err->msg);
@@ -703,15 +726,16 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
     ** outputs, late events and dead letters all come from the same
     ** transaction, so nothing is lost or counted twice. Without a commit
     ** (or with replay) start from the beginning into emptied outputs. */
-    char *pos = replay ? NULL : saved_position(s, o->name);
+    const sl_select *sel = o->stmt->select;
+    char *pos = replay ? NULL : saved_position(s, o->name, sel->from.name);
     if (txn_begin(s, err) != 0 ||
-        (pos == NULL && clear_outputs(s, o->name, err) != 0)) {
+        (pos == NULL && clear_outputs(s, o, err) != 0)) {
         sl_plan_free(plan);
         free(pos);
         return NULL;
     }
     sl_query *q = query_build(s, plan, 0, err);
-    for (int i = 0; q != NULL && i < o->stmt->nopts; i++) {
+    for (int i = 0; q != NULL && o->kind != SL_OBJ_SINK && i < o->stmt->nopts; i++) {
         if (sl_settings_apply(&q->settings, &o->stmt->opts[i], err) != 0) {
             sl_query_free(q);
             q = NULL;
@@ -826,7 +850,8 @@ int sl_query_resume_all(sl_session *s, sl_error *err)
 {
     for (int i = 0; i < s->cat->n; i++) {
         sl_catalog_obj *o = s->cat->objs[i];
-        if (o->kind != SL_OBJ_MVIEW && o->kind != SL_OBJ_STABLE)
+        if (o->kind != SL_OBJ_MVIEW && o->kind != SL_OBJ_STABLE &&
+            o->kind != SL_OBJ_SINK)
             continue;
         if (strcmp(o->status, "done") == 0 ||
             strncmp(o->status, "failed", 6) == 0)

@@ -44,7 +44,11 @@ WITH (commit_interval = '2000 rows');
 CREATE STREAMING TABLE IF NOT EXISTS big_orders AS
 SELECT order_id, store_id, amount FROM orders WHERE amount > 90
 WITH (commit_interval = '700 rows', batch_rows = 256);
+CREATE SINK IF NOT EXISTS huge_orders AS
+SELECT order_id, amount FROM orders WHERE amount > 95
+WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
+NQUERIES = 5
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
@@ -86,9 +90,18 @@ def generate(path, rows, rng):
             f.write(line + "\n")
 
 
-def run_job(sluice, cwd, db, timeout=300):
-    return subprocess.run([sluice, db, "-c", JOB], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+def job(sink_path):
+    return JOB.replace("SINKPATH", sink_path)
+
+
+def run_job(sluice, cwd, db, sink_path, timeout=300):
+    return subprocess.run([sluice, db, "-c", job(sink_path)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def sink_lines(path):
+    with open(path) as f:
+        return sorted(f.read().splitlines())
 
 
 def statuses(path):
@@ -125,13 +138,14 @@ def main():
         generate(os.path.join(tmp, "orders.csv"), args.rows, rng)
 
         t0 = time.monotonic()
-        ref = run_job(sluice, tmp, "ref.db")
+        ref = run_job(sluice, tmp, "ref.db", "ref.ndjson")
         full_s = time.monotonic() - t0
         ok(ref.returncode == 0, "uninterrupted run succeeds", ref.stderr)
         if ref.returncode != 0:
             print(f"1..{n_tests}")
             return 1
         expected = snapshot(os.path.join(tmp, "ref.db"))
+        expected_sink = sink_lines(os.path.join(tmp, "ref.ndjson"))
         ok(len(expected["per_minute"]) > 0 and len(expected["late"]) > 0 and
            len(expected["dead"]) > 0, "the job produces windows, late events and dead letters")
 
@@ -145,11 +159,12 @@ def main():
         while kills < args.kills and time.monotonic() < deadline:
             rounds += 1
             db = os.path.join(tmp, f"k{rounds}.db")
+            sink_path = f"k{rounds}.ndjson"
             runs = 0
             round_kills = 0
             while time.monotonic() < deadline:
                 runs += 1
-                p = subprocess.Popen([sluice, db, "-c", JOB], cwd=tmp,
+                p = subprocess.Popen([sluice, db, "-c", job(sink_path)], cwd=tmp,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True)
                 if kills < args.kills:
@@ -163,10 +178,10 @@ def main():
                     ok(False, f"round {rounds} run {runs} exits 0 or is killed", err)
                     break
                 st = statuses(db)
-                if len(st) == 4 and all(v == "done" for v in st.values()):
+                if len(st) == NQUERIES and all(v == "done" for v in st.values()):
                     break
             st = statuses(db)
-            ok(len(st) == 4 and all(v == "done" for v in st.values()),
+            ok(len(st) == NQUERIES and all(v == "done" for v in st.values()),
                f"round {rounds}: every query finishes after {round_kills} kills in {runs} runs",
                repr(st))
             got = snapshot(db)
@@ -182,6 +197,11 @@ def main():
                          f"({len(expected[name])} rows)", detail)
             ids = [r[0] for r in got["big_orders"]]
             ok(len(ids) == len(set(ids)), f"round {rounds}: streaming table has no duplicates")
+            got_sink = sink_lines(os.path.join(tmp, sink_path))
+            ok(got_sink == expected_sink,
+               f"round {rounds}: file sink has exactly the uninterrupted run's "
+               f"{len(expected_sink)} records", f"got {len(got_sink)} records, "
+               f"{len(got_sink) - len(set(got_sink))} duplicated")
             os.remove(db)
         ok(kills >= args.kills, f"killed sluice {kills} times in {rounds} rounds")
     print(f"1..{n_tests}")

@@ -1,0 +1,241 @@
+/*
+** kafka_sink.c: CREATE SINK ... WITH (connector = 'kafka'): results as
+** Kafka messages through librdkafka's idempotent producer.
+**
+** Each record is one message: the value is the row as JSON; the key is the
+** `key` option's column(s) as text (several columns joined with ','). A
+** retraction under EMIT CHANGES is a tombstone: the key with a NULL value.
+** At each commit point the producer is flushed and every delivery report
+** checked before the query's SQLite commit: a failed delivery fails the
+** query with the broker's reason, never silently. Delivery is
+** at-least-once: after a crash, the messages of the interval that did not
+** commit are produced again (docs/operations.md says what exactly-once
+** would need).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <librdkafka/rdkafka.h>
+#include "connectors/sink.h"
+
+typedef struct kafka_sink {
+    sl_sink base;
+    rd_kafka_t *rk;
+    char *topic;
+    char *key_spec;        /* the key option, or NULL */
+    int *key_cols;         /* resolved at the first write */
+    int nkey;
+    int resolved;
+    long failed;           /* deliveries that failed since the last commit */
+    char first_error[256];
+    sl_buf value, key;
+} kafka_sink;
+
+static const char *const kafka_sink_options[] = {
+    "connector", "brokers", "topic", "key", "format", NULL
+};
+
+int sl_kafka_sink_check(const sl_stmt *st, sl_error *err)
+{
+    const sl_option *conn = sl_stmt_option(st, "connector");
+    for (int i = 0; i < st->nopts; i++) {
+        const sl_option *o = &st->opts[i];
+        int ok = strncasecmp(o->key, "kafka.", 6) == 0;
+        for (int k = 0; kafka_sink_options[k] && !ok; k++)
+            ok = strcasecmp(kafka_sink_options[k], o->key) == 0;
+        if (!ok)
+            return sl_error_set(err, o->offset, "unknown option '%s' for a "
+                                "kafka sink", o->key);
+    }
+    if (sl_stmt_option(st, "brokers") == NULL || sl_stmt_option(st, "topic") == NULL)
+        return sl_error_set(err, conn->offset, "a kafka sink needs brokers = "
+                            "'<host:port>' and topic = '<name>'");
+    const sl_option *f = sl_stmt_option(st, "format");
+    if (f != NULL && strcasecmp(f->value, "json") != 0 &&
+        strcasecmp(f->value, "ndjson") != 0)
+        return sl_error_set(err, f->value_offset, "a kafka sink writes "
+                            "format = 'json', not '%s'", f->value);
+    return 0;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kafka_sink *s = opaque;
+    if (m->err) {
+        if (s->failed++ == 0)
+            snprintf(s->first_error, sizeof s->first_error, "%s",
+                     rd_kafka_err2str(m->err));
+    }
+}
+
+static int resolve_key(kafka_sink *s, int ncols, char *const *names,
+                       sl_error *err)
+{
+    s->resolved = 1;
+    if (s->key_spec == NULL)
+        return 0;
+    char *spec = strdup(s->key_spec);
+    for (char *tok = strtok(spec, ", "); tok; tok = strtok(NULL, ", ")) {
+        int found = -1;
+        for (int c = 0; c < ncols; c++)
+            if (strcasecmp(names[c], tok) == 0)
+                found = c;
+        if (found < 0) {
+            sl_error_set(err, -1, "the kafka sink's key column \"%s\" is not "
+                         "a column of the result", tok);
+            free(spec);
+            return -1;
+        }
+        s->key_cols = realloc(s->key_cols, sizeof(int) * (size_t)(s->nkey + 1));
+        s->key_cols[s->nkey++] = found;
+    }
+    free(spec);
+    return 0;
+}
+
+static int ks_write(sl_sink *k, const sl_batch *rows, int ncols,
+                    char *const *names, int is_delete, sl_error *err)
+{
+    kafka_sink *s = (kafka_sink *)k;
+    if (!s->resolved && !is_delete && resolve_key(s, ncols, names, err) != 0)
+        return -1;
+    for (int r = 0; r < rows->nrows; r++) {
+        s->key.n = 0;
+        if (is_delete) {
+            /* retracted keys come in key order: all of them make the key */
+            for (int c = 0; c < ncols; c++) {
+                char buf[64];
+                int len = 0;
+                const char *v = sl_column_text(&rows->cols[c], r, buf, &len);
+                if (c)
+                    sl_buf_put(&s->key, ",", 1);
+                if (v)
+                    sl_buf_put(&s->key, v, (size_t)len);
+            }
+        } else {
+            for (int i = 0; i < s->nkey; i++) {
+                char buf[64];
+                int len = 0;
+                const char *v = sl_column_text(&rows->cols[s->key_cols[i]], r,
+                                               buf, &len);
+                if (i)
+                    sl_buf_put(&s->key, ",", 1);
+                if (v)
+                    sl_buf_put(&s->key, v, (size_t)len);
+            }
+            s->value.n = 0;
+            sl_row_to_json(rows, r, ncols, names, &s->value);
+        }
+        for (;;) {
+            rd_kafka_resp_err_t e = rd_kafka_producev(s->rk,
+                RD_KAFKA_V_TOPIC(s->topic),
+                RD_KAFKA_V_KEY(s->key.n ? s->key.z : NULL, s->key.n),
+                RD_KAFKA_V_VALUE(is_delete ? NULL : s->value.z,
+                                 is_delete ? 0 : s->value.n),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_END);
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+                break;
+            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                return sl_error_set(err, -1, "cannot produce to topic %s: %s",
+                                    s->topic, rd_kafka_err2str(e));
+            rd_kafka_poll(s->rk, 100);
+        }
+    }
+    rd_kafka_poll(s->rk, 0);
+    return 0;
+}
+
+static int ks_commit(sl_sink *k, char **position, sl_error *err)
+{
+    kafka_sink *s = (kafka_sink *)k;
+    *position = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, 30000);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return sl_error_set(err, -1, "messages to topic %s were not delivered "
+                            "within 30 s (%s): is the broker reachable?",
+                            s->topic, rd_kafka_err2str(e));
+    if (s->failed > 0) {
+        sl_error_set(err, -1, "%ld message%s to topic %s failed: %s",
+                     s->failed, s->failed == 1 ? "" : "s", s->topic,
+                     s->first_error);
+        s->failed = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static int ks_resume(sl_sink *k, const char *position, sl_error *err)
+{
+    (void)k;
+    (void)position;
+    (void)err;
+    return 0;       /* at-least-once: nothing to roll back */
+}
+
+static void ks_close(sl_sink *k)
+{
+    kafka_sink *s = (kafka_sink *)k;
+    if (s->rk) {
+        rd_kafka_flush(s->rk, 10000);
+        rd_kafka_destroy(s->rk);
+    }
+    free(s->topic);
+    free(s->key_spec);
+    free(s->key_cols);
+    sl_buf_free(&s->value);
+    sl_buf_free(&s->key);
+    free(s);
+}
+
+static const sl_sink_vtab kafka_vtab = {
+    "kafka", ks_write, ks_commit, ks_resume, ks_close
+};
+
+sl_sink *sl_kafka_sink_open(const sl_stmt *st, int changelog, sl_error *err)
+{
+    (void)changelog;
+    char errstr[512];
+    kafka_sink *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        abort();
+    s->base.vt = &kafka_vtab;
+    s->topic = strdup(sl_stmt_option(st, "topic")->value);
+    const sl_option *key = sl_stmt_option(st, "key");
+    s->key_spec = key ? strdup(key->value) : NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const sl_option *b = sl_stmt_option(st, "brokers");
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", b->value, errstr,
+                          sizeof errstr) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
+                          sizeof errstr) != RD_KAFKA_CONF_OK) {
+        sl_error_set(err, b->value_offset, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
+        ks_close(&s->base);
+        return NULL;
+    }
+    for (int i = 0; i < st->nopts; i++) {
+        const sl_option *o = &st->opts[i];
+        if (strncasecmp(o->key, "kafka.", 6) != 0)
+            continue;
+        if (rd_kafka_conf_set(conf, o->key + 6, o->value, errstr,
+                              sizeof errstr) != RD_KAFKA_CONF_OK) {
+            sl_error_set(err, o->offset, "kafka property %s: %s", o->key + 6,
+                         errstr);
+            rd_kafka_conf_destroy(conf);
+            ks_close(&s->base);
+            return NULL;
+        }
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, s);
+    s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (s->rk == NULL) {
+        sl_error_set(err, -1, "cannot create a Kafka producer: %s", errstr);
+        ks_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}
