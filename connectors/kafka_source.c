@@ -7,10 +7,11 @@
 ** the last message handed to the engine), its end offset when the source is
 ** bounded, and when it last saw a message (for idleness).
 **
-** Two ways of reading:
-** - unbounded (no `until`): the high-level consumer (rd_kafka_subscribe) in
-**   the consumer group `group_id` (default `sluice-<query>`), so several
-**   sluice processes can share a topic's partitions. A rebalance callback
+** Three ways of reading:
+** - unbounded continuous queries (no `until`): the high-level consumer
+**   (rd_kafka_subscribe) in the consumer group `group_id` (default
+**   `sluice-<query>`), so several sluice processes can share a topic's
+**   partitions. A rebalance callback
 **   assigns each partition from the position this source holds for it (a
 **   restored checkpoint or what it has read), else from `start`; revoked
 **   partitions keep their position, so a partition that comes back resumes
@@ -20,6 +21,9 @@
 **   open; a partition is done once its next offset reaches that end (or
 **   librdkafka reports end of partition past it). When all are done, next()
 **   reports done.
+** - a push query (an ad-hoc SELECT) without a group_id also assigns every
+**   partition by hand, unbounded: it must see the whole topic, not the
+**   share a consumer group would give it.
 **
 ** Offsets are committed to the consumer group only when the engine says the
 ** results they produced are committed in SQLite (committed(): commit after
@@ -81,9 +85,10 @@ typedef struct kafka_src {
     sl_decoder *dec;
     int ndeclared;
     int bounded;
+    int manual;              /* partitions assigned by hand, not by a group */
     int start;
     int64_t idle_ms;
-    int started;             /* bounded: partitions assigned */
+    int started;             /* manual: partitions assigned */
     int64_t calls;           /* next() calls so far */
     int user_debug;          /* kafka.debug given: print librdkafka's log */
 
@@ -95,6 +100,7 @@ typedef struct kafka_src {
     int all_down;            /* all brokers down, not yet back */
     int warned;
     int commit_inflight;
+    int commit_warned;
     char reason[512];
     char where[600];
 } kafka_src;
@@ -228,10 +234,14 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     (void)rk;
     (void)offsets;
     ks->commit_inflight = 0;
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET && !ks->warned) {
-        /* not fatal: the database holds the authoritative positions */
+    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        ks->commit_warned = 0;
+    } else if (!ks->commit_warned && !ks->warned) {
+        /* not fatal: the database holds the authoritative positions; said
+        ** once until a commit succeeds again */
         fprintf(stderr, "warning: kafka source: cannot commit offsets to "
                 "group: %s\n", rd_kafka_err2str(err));
+        ks->commit_warned = 1;
     }
 }
 
@@ -383,7 +393,7 @@ static rd_kafka_conf_t *make_conf(kafka_src *ks, const sl_source_def *def,
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-    if (!ks->bounded)
+    if (!ks->manual)
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     return conf;
 fail:
@@ -499,20 +509,19 @@ static int load_ends(kafka_src *ks, sl_error *err)
 
 static void kafka_close(sl_source *s);
 
-/* Bounded: assigns every unfinished partition (once, after any seek). */
-static int bounded_start(kafka_src *ks, sl_error *err)
+/* Manual mode: assigns every (unfinished) partition, once, after any seek. */
+static int manual_start(kafka_src *ks, sl_error *err)
 {
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_new(ks->nparts);
     int64_t now = mono_ms();
     for (int i = 0; i < ks->nparts; i++) {
         kpart *p = &ks->parts[i];
-        if (p->next >= 0 && p->next >= p->end)
-            p->done = 1;
-        else if (p->next < 0 && ks->start == START_EARLIEST && p->end <= p->low)
-            p->done = 1;
-        else if (p->next < 0 && ks->start == START_LATEST)
-            p->done = 1;
+        if (ks->bounded && p->next >= 0)
+            p->done = p->next >= p->end;
+        else if (ks->bounded)
+            p->done = ks->start == START_LATEST ||
+                      (ks->start == START_EARLIEST && p->end <= p->low);
         if (p->done)
             continue;
         p->assigned = 1;
@@ -594,7 +603,7 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
     rd_kafka_poll(ks->rk, 0);           /* error and commit callbacks */
     if (ks->hard_error)
         return sl_error_set(err, -1, "%s", ks->hard_msg);
-    if (ks->bounded && !ks->started && bounded_start(ks, err) != 0)
+    if (ks->manual && !ks->started && manual_start(ks, err) != 0)
         return -1;
     if (ks->bounded && all_done(ks)) {
         *done = 1;
@@ -798,7 +807,7 @@ static rd_kafka_topic_partition_list_t *to_commit(kafka_src *ks)
         kpart *p = &ks->parts[i];
         if (p->next < 0 || p->next == p->committed)
             continue;
-        if (!ks->bounded && !p->assigned)
+        if (!ks->manual && !p->assigned)
             continue;
         if (l == NULL)
             l = rd_kafka_topic_partition_list_new(4);
@@ -828,7 +837,7 @@ static void kafka_close(sl_source *s)
         int64_t until = mono_ms() + CLOSE_COMMIT_WAIT_MS;
         while (ks->commit_inflight && mono_ms() < until)
             rd_kafka_poll(ks->rk, 50);
-        if (!ks->bounded)
+        if (!ks->manual)
             rd_kafka_consumer_close(ks->rk);
         rd_kafka_destroy(ks->rk);
     }
@@ -897,6 +906,11 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
                      def->name, v);
         goto fail;
     }
+    /* A push query (the engine names it "(push)") reads every partition
+    ** by itself: joining a group would split the topic with every other
+    ** terminal running the same SELECT. */
+    ks->manual = ks->bounded || (opt(def, "group_id") == NULL &&
+                                 (query == NULL || query[0] == '('));
     sl_decoder_options dopt = def->decode;
     dopt.header = 0;             /* one record per message, positional CSV */
     ks->dec = sl_decoder_new(&dopt, def->ndeclared,
@@ -917,10 +931,9 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
     }
     if (load_metadata(ks, err) != 0)
         goto fail;
-    if (ks->bounded) {
-        if (load_ends(ks, err) != 0)
-            goto fail;
-    } else {
+    if (ks->bounded && load_ends(ks, err) != 0)
+        goto fail;
+    if (!ks->manual) {
         rd_kafka_topic_partition_list_t *l =
             rd_kafka_topic_partition_list_new(ks->ntopics);
         for (int t = 0; t < ks->ntopics; t++)

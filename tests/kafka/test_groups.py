@@ -9,15 +9,20 @@ Pins:
   finishes at once with no rows.
 - several_topics_are_one_source: topic = 'a, b' reads both; rows keep their
   own topic's partition and offset; the position covers both topics.
+- push_queries_each_see_the_whole_topic: two ad-hoc SELECTs over an
+  unbounded source, run at the same time, both see every partition (they
+  do not share the partitions as members of one consumer group would).
 - restart_resumes_without_loss_or_doubling: an unbounded query is stopped
   with SIGTERM, more messages arrive, `sluice DB --serve` resumes it and
   the counts per key are exactly what was produced.
 
 usage: test_groups.py MOCK_BROKER SLUICE
 """
+import os
+import subprocess
 import sys
 import time
-sys.path.insert(0, __import__("os").path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(__file__))
 from kafkatest import (Tap, Broker, Sluice, produce, csv_rows, workdir,
                        skip_without_kcat, MOCK_PROPS)
 
@@ -25,7 +30,7 @@ skip_without_kcat()
 mock_exe, sluice_exe = sys.argv[1], sys.argv[2]
 t = Tap()
 wd = workdir()
-broker = Broker(mock_exe, wd, {"c": 2, "ta": 1, "tb": 2, "r": 2})
+broker = Broker(mock_exe, wd, {"c": 2, "ta": 1, "tb": 2, "r": 2, "push": 2})
 B = broker.bootstrap
 
 
@@ -82,6 +87,28 @@ try:
     pos = s.query("SELECT position FROM sluice_offsets WHERE query = 'per'")
     t.ok(pos and sorted(pos[0][0].split(",")) == ["ta:0=3", "tb:1=4"],
          "position_names_every_topic_partition", pos)
+
+    # ---- concurrent push queries ------------------------------------------
+    produce(broker, "push", ['{"v":%d}' % i for i in range(3)], partition=0)
+    produce(broker, "push", ['{"v":%d}' % i for i in range(3, 6)],
+            partition=1)
+    push_sql = ("CREATE SOURCE IF NOT EXISTS s (v BIGINT) WITH (connector="
+                "'kafka', brokers='%s', topic='push', format='json', %s);"
+                "SELECT v FROM s LIMIT 6;" % (B, MOCK_PROPS))
+    procs = [subprocess.Popen([sluice_exe, os.path.join(wd, "push%d.db" % i),
+                               "--mode", "csv", "-c", push_sql],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in range(2)]
+    outs = []
+    for pr in procs:
+        try:
+            out, err = pr.communicate(timeout=30)
+            outs.append(sorted(int(r[0]) for r in csv_rows(out)))
+        except subprocess.TimeoutExpired:
+            pr.kill()
+            pr.communicate()
+            outs.append("timeout")
+    t.is_(outs, [list(range(6))] * 2, "push_queries_each_see_the_whole_topic")
 
     # ---- restart ---------------------------------------------------------------
     keys = ["k%d" % k for k in range(5)]
