@@ -93,6 +93,16 @@ static int is_window_col(const char *name)
            strcasecmp(name, "window_end") == 0;
 }
 
+/* 1 when the input row has a column called name (a source may have its
+** own window_start column; it wins unless the query has a WINDOW). */
+static int has_input_column(const sl_plan *p, const char *name)
+{
+    for (int i = 0; i < p->ninput; i++)
+        if (strcasecmp(p->input_names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Resolves a column reference against the input row: returns its index, or
 ** -1 with err set (with a suggestion when a name is close). */
 static int resolve_input(binder *b, const sl_expr *e)
@@ -212,7 +222,8 @@ static int bind_group_expr(binder *b, sl_expr **pe)
         free(sql);
     }
     if (e->kind == SL_EX_COLUMN && e->qualifier == NULL &&
-        is_window_col(e->name)) {
+        is_window_col(e->name) &&
+        (p->window.kind != SL_WIN_NONE || !has_input_column(p, e->name))) {
         if (p->window.kind == SL_WIN_NONE)
             return sl_error_set(b->err, e->offset, "%s needs a WINDOW clause",
                                 e->name);
@@ -573,7 +584,7 @@ static int bind_select_list(binder *b, const sl_select *sel)
         if (p->is_agg) {
             rc = bind_group_expr(b, &e);
         } else if (e->kind == SL_EX_COLUMN && e->qualifier == NULL &&
-                   is_window_col(e->name)) {
+                   is_window_col(e->name) && !has_input_column(p, e->name)) {
             rc = sl_error_set(b->err, e->offset, "%s needs a WINDOW with "
                               "GROUP BY or aggregates", e->name);
         } else {

@@ -70,16 +70,7 @@ static int drop_object(sl_session *s, sl_catalog_obj *o, const char *name,
             return -1;
     }
     if (o != NULL) {
-        sql = sqlite3_mprintf(
-            "DELETE FROM sluice_offsets WHERE query = %Q;"
-            "DELETE FROM sluice_metrics WHERE query = %Q;"
-            "DELETE FROM sluice_late_events WHERE query = %Q;"
-            "DELETE FROM sluice_dead_letters WHERE query = %Q;"
-            "DELETE FROM sluice_state WHERE query = %Q;",
-            name, name, name, name, name);
-        int rc = sl_db_exec(s->db, sql, err);
-        sqlite3_free(sql);
-        if (rc != 0)
+        if (sl_query_forget(s, name, err) != 0)
             return -1;
         return sl_catalog_remove(s->cat, name, err);
     }
@@ -153,6 +144,15 @@ static sl_stmt *reparse(const char *sql, sl_error *err)
         return NULL;
     }
     return copy;
+}
+
+/* Records a created object in the catalog with its own text. */
+static int record(sl_session *s, const sl_stmt *st, sl_object_kind kind,
+                  const char *sql, sl_error *err)
+{
+    sl_stmt *copy = reparse(sql, err);
+    return copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err)
+               ? 0 : -1;
 }
 
 static char *table_ddl(const sl_stmt *st)
@@ -279,20 +279,15 @@ int sl_ddl_create(sl_session *s, const sl_stmt *st, const char *text,
         if (d == NULL)
             break;
         sl_source_def_free(d);
-        sl_stmt *copy = reparse(sql, err);
-        if (copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err))
-            rc = 0;
+        rc = record(s, st, kind, sql, err);
         break;
     }
     case SL_ST_CREATE_TABLE: {
         char *ddl = table_ddl(st);
         rc = sl_db_exec(s->db, ddl, err);
         sqlite3_free(ddl);
-        if (rc == 0) {
-            sl_stmt *copy = reparse(sql, err);
-            rc = copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err)
-                     ? 0 : -1;
-        }
+        if (rc == 0)
+            rc = record(s, st, kind, sql, err);
         break;
     }
     case SL_ST_CREATE_VIEW: {
@@ -310,11 +305,8 @@ int sl_ddl_create(sl_session *s, const sl_stmt *st, const char *text,
         char *ddl = sqlite3_str_finish(q);
         rc = sl_session_sqlite(s, ddl, -1, st->select->offset, err);
         sqlite3_free(ddl);
-        if (rc == 0) {
-            sl_stmt *copy = reparse(sql, err);
-            rc = copy && sl_catalog_add(s->cat, st->name, kind, sql, copy, err)
-                     ? 0 : -1;
-        }
+        if (rc == 0)
+            rc = record(s, st, kind, sql, err);
         break;
     }
     case SL_ST_CREATE_MVIEW:

@@ -465,34 +465,11 @@ static void step_assignments(agg_op *a)
 
 /* ---- emission --------------------------------------------------------- */
 
-/* Appends e's group row (keys, window bounds, final aggregates) to b. */
-static void group_row(agg_op *a, sl_batch *b, const entry *e,
-                      const keyslot *ks)
+/* Appends a row to b holding the key of ks and the window [ws, we): the
+** first columns of the group-row layout. Returns the row. */
+static int key_row(agg_op *a, sl_batch *b, const keyslot *ks, int64_t ws,
+                   int64_t we)
 {
-    int r = sl_batch_add_row(b);
-    for (int k = 0; k < a->ngroup; k++) {
-        const sl_value *v = &ks->keys[k];
-        if (v->is_null)
-            continue;
-        if (v->type == SL_TEXT)
-            sl_batch_set_text(b, r, k, v->u.s.z, (size_t)v->u.s.n);
-        else if (v->type == SL_DOUBLE)
-            sl_batch_set_double(b, r, k, v->u.d);
-        else
-            sl_batch_set_int(b, r, k, v->u.i);
-    }
-    if (a->wkind != SL_WIN_NONE) {
-        sl_batch_set_int(b, r, a->ngroup, e->ws);
-        sl_batch_set_int(b, r, a->ngroup + 1, e->we);
-    }
-    for (int i = 0; i < a->nagg; i++)
-        a->p->aggs[i].fn->final(e->state + a->state_off[i], b, r,
-                                a->ngroup + 2 + i);
-}
-
-static void retract_key(agg_op *a, const keyslot *ks, int64_t ws, int64_t we)
-{
-    sl_batch *b = a->retracts;
     int r = sl_batch_add_row(b);
     for (int k = 0; k < a->ngroup; k++) {
         const sl_value *v = &ks->keys[k];
@@ -509,6 +486,22 @@ static void retract_key(agg_op *a, const keyslot *ks, int64_t ws, int64_t we)
         sl_batch_set_int(b, r, a->ngroup, ws);
         sl_batch_set_int(b, r, a->ngroup + 1, we);
     }
+    return r;
+}
+
+/* Appends e's group row (keys, window bounds, final aggregates) to b. */
+static void group_row(agg_op *a, sl_batch *b, const entry *e)
+{
+    int r = key_row(a, b, e->slot, e->ws, e->we);
+    for (int i = 0; i < a->nagg; i++)
+        a->p->aggs[i].fn->final(e->state + a->state_off[i], b, r,
+                                a->ngroup + 2 + i);
+}
+
+/* Queues the retraction of the row published for ks and [ws, we). */
+static void retract_key(agg_op *a, const keyslot *ks, int64_t ws, int64_t we)
+{
+    key_row(a, a->retracts, ks, ws, we);
 }
 
 static int send_retracts(agg_op *a, sl_error *err)
@@ -530,7 +523,7 @@ static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
         size_t chunk = n - i > 4096 ? 4096 : n - i;
         sl_batch_reset(a->group_rows);
         for (size_t k = 0; k < chunk; k++)
-            group_row(a, a->group_rows, entries[i + k], entries[i + k]->slot);
+            group_row(a, a->group_rows, entries[i + k]);
         sl_column hv;
         if (a->having)
             sl_cexpr_eval(a->having, a->group_rows, &hv);

@@ -637,18 +637,8 @@ void sl_query_remove(sl_session *s, sl_query *q)
     sl_query_free(q);
 }
 
-/* Empties what query o wrote, for a start from the beginning (a sink has
-** no table: what it sent is outside sluice). */
-static int clear_outputs(sl_session *s, const sl_catalog_obj *o, sl_error *err)
+int sl_query_forget(sl_session *s, const char *name, sl_error *err)
 {
-    const char *name = o->name;
-    if (o->kind != SL_OBJ_SINK) {
-        char *del = sqlite3_mprintf("DELETE FROM \"%w\"", name);
-        int rc = sl_db_exec(s->db, del, err);
-        sqlite3_free(del);
-        if (rc != 0)
-            return -1;
-    }
     char *sql = sqlite3_mprintf(
         "DELETE FROM sluice_late_events WHERE query = %Q;"
         "DELETE FROM sluice_dead_letters WHERE query = %Q;"
@@ -659,6 +649,20 @@ static int clear_outputs(sl_session *s, const sl_catalog_obj *o, sl_error *err)
     int rc = sl_db_exec(s->db, sql, err);
     sqlite3_free(sql);
     return rc;
+}
+
+/* Empties what query o wrote, for a start from the beginning (a sink has
+** no table: what it sent is outside sluice). */
+static int clear_outputs(sl_session *s, const sl_catalog_obj *o, sl_error *err)
+{
+    if (o->kind != SL_OBJ_SINK) {
+        char *del = sqlite3_mprintf("DELETE FROM \"%w\"", o->name);
+        int rc = sl_db_exec(s->db, del, err);
+        sqlite3_free(del);
+        if (rc != 0)
+            return -1;
+    }
+    return sl_query_forget(s, o->name, err);
 }
 
 /* The position saved at query's last commit for its source (which = the

@@ -33,6 +33,10 @@ void sl_query_remove(sl_session *s, sl_query *q);
 
 void sl_query_free(sl_query *q);
 
+/* Deletes everything sluice keeps about query name besides its table:
+** late events, dead letters, positions, metrics, operator state. */
+int sl_query_forget(sl_session *s, const char *name, sl_error *err);
+
 /* A commit point now, if a transaction is open (the end of a statement). */
 int sl_query_commit_all(sl_session *s, sl_error *err);
 
