@@ -71,17 +71,6 @@ static sl_source *file_open(const sl_source_def *def, sl_error *err)
     return &f->base;
 }
 
-#ifdef SL_NO_KAFKA
-sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
-                                sl_error *err)
-{
-    (void)query;
-    sl_error_set(err, -1, "source %s uses the kafka connector, which this "
-                 "build of sluice was made without", def->name);
-    return NULL;
-}
-#endif
-
 sl_source *sl_source_open(const sl_source_def *def, const char *query,
                           sl_error *err)
 {

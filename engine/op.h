@@ -81,9 +81,10 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
 /* The aggregate's current watermark (INT64_MIN before any event). */
 int64_t sl_op_aggregate_watermark(const sl_operator *op);
 /* A multi-partition source: parts[0..n) are the partitions that hold the
-** watermark back now (assigned and not idle). */
-void sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
-                                    int n);
+** watermark back now (assigned and not idle). Closes the windows a
+** watermark released this way. Returns 0, or -1 with err set. */
+int sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
+                                   int n, sl_error *err);
 typedef struct sl_ckpt_writer sl_ckpt_writer;
 /* Writes what changed since the last checkpoint (window entries, the
 ** watermark) through w. fingerprint identifies the query's definition. */

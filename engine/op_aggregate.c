@@ -806,6 +806,12 @@ static int agg_flush(sl_operator *op, int final, sl_error *err)
     agg_op *a = (agg_op *)op;
     if (a->emit_final)
         return 0;
+    /* an aggregate without GROUP BY or window has one row even before any
+    ** event (COUNT(*) = 0), as in SQL */
+    if (a->ngroup == 0 && a->wkind == SL_WIN_NONE && a->table_n == 0) {
+        keyslot *ks = slot_find(a, 0, hash_row(a, 0), 1);
+        mark_dirty(a, entry_new(a, ks, 0, 0));
+    }
     int64_t now = now_ms();
     if (!final && a->every_ms > 0 && now - a->last_publish_ms < a->every_ms)
         return 0;
@@ -1093,9 +1099,17 @@ int64_t sl_op_aggregate_watermark(const sl_operator *op)
     return ((const agg_op *)op)->wmk.wm;
 }
 
-void sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts, int n)
+int sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
+                                   int n, sl_error *err)
 {
-    sl_watermark_set_active(&((agg_op *)op)->wmk, parts, n);
+    agg_op *a = (agg_op *)op;
+    int64_t before = a->wmk.wm;
+    sl_watermark_set_active(&a->wmk, parts, n);
+    /* a partition that went idle may release the watermark: close what it
+    ** held open now, not at the next event */
+    if (a->wmk.wm != before && a->wkind != SL_WIN_NONE)
+        return close_windows(a, err);
+    return 0;
 }
 
 int64_t sl_op_aggregate_open_groups(const sl_operator *op)

@@ -373,7 +373,9 @@ static void on_reject(void *qv, const char *file, int64_t line, int64_t offset,
 {
     sl_query *q = qv;
     (void)offset;
-    char *loc = sqlite3_mprintf("%s:%lld", file, (long long)line);
+    /* file:line, or for Kafka topic/partition/offset (as location() says) */
+    char *loc = sqlite3_mprintf(q->plan->src->connector == SL_CONN_KAFKA
+                                ? "%s/%lld" : "%s:%lld", file, (long long)line);
     insert_dead(q, loc, raw, (int)rawlen, reason);
     sqlite3_free(loc);
 }
@@ -555,7 +557,8 @@ static int query_step(sl_query *q, sl_error *err)
         return -1;
     if (q->agg && q->src->vt->active_partitions) {
         int np = q->src->vt->active_partitions(q->src, q->parts, 256);
-        sl_op_aggregate_set_partitions(q->agg, q->parts, np);
+        if (sl_op_aggregate_set_partitions(q->agg, q->parts, np, err) != 0)
+            return -1;
     }
     q->rows_in += n;
     if (b->nrows > 0 && q->ops->vt->push(q->ops, b, err) != 0)

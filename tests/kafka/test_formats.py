@@ -4,7 +4,7 @@ Pins: JSON and CSV message values decode into the declared columns; the
 pseudo-columns _key, _partition, _offset, _timestamp carry the record's
 metadata; a keyed multi-partition topic is read whole (counts per key equal
 what kcat produced); the record time can be the event time; a message that
-does not decode becomes a dead letter naming topic/partition:offset and the
+does not decode becomes a dead letter naming topic/partition/offset and the
 rest is read; bad connector options are clear errors.
 
 usage: test_formats.py MOCK_BROKER SLUICE
@@ -136,7 +136,7 @@ try:
     dead = s.query("SELECT location, raw, reason FROM sluice_dead_letters "
                    "ORDER BY location")
     t.is_([(d[0], d[1]) for d in dead],
-          [("bad/1:1", '{"amount":'), ("bad/1:3", '{"amount":"abc"}')],
+          [("bad/1/1", '{"amount":'), ("bad/1/3", '{"amount":"abc"}')],
           "bad_messages_are_dead_letters_with_topic_partition_offset")
     t.ok(len(dead) == 2 and "abc" in dead[1][2] and dead[0][2],
          "dead_letters_have_reasons", dead)
