@@ -27,12 +27,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <histedit.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
 #include <unistd.h>
+#include <wchar.h>
 #include "cli/repl.h"
 #include "grammar/parser.h"
 
@@ -87,6 +90,54 @@ static void on_sigint(int sig)
     sl_session *s = running_session;
     if (s)
         sl_session_interrupt(s);
+}
+
+/* libedit's character reader: waits for a key while letting background
+** (unbounded) queries run, so a tailing query keeps committing while the
+** user sits at the prompt. Reads one UTF-8 character from stdin.
+** Returns 1 with *wc set, 0 at end of input, -1 on error. */
+static int read_char(EditLine *el, wchar_t *wc)
+{
+    (void)el;
+    char bytes[MB_LEN_MAX];
+    int n = 0;
+    mbstate_t mbs;
+    memset(&mbs, 0, sizeof mbs);
+    for (;;) {
+        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+        int rc = poll(&pfd, 1, n == 0 ? 50 : -1);
+        if (rc < 0)
+            return -1;          /* EINTR included: libedit handles it */
+        if (rc == 0) {
+            if (current != NULL && current->len == 0) {
+                sl_error err;
+                sl_error_clear(&err);
+                sl_session_run(current->s, 20, &err);
+                if (err.set) {
+                    fputc('\n', stderr);
+                    sl_error_render(stderr, &err, NULL, NULL);
+                    fflush(stderr);
+                }
+            }
+            continue;
+        }
+        ssize_t got = read(STDIN_FILENO, &bytes[n], 1);
+        if (got == 0)
+            return 0;
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        n++;
+        memset(&mbs, 0, sizeof mbs);
+        size_t k = mbrtowc(wc, bytes, (size_t)n, &mbs);
+        if (k == (size_t)-2 && n < (int)sizeof bytes)
+            continue;           /* an incomplete multibyte character */
+        if (k == (size_t)-1 || k == (size_t)-2)
+            *wc = (wchar_t)(unsigned char)bytes[0];
+        return 1;
+    }
 }
 
 static char *prompt_main(EditLine *el)
@@ -440,6 +491,7 @@ int sl_repl_run(sl_session *s, sl_output *out)
     el_set(r.el, EL_HIST, history, r.hist);
     el_set(r.el, EL_PROMPT, prompt_main);
     el_set(r.el, EL_SETTY, "-d", "-isig", NULL);
+    el_set(r.el, EL_GETCFN, read_char);
     /* el_wset: the narrow el_set copies these strings and never frees them. */
     el_wset(r.el, EL_ADDFN, L"sl-complete", L"complete a keyword or name", complete);
     el_set(r.el, EL_BIND, "^I", "sl-complete", NULL);

@@ -28,6 +28,7 @@
 #include "engine/expr.h"
 #include "engine/plan.h"
 #include "engine/checkpoint.h"
+#include "engine/table_writer.h"
 #include "connectors/source.h"
 #include "connectors/sink.h"
 #include "storage/db.h"
@@ -50,7 +51,11 @@ struct sl_query {
     /* output */
     int push;              /* to the terminal */
     int64_t limit_left;    /* push: rows still wanted, -1 no limit */
-    sqlite3_stmt *write_st, *update_st, *retract_st, *clear_st;
+    sl_table_writer *table;  /* the result table */
+    sqlite3_stmt *late_st, *dead_st;   /* prepared once */
+    sl_error deferred;     /* a failure inside a callback, raised at the next step */
+    int64_t last_commit_ms;    /* processing time of the last commit point */
+    int64_t rows_since_commit; /* rows read since then */
     sl_sink *sink;         /* CREATE SINK: where results go instead */
     char **key_names;      /* names of the key columns, for retractions */
     char **cells;          /* push: text of one row */
@@ -64,31 +69,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void bind_value(sqlite3_stmt *st, int i, const sl_column *col, int r)
-{
-    if (col->null[r]) {
-        sqlite3_bind_null(st, i);
-        return;
-    }
-    char buf[64];
-    switch (col->type) {
-    case SL_TEXT:
-        sqlite3_bind_text(st, i, col->v.s[r].z, col->v.s[r].n, SQLITE_STATIC);
-        break;
-    case SL_DOUBLE:
-        sqlite3_bind_double(st, i, col->v.d[r]);
-        break;
-    case SL_TIMESTAMP: {
-        int n = sl_ts_format(col->v.i[r], buf);
-        sqlite3_bind_text(st, i, buf, n, SQLITE_TRANSIENT);
-        break;
-    }
-    default:
-        sqlite3_bind_int64(st, i, col->v.i[r]);
-        break;
-    }
 }
 
 static char *location(const sl_query *q, const sl_rowloc *loc)
@@ -208,11 +188,27 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
     }
     if (sl_db_exec(s->db, "COMMIT", err) != 0)
         return -1;
+    int64_t t = now_ms();
     for (int i = 0; i < s->nqueries; i++) {
         sl_query *r = s->queries[i];
+        r->last_commit_ms = t;
+        r->rows_since_commit = 0;
         if (r->src && r->src->vt->committed)
             r->src->vt->committed(r->src);
     }
+    return 0;
+}
+
+/* A commit point when q's commit interval (time or rows) has passed. */
+static int maybe_commit(sl_session *s, sl_query *q, sl_error *err)
+{
+    if (q->rows_since_commit == 0 && !q->agg)
+        return 0;
+    int64_t t = now_ms();
+    if ((q->settings.commit_rows > 0 &&
+         q->rows_since_commit >= q->settings.commit_rows) ||
+        t - q->last_commit_ms >= q->settings.commit_interval_ms)
+        return commit_point(s, q, 0, err);
     return 0;
 }
 
@@ -256,35 +252,8 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
         return q->sink->vt->write(q->sink, out, out->ncols, q->plan->out_names,
                                   0, err);
     }
-    if (q->clear_st) {
-        sqlite3_step(q->clear_st);
-        sqlite3_reset(q->clear_st);
-    }
-    for (int r = 0; r < out->nrows; r++) {
-        int rc;
-        if (q->update_st) {
-            for (int c = 0; c < out->ncols; c++)
-                bind_value(q->update_st, c + 1, &out->cols[c], r);
-            rc = sqlite3_step(q->update_st);
-            sqlite3_reset(q->update_st);
-            if (rc != SQLITE_DONE)
-                return sl_error_set(err, -1, "cannot write to %s: %s", q->name,
-                                    sqlite3_errmsg(q->s->db));
-            if (sqlite3_changes(q->s->db) > 0) {
-                q->rows_out++;
-                continue;
-            }
-        }
-        for (int c = 0; c < out->ncols; c++)
-            bind_value(q->write_st, c + 1, &out->cols[c], r);
-        rc = sqlite3_step(q->write_st);
-        sqlite3_reset(q->write_st);
-        if (rc != SQLITE_DONE)
-            return sl_error_set(err, -1, "cannot write to %s: %s", q->name,
-                                sqlite3_errmsg(q->s->db));
-        q->rows_out++;
-    }
-    return 0;
+    q->rows_out += out->nrows;
+    return sl_table_writer_write(q->table, out, err);
 }
 
 static int out_retract(void *qv, const sl_batch *keys, sl_error *err)
@@ -293,18 +262,30 @@ static int out_retract(void *qv, const sl_batch *keys, sl_error *err)
     if (q->sink)
         return q->sink->vt->write(q->sink, keys, q->plan->nkey, q->key_names,
                                   1, err);
-    if (q->retract_st == NULL)
-        return 0;
-    for (int r = 0; r < keys->nrows; r++) {
-        for (int k = 0; k < q->plan->nkey; k++)
-            bind_value(q->retract_st, k + 1, &keys->cols[k], r);
-        int rc = sqlite3_step(q->retract_st);
-        sqlite3_reset(q->retract_st);
-        if (rc != SQLITE_DONE)
-            return sl_error_set(err, -1, "cannot update %s: %s", q->name,
-                                sqlite3_errmsg(q->s->db));
-    }
-    return 0;
+    return sl_table_writer_retract(q->table, keys, err);
+}
+
+/* Runs st (bound, persistent) for q's bookkeeping; a failure is kept in
+** q->deferred and fails the query at its next step: a late event or a
+** dead letter is never lost without a word. */
+static void run_record(sl_query *q, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        sl_error_set(&q->deferred, -1, "cannot record a %s of %s: %s", what,
+                     q->name, sqlite3_errmsg(q->s->db));
+}
+
+static sqlite3_stmt *record_stmt(sl_query *q, sqlite3_stmt **st, const char *sql)
+{
+    if (*st == NULL &&
+        sqlite3_prepare_v3(q->s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+                           NULL) != SQLITE_OK)
+        sl_error_set(&q->deferred, -1, "cannot record for %s: %s", q->name,
+                     sqlite3_errmsg(q->s->db));
+    return *st;
 }
 
 static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
@@ -314,23 +295,22 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
     q->late++;
     if (q->push)
         return;
+    sqlite3_stmt *st = record_stmt(q, &q->late_st, "INSERT INTO "
+        "sluice_late_events(query, source, event, event_time, watermark) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (st == NULL)
+        return;
     sl_buf json = {0};
     sl_row_to_json(in, r, q->plan->src->ncols, q->plan->src->col_names, &json);
     char et[32], wm[32];
     sl_ts_format(event_ms, et);
     sl_ts_format(wm_ms, wm);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(q->s->db, "INSERT INTO sluice_late_events(query, "
-                           "source, event, event_time, watermark) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, (const char *)json.z, (int)json.n, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, et, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, wm, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, (const char *)json.z, (int)json.n, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, et, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, wm, -1, SQLITE_STATIC);
+    run_record(q, st, "late event");
     sl_buf_free(&json);
 }
 
@@ -342,19 +322,18 @@ static void insert_dead(sl_query *q, const char *loc, const char *raw,
         fprintf(q->s->msg, "warning: %s: %s (record skipped)\n", loc, reason);
         return;
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(q->s->db, "INSERT INTO sluice_dead_letters(query, "
-                           "source, location, raw, reason) VALUES (?1, ?2, "
-                           "?3, ?4, ?5)", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
-        if (raw)
-            sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
+    sqlite3_stmt *st = record_stmt(q, &q->dead_st, "INSERT INTO "
+        "sluice_dead_letters(query, source, location, raw, reason) VALUES "
+        "(?1, ?2, ?3, ?4, ?5)");
+    if (st == NULL)
+        return;
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
+    if (raw)
+        sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    run_record(q, st, "dead letter");
 }
 
 static void record_dead(void *qv, const sl_batch *in, int r, const char *reason)
@@ -380,82 +359,6 @@ static void on_reject(void *qv, const char *file, int64_t line, int64_t offset,
     sqlite3_free(loc);
 }
 
-static int prepare_output(sl_query *q, sl_error *err)
-{
-    const sl_plan *p = q->plan;
-    sqlite3 *db = q->s->db;
-    sqlite3_str *s = sqlite3_str_new(db);
-    sqlite3_str_appendf(s, "INSERT INTO \"%w\"(", p->name);
-    for (int i = 0; i < p->nout; i++)
-        sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", p->out_names[i]);
-    sqlite3_str_appendall(s, ") VALUES (");
-    for (int i = 0; i < p->nout; i++)
-        sqlite3_str_appendf(s, "%s?%d", i ? ", " : "", i + 1);
-    sqlite3_str_appendall(s, ")");
-    int upsert = p->kind == SL_ST_CREATE_MVIEW && p->emit == SL_EMIT_CHANGES;
-    if (upsert && p->nkey > 0) {
-        /* An upsert that matches NULL keys too (ON CONFLICT never does):
-        ** UPDATE ... WHERE key IS ?, then INSERT when no row changed. The
-        ** parameters are numbered by output column, as for the INSERT. */
-        sqlite3_str *u = sqlite3_str_new(db);
-        sqlite3_str_appendf(u, "UPDATE \"%w\" SET ", p->name);
-        int nset = 0;
-        for (int i = 0; i < p->nout; i++) {
-            int is_key = 0;
-            for (int k = 0; k < p->nkey; k++)
-                is_key |= p->key_cols[k] == i;
-            if (is_key)
-                continue;
-            sqlite3_str_appendf(u, "%s\"%w\" = ?%d", nset ? ", " : "",
-                                p->out_names[i], i + 1);
-            nset++;
-        }
-        if (nset == 0)      /* every column is key: a no-op update */
-            sqlite3_str_appendf(u, "\"%w\" = \"%w\"",
-                                p->out_names[p->key_cols[0]],
-                                p->out_names[p->key_cols[0]]);
-        sqlite3_str_appendall(u, " WHERE ");
-        for (int k = 0; k < p->nkey; k++)
-            sqlite3_str_appendf(u, "%s\"%w\" IS ?%d", k ? " AND " : "",
-                                p->out_names[p->key_cols[k]],
-                                p->key_cols[k] + 1);
-        char *usql = sqlite3_str_finish(u);
-        int urc = sqlite3_prepare_v3(db, usql, -1, SQLITE_PREPARE_PERSISTENT,
-                                     &q->update_st, NULL);
-        sqlite3_free(usql);
-        if (urc != SQLITE_OK)
-            return sl_error_set(err, -1, "cannot prepare the output of %s: %s",
-                                p->name, sqlite3_errmsg(db));
-    }
-    char *sql = sqlite3_str_finish(s);
-    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                &q->write_st, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK)
-        return sl_error_set(err, -1, "cannot prepare the output of %s: %s",
-                            p->name, sqlite3_errmsg(db));
-    if (upsert && p->nkey == 0) {
-        sql = sqlite3_mprintf("DELETE FROM \"%w\"", p->name);
-        rc = sqlite3_prepare_v2(db, sql, -1, &q->clear_st, NULL);
-        sqlite3_free(sql);
-        if (rc != SQLITE_OK)
-            return sl_error_set(err, -1, "%s", sqlite3_errmsg(db));
-    }
-    if (upsert && p->nkey > 0) {
-        s = sqlite3_str_new(db);
-        sqlite3_str_appendf(s, "DELETE FROM \"%w\" WHERE ", p->name);
-        for (int k = 0; k < p->nkey; k++)
-            sqlite3_str_appendf(s, "%s\"%w\" IS ?%d", k ? " AND " : "",
-                                p->out_names[p->key_cols[k]], k + 1);
-        sql = sqlite3_str_finish(s);
-        rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                &q->retract_st, NULL);
-        sqlite3_free(sql);
-        if (rc != SQLITE_OK)
-            return sl_error_set(err, -1, "%s", sqlite3_errmsg(db));
-    }
-    return 0;
-}
 
 /* ---- building and running --------------------------------------------------- */
 
@@ -466,12 +369,11 @@ void sl_query_free(sl_query *q)
     sl_op_chain_close(q->ops);
     sl_source_close(q->src);
     sl_batch_free(q->in);
-    sqlite3_finalize(q->write_st);
-    sqlite3_finalize(q->update_st);
+    sl_table_writer_free(q->table);
+    sqlite3_finalize(q->late_st);
+    sqlite3_finalize(q->dead_st);
     sl_sink_close(q->sink);
     free(q->key_names);
-    sqlite3_finalize(q->retract_st);
-    sqlite3_finalize(q->clear_st);
     free(q->cells);
     free(q->cellbuf);
     sl_plan_free(q->plan);
@@ -533,7 +435,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
         q->key_names = calloc((size_t)plan->nkey + 1, sizeof *q->key_names);
         for (int k = 0; k < plan->nkey; k++)
             q->key_names[k] = plan->out_names[plan->key_cols[k]];
-    } else if (prepare_output(q, err) != 0) {
+    } else if ((q->table = sl_table_writer_new(s->db, plan, err)) == NULL) {
         goto fail;
     }
     return q;
@@ -563,6 +465,8 @@ static int query_step(sl_query *q, sl_error *err)
     q->rows_in += n;
     if (b->nrows > 0 && q->ops->vt->push(q->ops, b, err) != 0)
         return -1;
+    if (q->deferred.set)
+        return sl_error_reset(err, -1, "%s", q->deferred.msg);
     if (done) {
         /* a bounded source at its end sets W = +inf */
         if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
@@ -776,22 +680,16 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
 static int query_run(sl_session *s, sl_query *q, int64_t deadline_ms,
                      sl_error *err)
 {
-    int64_t last_commit = now_ms(), last_progress = 0;
-    int64_t rows_since = 0;
+    int64_t last_progress = 0;
     while (!q->done && !s->interrupted) {
         int n = query_step(q, err);
         if (n < 0)
             return -1;
-        rows_since += n;
+        q->rows_since_commit += n;
         progress(q, &last_progress, 0);
+        if (maybe_commit(s, q, err) != 0)
+            return -1;
         int64_t t = now_ms();
-        if ((q->settings.commit_rows > 0 && rows_since >= q->settings.commit_rows) ||
-            t - last_commit >= q->settings.commit_interval_ms) {
-            if (commit_point(s, q, 0, err) != 0)
-                return -1;
-            last_commit = t;
-            rows_since = 0;
-        }
         if (n == 0 && !q->done)
             break;          /* following: nothing new now */
         if (deadline_ms >= 0 && t >= deadline_ms)
@@ -895,10 +793,18 @@ int sl_query_run_background(sl_session *s, int timeout_ms, sl_error *err)
         }
         if (s->interrupted || now_ms() >= deadline || s->nqueries == 0)
             break;
-        if (!any_data)
-            usleep(20000);
+        if (!any_data) {
+            /* poll again soon: a quarter of the shortest commit interval,
+            ** between 1 and 20 ms, so a small interval means low latency */
+            int64_t nap = 20;
+            for (int i = 0; i < s->nqueries; i++)
+                if (s->queries[i]->settings.commit_interval_ms / 4 < nap)
+                    nap = s->queries[i]->settings.commit_interval_ms / 4;
+            usleep((useconds_t)(nap < 1 ? 1 : nap) * 1000);
+        }
     }
-    if (s->nqueries > 0 && commit_point(s, NULL, 0, err) != 0)
+    /* interrupted (SIGINT/SIGTERM): commit what was done */
+    if (s->interrupted && s->nqueries > 0 && commit_point(s, NULL, 0, err) != 0)
         return -1;
     return s->nqueries;
 }

@@ -57,8 +57,10 @@ static const char *const system_schema =
 sqlite3 *sl_db_open(const char *path, sl_error *err)
 {
     sqlite3 *db = NULL;
+    /* one connection per session, used by one thread: no mutexes */
     int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         sl_error_set(err, -1, "cannot open database %s: %s", path,
                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -69,6 +71,7 @@ sqlite3 *sl_db_open(const char *path, sl_error *err)
     sqlite3_extended_result_codes(db, 1);
     if (sl_db_exec(db, "PRAGMA journal_mode=WAL", err) != 0 ||
         sl_db_exec(db, "PRAGMA synchronous=NORMAL", err) != 0 ||
+        sl_db_exec(db, "PRAGMA temp_store=MEMORY", err) != 0 ||
         sl_db_exec(db, system_schema, err) != 0) {
         sl_error_reset(err, -1, "cannot initialise database %s: %s", path,
                        err->msg);

@@ -106,7 +106,7 @@ int main(void)
         is_int(p->out_types[4], SL_DOUBLE, "mean is DOUBLE");
         ok(p->where != NULL && p->where->type == SL_BOOL, "WHERE bound and BOOLEAN");
         char *ddl = sl_plan_output_ddl(p);
-        ok(strstr(ddl, "PRIMARY KEY (\"store_id\", \"window_start\", \"window_end\")") != NULL,
+        ok(strstr(ddl, "PRIMARY KEY (\"window_start\", \"window_end\", \"store_id\")") != NULL,
            "output DDL has the key");
         sqlite3_free(ddl);
         char *ex = sl_plan_explain(p);
