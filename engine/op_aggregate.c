@@ -107,6 +107,9 @@ typedef struct agg_op {
 
     sl_watermark wmk;      /* the source's watermark, as this query sees it */
     int64_t open_groups;
+    void *free_entries;    /* released entries, for reuse (one size) */
+    void *free_slots;      /* released key slots, for reuse (one size) */
+    size_t entry_bytes, slot_bytes;
     int64_t next_id;       /* entry ids; 0 is the operator's metadata */
     int64_t *deleted;      /* saved entries gone since the last checkpoint */
     size_t ndeleted, deleted_cap;
@@ -236,6 +239,68 @@ static void table_grow(agg_op *a)
     free(old);
 }
 
+/* ---- memory: entries and key slots come from per-operator free lists ---
+** (every entry of an operator has one size, every key slot another), so a
+** steady stream of windows opening and closing does not call malloc. A key
+** slot holds its key values and, inline, text keys shorter than
+** KEY_INLINE bytes. */
+
+#define KEY_INLINE 24
+
+static keyslot *slot_alloc(agg_op *a)
+{
+    keyslot *ks = a->free_slots;
+    if (ks != NULL)
+        a->free_slots = *(void **)ks;
+    else if ((ks = malloc(a->slot_bytes)) == NULL)
+        abort();
+    memset(ks, 0, a->slot_bytes);
+    ks->keys = (sl_value *)(ks + 1);
+    return ks;
+}
+
+static char *slot_inline(agg_op *a, keyslot *ks, int k)
+{
+    return (char *)(ks->keys + a->ngroup) + (size_t)k * KEY_INLINE;
+}
+
+static void slot_release(agg_op *a, keyslot *ks)
+{
+    for (int k = 0; k < a->ngroup; k++) {
+        const sl_value *v = &ks->keys[k];
+        if (v->type == SL_TEXT && !v->is_null && v->u.s.z != slot_inline(a, ks, k))
+            free((char *)v->u.s.z);
+    }
+    *(void **)ks = a->free_slots;
+    a->free_slots = ks;
+}
+
+static entry *entry_alloc(agg_op *a)
+{
+    entry *e = a->free_entries;
+    if (e != NULL)
+        a->free_entries = *(void **)e;
+    else if ((e = malloc(a->entry_bytes)) == NULL)
+        abort();
+    memset(e, 0, a->entry_bytes);
+    return e;
+}
+
+static void entry_release(agg_op *a, entry *e)
+{
+    *(void **)e = a->free_entries;
+    a->free_entries = e;
+}
+
+static void pool_free(void **list)
+{
+    while (*list != NULL) {
+        void *next = *(void **)*list;
+        free(*list);
+        *list = next;
+    }
+}
+
 static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
 {
     if ((a->table_n + 1) * 2 > a->table_cap)
@@ -248,13 +313,8 @@ static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
     }
     if (!create)
         return NULL;
-    keyslot *ks = calloc(1, sizeof *ks);
-    if (ks == NULL)
-        abort();
+    keyslot *ks = slot_alloc(a);
     ks->hash = h;
-    ks->keys = calloc((size_t)(a->ngroup ? a->ngroup : 1), sizeof(sl_value));
-    if (ks->keys == NULL)
-        abort();
     for (int k = 0; k < a->ngroup; k++) {
         const sl_column *c = &a->key_cols[k];
         sl_value *v = &ks->keys[k];
@@ -264,7 +324,8 @@ static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
             continue;
         if (c->type == SL_TEXT) {
             sl_str s = c->v.s[r];
-            char *z = malloc((size_t)s.n + 1);
+            char *z = s.n < KEY_INLINE ? slot_inline(a, ks, k)
+                                       : malloc((size_t)s.n + 1);
             if (z == NULL)
                 abort();
             memcpy(z, s.z, (size_t)s.n);
@@ -303,11 +364,7 @@ static void slot_remove(agg_op *a, keyslot *ks)
         k = (k + 1) & (a->table_cap - 1);
     }
     a->table_n--;
-    for (int i = 0; i < a->ngroup; i++)
-        if (ks->keys[i].type == SL_TEXT && !ks->keys[i].is_null)
-            free((char *)ks->keys[i].u.s.z);
-    free(ks->keys);
-    free(ks);
+    slot_release(a, ks);
 }
 
 /* ---- entries and the heap ---------------------------------------------- */
@@ -357,9 +414,7 @@ static heap_item heap_pop(agg_op *a)
 
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
 {
-    entry *e = calloc(1, sizeof *e + a->state_bytes);
-    if (e == NULL)
-        abort();
+    entry *e = entry_alloc(a);
     e->slot = ks;
     e->ws = ws;
     e->we = we;
@@ -405,7 +460,7 @@ static void entry_unlink(agg_op *a, entry *e)
     if (ks->windows == NULL)
         slot_remove(a, ks);
     if (e->heap_refs == 0 && !e->dirty)
-        free(e);
+        entry_release(a, e);
 }
 
 static void mark_dirty(agg_op *a, entry *e)
@@ -586,7 +641,7 @@ static int publish_dirty(agg_op *a, sl_error *err)
         e->dirty = 0;
         if (e->dead) {
             if (e->heap_refs == 0)
-                free(e);
+                entry_release(a, e);
             continue;
         }
         a->dirty[n++] = e;
@@ -670,7 +725,7 @@ static int close_windows(agg_op *a, sl_error *err)
         e->heap_refs--;
         if (e->dead) {
             if (e->heap_refs == 0 && !e->dirty)
-                free(e);
+                entry_release(a, e);
             continue;
         }
         if (it.end != e->we)
@@ -834,27 +889,25 @@ static void agg_close(sl_operator *op)
             e->dead = 1;
             e->slot = NULL;
             if (e->heap_refs == 0 && !e->dirty)
-                free(e);
+                entry_release(a, e);
             e = next;
         }
-        for (int k = 0; k < a->ngroup; k++)
-            if (ks->keys[k].type == SL_TEXT && !ks->keys[k].is_null)
-                free((char *)ks->keys[k].u.s.z);
-        free(ks->keys);
-        free(ks);
+        slot_release(a, ks);
     }
     /* entries still referenced by the heap or the dirty list */
     for (size_t i = 0; i < a->heap_n; i++) {
         entry *e = a->heap[i].e;
         if (--e->heap_refs == 0 && !e->dirty)
-            free(e);
+            entry_release(a, e);
     }
     for (size_t i = 0; i < a->ndirty; i++) {
         entry *e = a->dirty[i];
         e->dirty = 0;
         if (e->heap_refs == 0 && e->dead)
-            free(e);
+            entry_release(a, e);
     }
+    pool_free(&a->free_entries);
+    pool_free(&a->free_slots);
     free(a->table);
     free(a->heap);
     free(a->dirty);
@@ -1159,6 +1212,9 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
         off += (p->aggs[i].fn->state_bytes + 7) & ~(size_t)7;
     }
     a->state_bytes = off;
+    a->entry_bytes = sizeof(entry) + a->state_bytes;
+    a->slot_bytes = sizeof(keyslot) + sizeof(sl_value) * (size_t)a->ngroup +
+                    (size_t)KEY_INLINE * (size_t)a->ngroup;
     for (int c = 0; c < a->nout; c++)
         if ((a->out_ce[c] = sl_cexpr_compile(p->out[c], err)) == NULL)
             goto fail;
