@@ -422,8 +422,15 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
     e->ckpt_dirty = 1;
     for (int i = 0; i < a->nagg; i++)
         a->p->aggs[i].fn->init(e->state + a->state_off[i]);
-    e->next = ks->windows;
-    ks->windows = e;
+    /* tumbling and hopping windows of a key are kept newest first (the
+    ** assignment walk relies on it); a new window is nearly always the
+    ** newest, so this is O(1) in practice */
+    entry **pp = &ks->windows;
+    if (a->wkind == SL_WIN_TUMBLING || a->wkind == SL_WIN_HOPPING)
+        while (*pp != NULL && (*pp)->ws > ws)
+            pp = &(*pp)->next;
+    e->next = *pp;
+    *pp = e;
     if (a->wkind != SL_WIN_NONE)
         heap_push(a, e);
     a->open_groups++;
@@ -653,14 +660,6 @@ static int publish_dirty(agg_op *a, sl_error *err)
 
 /* ---- windows -------------------------------------------------------------- */
 
-static entry *find_window(keyslot *ks, int64_t ws)
-{
-    for (entry *e = ks->windows; e; e = e->next)
-        if (e->ws == ws)
-            return e;
-    return NULL;
-}
-
 /* Session assignment of row r at time t (not late). */
 static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
 {
@@ -812,22 +811,27 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
             int64_t adv = a->wkind == SL_WIN_HOPPING ? a->advance_ms : a->size_ms;
             int64_t last = floor_div(t, adv) * adv;
             keyslot *ks = NULL;
-            /* every window [s, s + size) with s <= t < s + size, oldest first */
+            /* every window [s, s + size) with s <= t < s + size, newest
+            ** first, found in one walk down the key's windows (newest
+            ** first too) */
             int64_t first = last;
             while (first - adv + a->size_ms > t)
                 first -= adv;
-            for (int64_t s = first; s <= last; s += adv) {
+            entry *w = NULL;
+            for (int64_t s = last; s >= first; s -= adv) {
                 int64_t e = sat_add(s, a->size_ms);
                 if (a->wmk.wm >= e) {
                     late = 1;
-                    continue;
+                    break;          /* older windows end earlier: late too */
                 }
-                if (ks == NULL)
+                if (ks == NULL) {
                     ks = slot_find(a, r, h, 1);
-                entry *w = find_window(ks, s);
-                if (w == NULL)
-                    w = entry_new(a, ks, s, e);
-                assign(a, r, w);
+                    w = ks->windows;
+                }
+                while (w != NULL && w->ws > s)
+                    w = w->next;
+                entry *hit = w != NULL && w->ws == s ? w : entry_new(a, ks, s, e);
+                assign(a, r, hit);
             }
         }
         if (late)
