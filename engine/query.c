@@ -620,8 +620,10 @@ static int resume_from(sl_query *q, const char *pos, sl_error *err)
     if (rc != 0)
         return -1;
     if (q->src->vt->seek(q->src, pos, err) != 0) {
+        char why[SL_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
         sl_error_reset(err, -1, "cannot resume %s where it stopped: %s; "
-                       "replay it with CREATE OR REPLACE", q->name, err->msg);
+                       "replay it with CREATE OR REPLACE", q->name, why);
         return -1;
     }
     return 0;
@@ -766,7 +768,9 @@ int sl_query_resume_all(sl_session *s, sl_error *err)
         if (sl_query_start(s, o, 0, &qerr) == NULL) {
             fprintf(s->msg, "warning: cannot resume %s: %s\n", o->name,
                     qerr.msg);
-            sl_catalog_set_status(s->cat, o, "failed", err);
+            char status[SL_ERROR_MAX + 16];
+            snprintf(status, sizeof status, "failed: %s", qerr.msg);
+            sl_catalog_set_status(s->cat, o, status, err);
         }
     }
     return 0;
