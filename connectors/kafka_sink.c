@@ -4,7 +4,9 @@
 **
 ** Each record is one message: the value is the row as JSON; the key is the
 ** `key` option's column(s) as text (several columns joined with ','). A
-** retraction under EMIT CHANGES is a tombstone: the key with a NULL value.
+** retraction under EMIT CHANGES is a tombstone: the same key (the key
+** option's columns, which must then be GROUP BY columns; without the
+** option, the whole group key) with a NULL value.
 ** At each commit point the producer is flushed and every delivery report
 ** checked before the query's SQLite commit: a failed delivery fails the
 ** query with the broker's reason, never silently. Delivery is
@@ -27,8 +29,13 @@ typedef struct kafka_sink {
     int *key_cols;         /* resolved at the first write */
     int nkey;
     int resolved;
+    int *del_cols;         /* the key columns among a retraction's columns */
+    int ndel;
+    int del_resolved;
     long failed;           /* deliveries that failed since the last commit */
     char first_error[256];
+    char broker_error[256];  /* librdkafka's last client error, or "" */
+    int user_debug;          /* 'kafka.debug' given: show librdkafka's log */
     sl_buf value, key;
 } kafka_sink;
 
@@ -70,6 +77,26 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* librdkafka's client errors (a broker unreachable, ...): kept to explain
+** a failed delivery; librdkafka retries them itself. */
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    (void)rk;
+    kafka_sink *s = opaque;
+    if (code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        snprintf(s->broker_error, sizeof s->broker_error, "%s", reason);
+}
+
+/* librdkafka's log lines only with 'kafka.debug': the errors that matter
+** reach the user as the query's error. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+    const kafka_sink *s = rd_kafka_opaque(rk);
+    if (s != NULL && s->user_debug)
+        fprintf(stderr, "rdkafka %d %s: %s\n", level, fac, buf);
+}
+
 static int resolve_key(kafka_sink *s, int ncols, char *const *names,
                        sl_error *err)
 {
@@ -95,21 +122,58 @@ static int resolve_key(kafka_sink *s, int ncols, char *const *names,
     return 0;
 }
 
+/* The key option's columns among the columns of a retraction (the group
+** key), so that a tombstone has the same key as the records it deletes.
+** Without a key option, a tombstone's key is the whole group key. */
+static int resolve_delete_key(kafka_sink *s, int ncols, char *const *names,
+                              sl_error *err)
+{
+    s->del_resolved = 1;
+    if (s->key_spec == NULL)
+        return 0;
+    char *spec = strdup(s->key_spec);
+    int n = 0;
+    for (char *tok = strtok(spec, ", "); tok; tok = strtok(NULL, ", ")) {
+        int found = -1;
+        for (int c = 0; c < ncols; c++)
+            if (strcasecmp(names[c], tok) == 0)
+                found = c;
+        if (found < 0) {
+            sl_error_set(err, -1, "the kafka sink's key column \"%s\" is not "
+                         "a GROUP BY column, so a retraction (tombstone) "
+                         "cannot carry it: key an EMIT CHANGES sink by group "
+                         "columns", tok);
+            free(spec);
+            return -1;
+        }
+        s->del_cols = realloc(s->del_cols, sizeof(int) * (size_t)(n + 1));
+        s->del_cols[n++] = found;
+    }
+    s->ndel = n;
+    free(spec);
+    return 0;
+}
+
 static int ks_write(sl_sink *k, const sl_batch *rows, int ncols,
                     char *const *names, int is_delete, sl_error *err)
 {
     kafka_sink *s = (kafka_sink *)k;
     if (!s->resolved && !is_delete && resolve_key(s, ncols, names, err) != 0)
         return -1;
+    if (!s->del_resolved && is_delete &&
+        resolve_delete_key(s, ncols, names, err) != 0)
+        return -1;
     for (int r = 0; r < rows->nrows; r++) {
         s->key.n = 0;
         if (is_delete) {
-            /* retracted keys come in key order: all of them make the key */
-            for (int c = 0; c < ncols; c++) {
+            /* the key option's columns, else the whole group key */
+            int n = s->key_spec ? s->ndel : ncols;
+            for (int i = 0; i < n; i++) {
+                int c = s->key_spec ? s->del_cols[i] : i;
                 char buf[64];
                 int len = 0;
                 const char *v = sl_column_text(&rows->cols[c], r, buf, &len);
-                if (c)
+                if (i)
                     sl_buf_put(&s->key, ",", 1);
                 if (v)
                     sl_buf_put(&s->key, v, (size_t)len);
@@ -158,9 +222,10 @@ static int ks_commit(sl_sink *k, char **position, sl_error *err)
                             "within 30 s (%s): is the broker reachable?",
                             s->topic, rd_kafka_err2str(e));
     if (s->failed > 0) {
-        sl_error_set(err, -1, "%ld message%s to topic %s failed: %s",
+        sl_error_set(err, -1, "%ld message%s to topic %s failed: %s%s%s%s",
                      s->failed, s->failed == 1 ? "" : "s", s->topic,
-                     s->first_error);
+                     s->first_error, s->broker_error[0] ? " (" : "",
+                     s->broker_error, s->broker_error[0] ? ")" : "");
         s->failed = 0;
         return -1;
     }
@@ -185,6 +250,7 @@ static void ks_close(sl_sink *k)
     free(s->topic);
     free(s->key_spec);
     free(s->key_cols);
+    free(s->del_cols);
     sl_buf_free(&s->value);
     sl_buf_free(&s->key);
     free(s);
@@ -220,6 +286,8 @@ sl_sink *sl_kafka_sink_open(const sl_stmt *st, int changelog, sl_error *err)
         const sl_option *o = &st->opts[i];
         if (strncasecmp(o->key, "kafka.", 6) != 0)
             continue;
+        if (strcasecmp(o->key + 6, "debug") == 0)
+            s->user_debug = 1;
         if (rd_kafka_conf_set(conf, o->key + 6, o->value, errstr,
                               sizeof errstr) != RD_KAFKA_CONF_OK) {
             sl_error_set(err, o->offset, "kafka property %s: %s", o->key + 6,
@@ -230,6 +298,8 @@ sl_sink *sl_kafka_sink_open(const sl_stmt *st, int changelog, sl_error *err)
         }
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, s);
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (s->rk == NULL) {
