@@ -40,7 +40,8 @@ typedef struct kafka_sink {
 } kafka_sink;
 
 static const char *const kafka_sink_options[] = {
-    "connector", "brokers", "topic", "key", "format", NULL
+    "connector", "brokers", "topic", "key", "format", "commit_interval",
+    "batch_rows", NULL
 };
 
 int sl_kafka_sink_check(const sl_stmt *st, sl_error *err)

@@ -140,8 +140,11 @@ static const sl_sink_vtab file_vtab = {
     "file", fs_write, fs_commit, fs_resume, fs_close
 };
 
-static const char *const file_options[] = {"connector", "path", "format", NULL};
-static const char *const stdout_options[] = {"connector", "format", NULL};
+/* each sink also takes the query settings commit_interval and batch_rows */
+static const char *const file_options[] = {"connector", "path", "format",
+                                           "commit_interval", "batch_rows", NULL};
+static const char *const stdout_options[] = {"connector", "format",
+                                             "commit_interval", "batch_rows", NULL};
 
 static int check_options(const sl_stmt *st, const char *const *allowed,
                          const char *connector, sl_error *err)

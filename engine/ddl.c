@@ -185,8 +185,9 @@ static int create_query(sl_session *s, const sl_stmt *st, const char *sql,
     /* check settings and bind against the user's text first, so errors
     ** point into it (a sink's WITH options are its connector's) */
     sl_settings check = s->settings;
-    for (int i = 0; st->kind != SL_ST_CREATE_SINK && i < st->nopts; i++)
-        if (sl_settings_apply(&check, &st->opts[i], err) != 0)
+    for (int i = 0; i < st->nopts; i++)
+        if ((st->kind != SL_ST_CREATE_SINK || sl_is_setting(st->opts[i].key)) &&
+            sl_settings_apply(&check, &st->opts[i], err) != 0)
             return -1;
     sl_plan *p = sl_plan_bind(s, st, err);
     if (p == NULL)

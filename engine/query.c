@@ -648,7 +648,10 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
         return NULL;
     }
     sl_query *q = query_build(s, plan, 0, err);
-    for (int i = 0; q != NULL && o->kind != SL_OBJ_SINK && i < o->stmt->nopts; i++) {
+    for (int i = 0; q != NULL && i < o->stmt->nopts; i++) {
+        /* a sink's WITH also holds its connector's options */
+        if (o->kind == SL_OBJ_SINK && !sl_is_setting(o->stmt->opts[i].key))
+            continue;
         if (sl_settings_apply(&q->settings, &o->stmt->opts[i], err) != 0) {
             sl_query_free(q);
             q = NULL;
@@ -743,7 +746,11 @@ int sl_query_finish(sl_session *s, sl_query *q, sl_error *err)
             return commit_point(s, q, 0, err);
         }
     }
-    return finish_done(s, q, err);
+    if (finish_done(s, q, err) != 0) {
+        fail_query(s, q, err);      /* its status says why */
+        return -1;
+    }
+    return 0;
 }
 
 int sl_query_commit_all(sl_session *s, sl_error *err)
@@ -790,8 +797,10 @@ int sl_query_run_background(sl_session *s, int timeout_ms, sl_error *err)
             }
             any_data |= q->rows_in != before;
             if (q->done) {
-                if (finish_done(s, q, err) != 0)
+                if (finish_done(s, q, err) != 0) {
+                    fail_query(s, q, err);
                     return -1;
+                }
                 i--;
             }
         }

@@ -322,6 +322,12 @@ static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
 
 /* ---- settings ------------------------------------------------------------- */
 
+int sl_is_setting(const char *key)
+{
+    return strcasecmp(key, "commit_interval") == 0 ||
+           strcasecmp(key, "batch_rows") == 0;
+}
+
 int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err)
 {
     const char *v = o->value;

@@ -35,6 +35,8 @@ struct sl_session {
 /* Applies one setting (SET name = value, or a query's WITH option) to set.
 ** Returns 0, or -1 with err at the option. */
 int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err);
+/* 1 when key names a per-query setting (commit_interval, batch_rows). */
+int sl_is_setting(const char *key);
 
 /* Runs one SQLite statement (text[0..len)) and prints its rows, if any.
 ** offset is the absolute offset of text in the user's input, for errors.

@@ -68,18 +68,6 @@ def source(name, topic, cols, extra=""):
             % (name, cols, B, topic, MOCK_PROPS, extra))
 
 
-def todo(cond, name, reason, diag=None):
-    """A TAP TODO point: a known bug, reported (not ok ... # TODO) without
-    failing the file; meson counts an unexpected pass as an error, so the
-    point must become an ordinary one once the bug is fixed."""
-    t.n += 1
-    print("%sok %d - %s # TODO %s" % ("" if cond else "not ", t.n, name,
-                                      reason))
-    if not cond and diag:
-        print("# " + str(diag))
-    sys.stdout.flush()
-
-
 def status(s, name):
     r = s.query("SELECT status FROM sluice_catalog WHERE name = ?", (name,))
     return r[0][0] if r else None
@@ -292,12 +280,8 @@ try:
     t.ok(rc == 1 and "to topic lost failed" in err,
          "dead_broker_at_the_final_commit_fails_the_statement", (rc, err))
     st = status(s, "lost") or ""
-    # engine/query.c: a failed final commit (finish_done) leaves the query
-    # 'running' instead of failing it; see the report of this test's author
-    todo(st.startswith("failed"),
-         "dead_broker_at_the_final_commit_status_says_failed",
-         "engine: sl_query_finish does not fail the query when its final "
-         "commit fails", st)
+    t.ok(st.startswith("failed"),
+         "dead_broker_at_the_final_commit_status_says_failed", st)
 
     # the sink's broker goes down while an unbounded query is producing
     sink_wd = os.path.join(wd, "sink_broker")
