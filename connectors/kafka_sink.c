@@ -98,13 +98,13 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac,
         fprintf(stderr, "rdkafka %d %s: %s\n", level, fac, buf);
 }
 
-static int resolve_key(kafka_sink *s, int ncols, char *const *names,
-                       sl_error *err)
+/* Finds the key option's columns among names[0..ncols): sets *cols (malloc'd)
+** and *n. A missing column is an error saying `what` it must be. */
+static int find_key_columns(const char *key_spec, int ncols, char *const *names,
+                            int **cols, int *n, const char *what, sl_error *err)
 {
-    s->resolved = 1;
-    if (s->key_spec == NULL)
-        return 0;
-    char *spec = strdup(s->key_spec);
+    char *spec = strdup(key_spec);
+    *n = 0;
     for (char *tok = strtok(spec, ", "); tok; tok = strtok(NULL, ", ")) {
         int found = -1;
         for (int c = 0; c < ncols; c++)
@@ -112,15 +112,25 @@ static int resolve_key(kafka_sink *s, int ncols, char *const *names,
                 found = c;
         if (found < 0) {
             sl_error_set(err, -1, "the kafka sink's key column \"%s\" is not "
-                         "a column of the result", tok);
+                         "%s", tok, what);
             free(spec);
             return -1;
         }
-        s->key_cols = realloc(s->key_cols, sizeof(int) * (size_t)(s->nkey + 1));
-        s->key_cols[s->nkey++] = found;
+        *cols = realloc(*cols, sizeof(int) * (size_t)(*n + 1));
+        (*cols)[(*n)++] = found;
     }
     free(spec);
     return 0;
+}
+
+static int resolve_key(kafka_sink *s, int ncols, char *const *names,
+                       sl_error *err)
+{
+    s->resolved = 1;
+    if (s->key_spec == NULL)
+        return 0;
+    return find_key_columns(s->key_spec, ncols, names, &s->key_cols, &s->nkey,
+                            "a column of the result", err);
 }
 
 /* The key option's columns among the columns of a retraction (the group
@@ -132,27 +142,10 @@ static int resolve_delete_key(kafka_sink *s, int ncols, char *const *names,
     s->del_resolved = 1;
     if (s->key_spec == NULL)
         return 0;
-    char *spec = strdup(s->key_spec);
-    int n = 0;
-    for (char *tok = strtok(spec, ", "); tok; tok = strtok(NULL, ", ")) {
-        int found = -1;
-        for (int c = 0; c < ncols; c++)
-            if (strcasecmp(names[c], tok) == 0)
-                found = c;
-        if (found < 0) {
-            sl_error_set(err, -1, "the kafka sink's key column \"%s\" is not "
-                         "a GROUP BY column, so a retraction (tombstone) "
-                         "cannot carry it: key an EMIT CHANGES sink by group "
-                         "columns", tok);
-            free(spec);
-            return -1;
-        }
-        s->del_cols = realloc(s->del_cols, sizeof(int) * (size_t)(n + 1));
-        s->del_cols[n++] = found;
-    }
-    s->ndel = n;
-    free(spec);
-    return 0;
+    return find_key_columns(s->key_spec, ncols, names, &s->del_cols, &s->ndel,
+                            "a GROUP BY column, so a retraction (tombstone) "
+                            "cannot carry it: key an EMIT CHANGES sink by "
+                            "group columns", err);
 }
 
 static int ks_write(sl_sink *k, const sl_batch *rows, int ncols,
