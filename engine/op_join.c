@@ -210,12 +210,13 @@ sl_operator *sl_op_join_new(const sl_plan *p, sqlite3 *db,
                                        (size_t)pj->right_key];
         char buf[64];
         int n = -1;
-        if (!kv->is_null) {
-            sl_value tmp = *kv;
-            if (tmp.type == SL_TEXT)
-                tmp.u.s.z = j->text + toff[(size_t)j->nrows * (size_t)pj->ncols +
-                                           (size_t)pj->right_key];
-            const char *z = value_key(&tmp, buf, &n);
+        if (!kv->is_null && kv->type == SL_TEXT) {
+            /* the key is the cell's own text: share it */
+            size_t i = (size_t)j->nrows * (size_t)pj->ncols + (size_t)pj->right_key;
+            koff[j->nrows] = toff[i];
+            n = kv->u.s.n;
+        } else if (!kv->is_null) {
+            const char *z = value_key(kv, buf, &n);     /* formatted into buf */
             koff[j->nrows] = text_add(j, &tlen, &tcap, z, (size_t)n);
         }
         j->key_n[j->nrows] = n;
