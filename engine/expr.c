@@ -964,29 +964,6 @@ static void eval_case(sl_xnode *n, const sl_batch *in, int nrows)
 /* ------------------------------------------------------------------------ */
 /* typing                                                                    */
 
-static const char *op_name(sl_op op)
-{
-    switch (op) {
-    case SL_OP_NEG: return "-";
-    case SL_OP_PLUS: return "+";
-    case SL_OP_NOT: return "NOT";
-    case SL_OP_ADD: return "+";
-    case SL_OP_SUB: return "-";
-    case SL_OP_MUL: return "*";
-    case SL_OP_DIV: return "/";
-    case SL_OP_MOD: return "%";
-    case SL_OP_CONCAT: return "||";
-    case SL_OP_EQ: return "=";
-    case SL_OP_NE: return "<>";
-    case SL_OP_LT: return "<";
-    case SL_OP_LE: return "<=";
-    case SL_OP_GT: return ">";
-    case SL_OP_GE: return ">=";
-    case SL_OP_AND: return "AND";
-    case SL_OP_OR: return "OR";
-    default: return "?";
-    }
-}
 
 int sl_is_aggregate_name(const char *name)
 {
@@ -1308,7 +1285,7 @@ static int type_expr(sl_expr *e, sl_error *err)
         }
         if (t != SL_NULL && !sl_type_is_numeric(t) && t != SL_INTERVAL)
             return sl_error_set(err, e->offset, "operator %s cannot take %s",
-                                op_name(e->op), sl_type_name(t));
+                                sl_op_name(e->op), sl_type_name(t));
         e->type = t;
         return 0;
     }
@@ -1322,7 +1299,7 @@ static int type_expr(sl_expr *e, sl_error *err)
             if (arith_type(e->op, a->type, b->type, &e->type) != 0)
                 return sl_error_set(err, e->offset,
                                     "operator %s cannot take %s and %s",
-                                    op_name(e->op), sl_type_name(a->type),
+                                    sl_op_name(e->op), sl_type_name(a->type),
                                     sl_type_name(b->type));
             return 0;
         case SL_OP_CONCAT:
@@ -1343,7 +1320,7 @@ static int type_expr(sl_expr *e, sl_error *err)
                 (b->type != SL_BOOL && b->type != SL_NULL))
                 return sl_error_set(err, e->offset,
                                     "operator %s cannot take %s and %s",
-                                    op_name(e->op), sl_type_name(a->type),
+                                    sl_op_name(e->op), sl_type_name(a->type),
                                     sl_type_name(b->type));
             e->type = SL_BOOL;
             return 0;

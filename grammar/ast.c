@@ -312,12 +312,12 @@ static void sb_interval(sbuf *b, int64_t ms)
 
 /* ---- sl_expr_to_sql ----------------------------------------------------- */
 
-static const char *op_sql(sl_op op)
+const char *sl_op_name(sl_op op)
 {
     switch (op) {
     case SL_OP_NEG: return "-";
     case SL_OP_PLUS: return "+";
-    case SL_OP_NOT: return "NOT ";
+    case SL_OP_NOT: return "NOT";
     case SL_OP_ADD: return "+";
     case SL_OP_SUB: return "-";
     case SL_OP_MUL: return "*";
@@ -414,12 +414,14 @@ static void to_sql(sbuf *b, const sl_expr *e)
         sb_puts(b, "*");
         break;
     case SL_EX_UNARY:
-        sb_puts(b, op_sql(e->op));
+        sb_puts(b, sl_op_name(e->op));
+        if (e->op == SL_OP_NOT)
+            sb_puts(b, " ");
         to_sql_operand(b, e->args[0]);
         break;
     case SL_EX_BINARY:
         to_sql_operand(b, e->args[0]);
-        sb_printf(b, " %s ", op_sql(e->op));
+        sb_printf(b, " %s ", sl_op_name(e->op));
         to_sql_operand(b, e->args[1]);
         break;
     case SL_EX_FUNC:
@@ -507,7 +509,7 @@ static const char *op_dump(sl_op op)
     case SL_OP_NOT: return "not";
     case SL_OP_AND: return "and";
     case SL_OP_OR: return "or";
-    default: return op_sql(op);
+    default: return sl_op_name(op);
     }
 }
 

@@ -280,6 +280,9 @@ void sl_stmt_free(sl_stmt *s);
 /* Returns the option's value for key (case-insensitive), or NULL. */
 const sl_option *sl_stmt_option(const sl_stmt *s, const char *key);
 
+/* The operator as written in SQL ("+", "<>", "NOT", "AND", "||"). */
+const char *sl_op_name(sl_op op);
+
 /* Writes e back as SQL text (canonical spelling, fully parenthesised where
 ** needed) into a malloc'd string the caller frees. Used for EXPLAIN, default
 ** column names and tests. */
