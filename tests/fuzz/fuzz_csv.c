@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "connectors/decoder.h"
+#include "fuzz_batch.h"
 
 static const char *names[] = {"b", "i", "d", "s", "t", "v"};
 static const sl_type types[] = {SL_BOOL, SL_BIGINT, SL_DOUBLE, SL_TEXT,
@@ -23,24 +24,7 @@ static const sl_type types[] = {SL_BOOL, SL_BIGINT, SL_DOUBLE, SL_TEXT,
 
 static size_t touch(const sl_batch *b)
 {
-    size_t sum = 0;
-    char ts[32];
-    for (int r = 0; r < b->nrows; r++) {
-        for (int c = 0; c < NC; c++) {
-            if (b->cols[c].null[r])
-                continue;
-            if (types[c] == SL_TEXT) {
-                sl_str s = b->cols[c].v.s[r];
-                assert(s.n >= 0);
-                for (int32_t k = 0; k < s.n; k++)
-                    sum += (unsigned char)s.z[k];
-            } else if (types[c] == SL_TIMESTAMP) {
-                int n = sl_ts_format(b->cols[c].v.i[r], ts);
-                assert(n == 23 && strlen(ts) == 23);
-            }
-        }
-    }
-    return sum;
+    return fuzz_touch_batch(b, types, NC);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
