@@ -186,14 +186,26 @@ static int ks_write(sl_sink *k, const sl_batch *rows, int ncols,
             s->value.n = 0;
             sl_row_to_json(rows, r, ncols, names, &s->value);
         }
+        /* rd_kafka_produceva: the producev macros cast ints to pointers,
+        ** which clang warns about */
+        rd_kafka_vu_t vu[4];
+        memset(vu, 0, sizeof vu);
+        vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+        vu[0].u.cstr = s->topic;
+        vu[1].vtype = RD_KAFKA_VTYPE_KEY;
+        vu[1].u.mem.ptr = s->key.n ? s->key.z : NULL;
+        vu[1].u.mem.size = s->key.n;
+        vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+        vu[2].u.mem.ptr = is_delete ? NULL : s->value.z;
+        vu[2].u.mem.size = is_delete ? 0 : s->value.n;
+        vu[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+        vu[3].u.i = RD_KAFKA_MSG_F_COPY;
         for (;;) {
-            rd_kafka_resp_err_t e = rd_kafka_producev(s->rk,
-                RD_KAFKA_V_TOPIC(s->topic),
-                RD_KAFKA_V_KEY(s->key.n ? s->key.z : NULL, s->key.n),
-                RD_KAFKA_V_VALUE(is_delete ? NULL : s->value.z,
-                                 is_delete ? 0 : s->value.n),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_END);
+            rd_kafka_error_t *kerr = rd_kafka_produceva(s->rk, vu, 4);
+            rd_kafka_resp_err_t e = kerr ? rd_kafka_error_code(kerr)
+                                         : RD_KAFKA_RESP_ERR_NO_ERROR;
+            if (kerr)
+                rd_kafka_error_destroy(kerr);
             if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
                 break;
             if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
