@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine/error.h"
 #include "cli/output.h"
 
 struct sl_output {
@@ -47,27 +48,17 @@ struct sl_output {
     int name_width;         /* line mode: widest column name */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (q == NULL) {
-        fputs("sluice: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
 static char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *c = xrealloc(NULL, n);
+    char *c = sl_xrealloc(NULL, n);
     memcpy(c, s, n);
     return c;
 }
 
 sl_output *sl_output_new(FILE *out, sl_output_mode mode)
 {
-    sl_output *o = xrealloc(NULL, sizeof *o);
+    sl_output *o = sl_xrealloc(NULL, sizeof *o);
     memset(o, 0, sizeof *o);
     o->out = out;
     o->mode = mode;
@@ -288,7 +279,7 @@ static void table_buffer(sl_output *o, const char *const *values)
 {
     if (o->nbuf == o->buf_cap) {
         o->buf_cap = o->buf_cap ? o->buf_cap * 2 : 64;
-        o->cell_off = xrealloc(o->cell_off,
+        o->cell_off = sl_xrealloc(o->cell_off,
                                (size_t)o->buf_cap * (size_t)o->ncols * sizeof(long));
     }
     long *offs = o->cell_off + o->nbuf * o->ncols;
@@ -301,7 +292,7 @@ static void table_buffer(sl_output *o, const char *const *values)
         if (o->cells_len + n > o->cells_cap) {
             while (o->cells_len + n > o->cells_cap)
                 o->cells_cap = o->cells_cap ? o->cells_cap * 2 : 4096;
-            o->cells = xrealloc(o->cells, o->cells_cap);
+            o->cells = sl_xrealloc(o->cells, o->cells_cap);
         }
         memcpy(o->cells + o->cells_len, values[c], n);
         offs[c] = (long)o->cells_len;
@@ -420,9 +411,9 @@ void sl_output_begin(sl_output *o, int ncols, const char *const *names,
     assert(ncols >= 0);
     o->in_result = 1;
     o->ncols = ncols;
-    o->names = xrealloc(NULL, (size_t)ncols * sizeof *o->names);
-    o->types = xrealloc(NULL, (size_t)ncols * sizeof *o->types);
-    o->width = xrealloc(NULL, (size_t)ncols * sizeof *o->width);
+    o->names = sl_xrealloc(NULL, (size_t)ncols * sizeof *o->names);
+    o->types = sl_xrealloc(NULL, (size_t)ncols * sizeof *o->types);
+    o->width = sl_xrealloc(NULL, (size_t)ncols * sizeof *o->width);
     o->name_width = 0;
     for (int c = 0; c < ncols; c++) {
         o->names[c] = xstrdup(names && names[c] ? names[c] : "");

@@ -13,17 +13,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
+#include "engine/error.h"
 #include "connectors/decoder_impl.h"
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
 
 sl_decoder *sl_decoder_new(const sl_decoder_options *opt, int ncols,
                            const char *const *names, const sl_type *types,
@@ -46,16 +37,16 @@ sl_decoder *sl_decoder_new(const sl_decoder_options *opt, int ncols,
                                 names[i]), NULL;
     }
 
-    sl_decoder *d = xmalloc(sizeof *d);
+    sl_decoder *d = sl_xmalloc(sizeof *d);
     memset(d, 0, sizeof *d);
     d->opt = *opt;
     d->opt.delimiter = delim;
     d->ncols = ncols;
-    d->names = xmalloc(sizeof(char *) * (size_t)(ncols ? ncols : 1));
-    d->types = xmalloc(sizeof(sl_type) * (size_t)(ncols ? ncols : 1));
+    d->names = sl_xmalloc(sizeof(char *) * (size_t)(ncols ? ncols : 1));
+    d->types = sl_xmalloc(sizeof(sl_type) * (size_t)(ncols ? ncols : 1));
     for (int i = 0; i < ncols; i++) {
         size_t n = strlen(names[i]);
-        d->names[i] = xmalloc(n + 1);
+        d->names[i] = sl_xmalloc(n + 1);
         memcpy(d->names[i], names[i], n + 1);
         d->types[i] = types[i];
     }
@@ -130,7 +121,7 @@ char *sl_dec_scratch(sl_decoder *d, size_t n)
         while (cap < n)
             cap *= 2;
         free(d->scratch);
-        d->scratch = xmalloc(cap);
+        d->scratch = sl_xmalloc(cap);
         d->scratch_cap = cap;
     }
     return d->scratch;

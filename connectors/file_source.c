@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "engine/error.h"
 #include "connectors/file_source.h"
 
 #define READ_CHUNK (1u << 20)
@@ -76,20 +77,10 @@ struct sl_file_source {
     char reason[512];
 };
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
 static char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
+    return memcpy(sl_xmalloc(n), s, n);
 }
 
 static int known(const sl_file_source *fs, const char *path)
@@ -143,7 +134,7 @@ sl_file_source *sl_file_source_open(const sl_file_source_options *opt,
     sl_decoder *dec = sl_decoder_new(&opt->decode, ncols, names, types, err);
     if (dec == NULL)
         return NULL;
-    sl_file_source *fs = xmalloc(sizeof *fs);
+    sl_file_source *fs = sl_xmalloc(sizeof *fs);
     memset(fs, 0, sizeof *fs);
     fs->pattern = xstrdup(opt->path);
     fs->follow = opt->follow != 0;
@@ -155,7 +146,7 @@ sl_file_source *sl_file_source_open(const sl_file_source_options *opt,
     fs->pos_line = 1;
     fs->resume_line = 1;
     fs->cap = READ_CHUNK;
-    fs->buf = xmalloc(fs->cap);
+    fs->buf = sl_xmalloc(fs->cap);
     if (reglob(fs, err) < 0) {
         sl_file_source_close(fs);
         return NULL;
@@ -467,7 +458,7 @@ char *sl_file_source_position(const sl_file_source *fs)
     const char *path = fs->pos_file < fs->nfiles ? fs->files[fs->pos_file].path
                                                  : "";
     size_t n = strlen(path) + 80;
-    char *s = xmalloc(n);
+    char *s = sl_xmalloc(n);
     snprintf(s, n, "v1|%d|%" PRId64 "|%" PRId64 "|%s", fs->pos_file,
              fs->pos_off, fs->pos_line, path);
     return s;

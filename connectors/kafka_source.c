@@ -51,6 +51,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <librdkafka/rdkafka.h>
+#include "engine/error.h"
 #include "connectors/source.h"
 #include "engine/functions.h"
 
@@ -112,20 +113,10 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (p == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
 static char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, n), s, n);
+    return memcpy(sl_xrealloc(NULL, n), s, n);
 }
 
 /* ---- partitions --------------------------------------------------------- */
@@ -148,7 +139,7 @@ static kpart *part_get(kafka_src *ks, int topic, int32_t partition, int create)
         return NULL;
     if (ks->nparts == ks->partcap) {
         ks->partcap = ks->partcap ? ks->partcap * 2 : 16;
-        ks->parts = xrealloc(ks->parts, sizeof *ks->parts * (size_t)ks->partcap);
+        ks->parts = sl_xrealloc(ks->parts, sizeof *ks->parts * (size_t)ks->partcap);
     }
     kpart *p = &ks->parts[ks->nparts++];
     memset(p, 0, sizeof *p);
@@ -313,13 +304,13 @@ static int split_topics(kafka_src *ks, const char *list, sl_error *err)
         while (n > 0 && z[n - 1] == ' ')
             n--;
         if (n > 0) {
-            char *t = xrealloc(NULL, n + 1);
+            char *t = sl_xrealloc(NULL, n + 1);
             memcpy(t, z, n);
             t[n] = 0;
             if (topic_index(ks, t) >= 0) {
                 free(t);
             } else {
-                ks->topics = xrealloc(ks->topics, sizeof(char *) *
+                ks->topics = sl_xrealloc(ks->topics, sizeof(char *) *
                                       (size_t)(ks->ntopics + 1));
                 ks->topics[ks->ntopics++] = t;
             }
@@ -694,7 +685,7 @@ static char *kafka_position(const sl_source *s)
 {
     const kafka_src *ks = (const kafka_src *)s;
     size_t cap = 64, n = 0;
-    char *out = xrealloc(NULL, cap);
+    char *out = sl_xrealloc(NULL, cap);
     out[0] = 0;
     for (int i = 0; i < ks->nparts; i++) {
         const kpart *p = &ks->parts[i];
@@ -703,7 +694,7 @@ static char *kafka_position(const sl_source *s)
         size_t need = strlen(ks->topics[p->topic]) + 48;
         if (n + need >= cap) {
             cap = (n + need) * 2;
-            out = xrealloc(out, cap);
+            out = sl_xrealloc(out, cap);
         }
         n += (size_t)snprintf(out + n, cap - n, "%s%s:%d=%" PRId64,
                               n ? "," : "", ks->topics[p->topic],
@@ -772,7 +763,7 @@ static char *kafka_location(const sl_source *s, const sl_rowloc *loc)
     int t = loc->part >> PART_SHIFT;
     const char *topic = t >= 0 && t < ks->ntopics ? ks->topics[t] : "?";
     size_t cap = strlen(topic) + 48;
-    char *out = xrealloc(NULL, cap);
+    char *out = sl_xrealloc(NULL, cap);
     snprintf(out, cap, "%s/%d/%" PRId64, topic, (int)(loc->part & 0xffff),
              loc->pos);
     return out;

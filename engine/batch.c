@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include "engine/error.h"
 #include "engine/batch.h"
 #include "connectors/decoder.h"
 
@@ -15,26 +16,6 @@ struct sl_arena_block {
     size_t size, used;
     char data[];
 };
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (p == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
 
 void sl_arena_init(sl_arena *a)
 {
@@ -57,7 +38,7 @@ void *sl_arena_alloc(sl_arena *a, size_t n)
         size_t size = 64 * 1024;
         while (size < n)
             size *= 2;
-        b = xmalloc(sizeof *b + size);
+        b = sl_xmalloc(sizeof *b + size);
         b->size = size;
         b->used = 0;
         b->next = NULL;
@@ -117,10 +98,10 @@ static size_t value_size(sl_type t)
 
 sl_batch *sl_batch_new(int ncols, const sl_type *types, int cap)
 {
-    sl_batch *b = xmalloc(sizeof *b);
+    sl_batch *b = sl_xmalloc(sizeof *b);
     memset(b, 0, sizeof *b);
     b->ncols = ncols;
-    b->cols = xmalloc(sizeof(sl_column) * (ncols ? ncols : 1));
+    b->cols = sl_xmalloc(sizeof(sl_column) * (ncols ? ncols : 1));
     memset(b->cols, 0, sizeof(sl_column) * (ncols ? ncols : 1));
     for (int c = 0; c < ncols; c++)
         b->cols[c].type = types[c];
@@ -156,10 +137,10 @@ void sl_batch_reserve(sl_batch *b, int cap)
         return;
     for (int c = 0; c < b->ncols; c++) {
         sl_column *col = &b->cols[c];
-        col->null = xrealloc(col->null, (size_t)cap);
-        col->v.i = xrealloc(col->v.i, value_size(col->type) * (size_t)cap);
+        col->null = sl_xrealloc(col->null, (size_t)cap);
+        col->v.i = sl_xrealloc(col->v.i, value_size(col->type) * (size_t)cap);
     }
-    b->loc = xrealloc(b->loc, sizeof(sl_rowloc) * (size_t)cap);
+    b->loc = sl_xrealloc(b->loc, sizeof(sl_rowloc) * (size_t)cap);
     b->cap = cap;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sqlite3.h>
+#include "engine/error.h"
 #include "engine/plan.h"
 #include "engine/expr.h"
 #include "engine/session_int.h"
@@ -23,14 +24,6 @@ typedef struct binder {
     sl_plan *p;
     sl_error *err;
 } binder;
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 void sl_plan_free(sl_plan *p)
 {
@@ -369,7 +362,7 @@ static int bind_join(binder *b, const sl_select *sel)
     if (!sl_db_relation_exists(b->s->db, j->table.name))
         return sl_error_set(b->err, j->table.offset, "unknown relation \"%s\"",
                             j->table.name);
-    sl_plan_join *pj = xcalloc(1, sizeof *pj);
+    sl_plan_join *pj = sl_xcalloc(1, sizeof *pj);
     p->join = pj;
     pj->table = strdup(j->table.name);
     pj->alias = j->table.alias ? strdup(j->table.alias) : NULL;
@@ -609,7 +602,7 @@ static int bind_key(binder *b, const sl_select *sel)
     if (!p->is_agg)
         return 0;
     int nkeys = p->ngroup + (p->window.kind != SL_WIN_NONE ? 2 : 0);
-    p->key_cols = xcalloc((size_t)nkeys + 1, sizeof(int));
+    p->key_cols = sl_xcalloc((size_t)nkeys + 1, sizeof(int));
     for (int k = 0; k < nkeys; k++) {
         int found = -1;
         for (int i = 0; i < p->nout; i++)
@@ -644,7 +637,7 @@ static int bind_key(binder *b, const sl_select *sel)
 sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
 {
     const sl_select *sel = stmt->select;
-    sl_plan *p = xcalloc(1, sizeof *p);
+    sl_plan *p = sl_xcalloc(1, sizeof *p);
     binder b = {s, p, err};
     p->kind = stmt->kind;
     p->name = stmt->kind == SL_ST_SELECT ? NULL : strdup(stmt->name);

@@ -5,6 +5,7 @@
 ** user, so every error of sluice looks the same.
 */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "engine/error.h"
 
@@ -83,4 +84,28 @@ void sl_error_render(FILE *out, const sl_error *err, const char *text,
         fputc(text[i] == '\t' ? '\t' : ' ', out);
     }
     fputs("^\n", out);
+}
+
+static void *checked(void *p)
+{
+    if (p == NULL) {
+        fputs("sluice: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void *sl_xmalloc(size_t n)
+{
+    return checked(malloc(n ? n : 1));
+}
+
+void *sl_xcalloc(size_t n, size_t size)
+{
+    return checked(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *sl_xrealloc(void *p, size_t n)
+{
+    return checked(realloc(p, n ? n : 1));
 }

@@ -47,4 +47,11 @@ void sl_error_position(const char *text, int offset, int *line, int *column);
 void sl_error_render(FILE *out, const sl_error *err, const char *text,
                      const char *where);
 
+/* Allocation that cannot fail: out of memory prints a message and aborts
+** (STYLE: there is no sane recovery from it in an engine like this). A
+** size of 0 is treated as 1. sl_xcalloc zeroes. */
+void *sl_xmalloc(size_t n);
+void *sl_xcalloc(size_t n, size_t size);
+void *sl_xrealloc(void *p, size_t n);
+
 #endif

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "engine/error.h"
 #include "engine/expr.h"
 #include "engine/functions.h"
 #include "connectors/decoder.h"
@@ -41,28 +42,6 @@ struct sl_cexpr {
 /* ------------------------------------------------------------------------ */
 /* allocation and nodes                                                      */
 
-static void oom(void)
-{
-    fprintf(stderr, "sluice: out of memory\n");
-    abort();
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (p == NULL)
-        oom();
-    return p;
-}
-
 static size_t elem_size(sl_type t)
 {
     return t == SL_TEXT ? sizeof(sl_str) : sizeof(int64_t);
@@ -70,13 +49,13 @@ static size_t elem_size(sl_type t)
 
 sl_xnode *sl_xnode_new(sl_xeval_fn fn, sl_type type, int nkids)
 {
-    sl_xnode *n = xcalloc(1, sizeof *n);
+    sl_xnode *n = sl_xcalloc(1, sizeof *n);
     n->eval = fn;
     n->type = type;
     n->out.type = type;
     n->col = -1;
     if (nkids > 0)
-        n->kids = xcalloc((size_t)nkids, sizeof *n->kids);
+        n->kids = sl_xcalloc((size_t)nkids, sizeof *n->kids);
     n->nkids = nkids;
     sl_arena_init(&n->arena);
     return n;
@@ -105,8 +84,8 @@ void sl_xnode_reserve(sl_xnode *n, int nrows)
         int cap = n->cap > 0 ? n->cap : 16;
         while (cap < nrows)
             cap *= 2;
-        n->own_null = xrealloc(n->own_null, (size_t)cap);
-        n->own_val = xrealloc(n->own_val, elem_size(n->type) * (size_t)cap);
+        n->own_null = sl_xrealloc(n->own_null, (size_t)cap);
+        n->own_val = sl_xrealloc(n->own_val, elem_size(n->type) * (size_t)cap);
         n->cap = cap;
     }
     n->out.type = n->type;
@@ -120,7 +99,7 @@ void sl_xnode_scratch(sl_xnode *n, int nrows)
         int cap = n->scratch_cap > 0 ? n->scratch_cap : 16;
         while (cap < nrows)
             cap *= 2;
-        n->scratch = xrealloc(n->scratch, (size_t)cap);
+        n->scratch = sl_xrealloc(n->scratch, (size_t)cap);
         n->scratch_cap = cap;
     }
 }
@@ -197,7 +176,7 @@ static sl_xnode *make_const(sl_type t, const sl_value *v)
     if (v->is_null) {
         memset(&n->cval.u, 0, sizeof n->cval.u);
     } else if (t == SL_TEXT) {
-        n->ctext = xcalloc((size_t)v->u.s.n + 1, 1);
+        n->ctext = sl_xcalloc((size_t)v->u.s.n + 1, 1);
         if (v->u.s.n > 0)
             memcpy(n->ctext, v->u.s.z, (size_t)v->u.s.n);
         n->cval.u.s.z = n->ctext;
@@ -860,15 +839,15 @@ static void eval_in_set(sl_xnode *n, const sl_batch *in, int nrows)
 static sl_xnode *build_in_set(sl_xnode *lhs, sl_xnode **items, int nitems,
                               int negate)
 {
-    in_set *s = xcalloc(1, sizeof *s);
+    in_set *s = sl_xcalloc(1, sizeof *s);
     int cls = sl_xclass(lhs->type);
     if (cls == 0)
-        s->iv = xcalloc((size_t)nitems, sizeof *s->iv);
+        s->iv = sl_xcalloc((size_t)nitems, sizeof *s->iv);
     else if (cls == 1)
-        s->dv = xcalloc((size_t)nitems, sizeof *s->dv);
+        s->dv = sl_xcalloc((size_t)nitems, sizeof *s->dv);
     else {
-        s->sv = xcalloc((size_t)nitems, sizeof *s->sv);
-        s->texts = xcalloc((size_t)nitems, sizeof *s->texts);
+        s->sv = sl_xcalloc((size_t)nitems, sizeof *s->sv);
+        s->texts = sl_xcalloc((size_t)nitems, sizeof *s->texts);
     }
     for (int k = 0; k < nitems; k++) {
         const sl_value *v = &items[k]->cval;
@@ -881,7 +860,7 @@ static sl_xnode *build_in_set(sl_xnode *lhs, sl_xnode **items, int nitems,
         } else if (cls == 1) {
             s->dv[s->n++] = v->u.d;
         } else {
-            char *t = xcalloc((size_t)v->u.s.n + 1, 1);
+            char *t = sl_xcalloc((size_t)v->u.s.n + 1, 1);
             if (v->u.s.n > 0)
                 memcpy(t, v->u.s.z, (size_t)v->u.s.n);
             s->texts[s->n] = t;
@@ -1220,7 +1199,7 @@ static int type_case(sl_expr *e, sl_error *err)
     int npairs = (e->nargs - first - has_else) / 2;
     if (npairs < 1 || first + 2 * npairs + has_else != e->nargs)
         return sl_error_set(err, e->offset, "CASE needs at least one WHEN");
-    sl_expr **tmp = xcalloc((size_t)npairs + 1, sizeof *tmp);
+    sl_expr **tmp = sl_xcalloc((size_t)npairs + 1, sizeof *tmp);
     int rc = 0;
     if (has_op) {
         tmp[0] = e->args[0];
@@ -1519,7 +1498,7 @@ static sl_xnode *compile_in(const sl_expr *e, sl_error *err)
     sl_xnode *lhs = sl_xcompile_as(e->args[0], ct, err);
     if (lhs == NULL)
         return NULL;
-    sl_xnode **items = xcalloc((size_t)nitems, sizeof *items);
+    sl_xnode **items = sl_xcalloc((size_t)nitems, sizeof *items);
     int all_const = 1;
     for (int k = 0; k < nitems; k++) {
         items[k] = sl_xcompile_as(e->args[k + 1], ct, err);
@@ -1727,7 +1706,7 @@ sl_cexpr *sl_cexpr_compile(const sl_expr *e, sl_error *err)
     sl_xnode *root = compile(e, err);
     if (root == NULL)
         return NULL;
-    sl_cexpr *ce = xcalloc(1, sizeof *ce);
+    sl_cexpr *ce = sl_xcalloc(1, sizeof *ce);
     ce->root = root;
     return ce;
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "engine/error.h"
 #include "engine/op.h"
 #include "engine/plan.h"
 #include "engine/expr.h"
@@ -117,14 +118,6 @@ typedef struct agg_op {
     entry **closing;
     size_t nclosing, closing_cap;
 } agg_op;
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 static int64_t now_ms(void)
 {
@@ -373,7 +366,7 @@ static void heap_push(agg_op *a, entry *e)
 {
     if (a->heap_n == a->heap_cap) {
         a->heap_cap = a->heap_cap ? a->heap_cap * 2 : 1024;
-        a->heap = xrealloc(a->heap, sizeof *a->heap * a->heap_cap);
+        a->heap = sl_xrealloc(a->heap, sizeof *a->heap * a->heap_cap);
     }
     size_t i = a->heap_n++;
     heap_item it = {e->we, e};
@@ -456,7 +449,7 @@ static void entry_unlink(agg_op *a, entry *e)
     if (e->saved) {
         if (a->ndeleted == a->deleted_cap) {
             a->deleted_cap = a->deleted_cap ? a->deleted_cap * 2 : 256;
-            a->deleted = xrealloc(a->deleted, sizeof *a->deleted * a->deleted_cap);
+            a->deleted = sl_xrealloc(a->deleted, sizeof *a->deleted * a->deleted_cap);
         }
         a->deleted[a->ndeleted++] = e->id;
     }
@@ -477,7 +470,7 @@ static void mark_dirty(agg_op *a, entry *e)
     e->dirty = 1;
     if (a->ndirty == a->dirty_cap) {
         a->dirty_cap = a->dirty_cap ? a->dirty_cap * 2 : 1024;
-        a->dirty = xrealloc(a->dirty, sizeof *a->dirty * a->dirty_cap);
+        a->dirty = sl_xrealloc(a->dirty, sizeof *a->dirty * a->dirty_cap);
     }
     e->dirty_idx = (uint32_t)a->ndirty;
     a->dirty[a->ndirty++] = e;
@@ -500,9 +493,9 @@ static void assign(agg_op *a, int r, entry *e)
 {
     if (a->nassign == a->assign_cap) {
         a->assign_cap = a->assign_cap ? a->assign_cap * 2 : 4096;
-        a->arows = xrealloc(a->arows, sizeof *a->arows * a->assign_cap);
-        a->astates = xrealloc(a->astates, sizeof *a->astates * a->assign_cap);
-        a->aentries = xrealloc(a->aentries, sizeof *a->aentries * a->assign_cap);
+        a->arows = sl_xrealloc(a->arows, sizeof *a->arows * a->assign_cap);
+        a->astates = sl_xrealloc(a->astates, sizeof *a->astates * a->assign_cap);
+        a->aentries = sl_xrealloc(a->aentries, sizeof *a->aentries * a->assign_cap);
     }
     a->arows[a->nassign] = r;
     a->astates[a->nassign] = e->state;
@@ -731,7 +724,7 @@ static int close_windows(agg_op *a, sl_error *err)
             continue;               /* a session that grew: later entry */
         if (a->nclosing == a->closing_cap) {
             a->closing_cap = a->closing_cap ? a->closing_cap * 2 : 1024;
-            a->closing = xrealloc(a->closing, sizeof *a->closing * a->closing_cap);
+            a->closing = sl_xrealloc(a->closing, sizeof *a->closing * a->closing_cap);
         }
         a->closing[a->nclosing++] = e;
     }

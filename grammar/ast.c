@@ -16,35 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "engine/error.h"
 #include "grammar/ast.h"
 #include "grammar/lexer.h"
-
-static void *xmalloc(size_t n)
-{
-    void *p = calloc(1, n ? n : 1);
-    if (p == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (q == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return q;
-}
 
 static char *xstrdup(const char *s)
 {
     if (s == NULL)
         return NULL;
     size_t n = strlen(s);
-    char *d = xmalloc(n + 1);
+    char *d = sl_xcalloc(1, n + 1);
     memcpy(d, s, n + 1);
     return d;
 }
@@ -53,7 +34,7 @@ static char *xstrdup(const char *s)
 
 sl_expr *sl_expr_new(sl_expr_kind kind, int offset)
 {
-    sl_expr *e = xmalloc(sizeof *e);
+    sl_expr *e = sl_xcalloc(1, sizeof *e);
     e->kind = kind;
     e->offset = offset;
     e->end = offset;
@@ -69,7 +50,7 @@ sl_expr *sl_expr_add_arg(sl_expr *e, sl_expr *child)
     /* Capacity is the next power of two at or above nargs. */
     int n = e->nargs;
     if (n == 0 || (n & (n - 1)) == 0)
-        e->args = xrealloc(e->args, (size_t)(n ? 2 * n : 2) * sizeof *e->args);
+        e->args = sl_xrealloc(e->args, (size_t)(n ? 2 * n : 2) * sizeof *e->args);
     e->args[e->nargs++] = child;
     return e;
 }
@@ -91,7 +72,7 @@ sl_expr *sl_expr_dup(const sl_expr *e)
 {
     if (e == NULL)
         return NULL;
-    sl_expr *d = xmalloc(sizeof *d);
+    sl_expr *d = sl_xcalloc(1, sizeof *d);
     *d = *e;
     d->name = xstrdup(e->name);
     d->qualifier = xstrdup(e->qualifier);
@@ -107,7 +88,7 @@ sl_expr *sl_expr_dup(const sl_expr *e)
 
 sl_select *sl_select_new(int offset)
 {
-    sl_select *s = xmalloc(sizeof *s);
+    sl_select *s = sl_xcalloc(1, sizeof *s);
     s->offset = offset;
     s->end = offset;
     return s;
@@ -145,7 +126,7 @@ void sl_select_free(sl_select *s)
 
 sl_stmt *sl_stmt_new(sl_stmt_kind kind, int offset)
 {
-    sl_stmt *s = xmalloc(sizeof *s);
+    sl_stmt *s = sl_xcalloc(1, sizeof *s);
     s->kind = kind;
     s->offset = offset;
     s->end = offset;
@@ -207,7 +188,7 @@ static void sb_put(sbuf *b, const char *z, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
         b->cap = (b->n + n + 1) * 2;
-        b->z = xrealloc(b->z, b->cap);
+        b->z = sl_xrealloc(b->z, b->cap);
     }
     memcpy(b->z + b->n, z, n);
     b->n += n;
@@ -232,7 +213,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
         sb_put(b, tmp, (size_t)n);
         return;
     }
-    char *big = xmalloc((size_t)n + 1);
+    char *big = sl_xcalloc(1, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);

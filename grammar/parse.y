@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "engine/error.h"
 #include "grammar/ast.h"
 #include "grammar/parse_ctx.h"
 
@@ -51,19 +52,9 @@ typedef struct tabelem {
     int offset;
 } tabelem;
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (q == NULL) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return q;
-}
-
 static char *xstrndup(const char *z, int n)
 {
-    char *s = xrealloc(NULL, (size_t)n + 1);
+    char *s = sl_xrealloc(NULL, (size_t)n + 1);
     memcpy(s, z, (size_t)n);
     s[n] = '\0';
     return s;
@@ -73,7 +64,7 @@ static char *xstrndup(const char *z, int n)
 static void *grow(void *v, int n, size_t sz)
 {
     if (n == 0 || (n & (n - 1)) == 0)
-        v = xrealloc(v, (size_t)(n ? 2 * n : 4) * sz);
+        v = sl_xrealloc(v, (size_t)(n ? 2 * n : 4) * sz);
     return v;
 }
 
@@ -94,7 +85,7 @@ static void perr(sl_parse_ctx *p, int offset, const char *fmt, ...)
 static char *unquote(sl_token t)
 {
     char q = t.z[0];
-    char *s = xrealloc(NULL, (size_t)t.n + 1);
+    char *s = sl_xrealloc(NULL, (size_t)t.n + 1);
     int j = 0;
     for (int i = 1; i < t.n - 1; i++) {
         s[j++] = t.z[i];
@@ -427,7 +418,7 @@ static sl_option opt_value(sl_token t, sl_type type, char *value)
 /* "-" followed by the number token's text. */
 static char *negated(sl_token t)
 {
-    char *s = xrealloc(NULL, (size_t)t.n + 2);
+    char *s = sl_xrealloc(NULL, (size_t)t.n + 2);
     s[0] = '-';
     memcpy(s + 1, t.z, (size_t)t.n);
     s[t.n + 1] = '\0';
@@ -719,7 +710,7 @@ optkey(A) ::= STRING(S). {
 optkey(A) ::= optkey(A) DOT nm(N). {
     char *part = ident_lower(N);
     size_t a = strlen(A.key), b = strlen(part);
-    A.key = xrealloc(A.key, a + b + 2);
+    A.key = sl_xrealloc(A.key, a + b + 2);
     A.key[a] = '.';
     memcpy(A.key + a + 1, part, b + 1);
     free(part);
@@ -785,7 +776,7 @@ cmd(A) ::= COPY(C) nm(N) FROM STRING(S) with_opt(W). {
 /* SET name = value: a setting of this session (commit_interval, ...) */
 cmd(A) ::= SET(S) opt(O). {
     A = sl_stmt_new(SL_ST_SET, S.offset);
-    A->opts = xrealloc(NULL, sizeof *A->opts);
+    A->opts = sl_xrealloc(NULL, sizeof *A->opts);
     A->opts[0] = O;
     A->nopts = 1;
 }
