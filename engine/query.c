@@ -237,7 +237,6 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
                     p[len] = 0;
                     p += len + 1;
                 }
-                (void)p;
             }
             sl_output_row(q->s->out, (const char *const *)q->cells);
             q->rows_out++;
