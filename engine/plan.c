@@ -184,6 +184,16 @@ static const char *sqlite_type(sl_type t)
     }
 }
 
+/* The window bounds lead the key: results arrive roughly in time order, so
+** the key's index grows at its end instead of taking inserts all over (and
+** time-range queries use it). key_cols holds the group keys first. */
+int sl_plan_pk_col(const sl_plan *p, int i)
+{
+    int nwin = p->window.kind != SL_WIN_NONE ? 2 : 0;
+    int ngroup = p->nkey - nwin;
+    return p->key_cols[i < nwin ? ngroup + i : i - nwin];
+}
+
 char *sl_plan_output_ddl(const sl_plan *p)
 {
     sqlite3_str *s = sqlite3_str_new(NULL);
@@ -192,17 +202,10 @@ char *sl_plan_output_ddl(const sl_plan *p)
         sqlite3_str_appendf(s, "%s\"%w\" %s", i ? ", " : "", p->out_names[i],
                             sqlite_type(p->out_types[i]));
     if (p->kind == SL_ST_CREATE_MVIEW && p->nkey > 0) {
-        /* The window bounds lead the key: results arrive roughly in time
-        ** order, so the key's index grows at its end instead of taking
-        ** inserts all over (and time-range queries use it). */
-        int nwin = p->window.kind != SL_WIN_NONE ? 2 : 0;
-        int ngroup = p->nkey - nwin;
         sqlite3_str_appendf(s, ", PRIMARY KEY (");
-        for (int i = 0; i < p->nkey; i++) {
-            int k = i < nwin ? ngroup + i : i - nwin;
+        for (int i = 0; i < p->nkey; i++)
             sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "",
-                                p->out_names[p->key_cols[k]]);
-        }
+                                p->out_names[sl_plan_pk_col(p, i)]);
         sqlite3_str_appendf(s, ")");
     }
     sqlite3_str_appendf(s, ")");

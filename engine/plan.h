@@ -94,5 +94,9 @@ char *sl_plan_explain(const sl_plan *p);
 /* The SQLite CREATE TABLE for the plan's output (materialised view:
 ** primary key; streaming table: none). sqlite3_malloc'd. */
 char *sl_plan_output_ddl(const sl_plan *p);
+/* The output column of the i-th column (0 <= i < nkey) of the output
+** table's primary key: window_start, window_end first, then the group
+** keys (the order of its index, which writers sort rows by). */
+int sl_plan_pk_col(const sl_plan *p, int i);
 
 #endif
