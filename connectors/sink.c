@@ -1,6 +1,6 @@
 /*
-** sink.c: the file and stdout sinks, and opening a sink by its connector
-** (see sink.h).
+** sink.c: the file, stdout and blackhole sinks, and opening a sink by its
+** connector (see sink.h).
 **
 ** File sink: NDJSON (default) or CSV records appended to one file. At each
 ** commit point the file is flushed (and fsynced) and its size returned as
@@ -8,6 +8,8 @@
 ** truncates the file back to that size, dropping records of the interval
 ** that did not commit, which the query then produces again: exactly-once.
 ** stdout sink: NDJSON or CSV lines on standard output (at-least-once).
+** blackhole sink: discards the rows (the query still counts them in
+** sluice_metrics), as Flink's Nexmark queries write to 'blackhole'.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -140,11 +142,44 @@ static const sl_sink_vtab file_vtab = {
     "file", fs_write, fs_commit, fs_resume, fs_close
 };
 
+/* ---- blackhole: rows go nowhere ---- */
+
+static int bh_write(sl_sink *k, const sl_batch *rows, int ncols,
+                    char *const *names, int is_delete, sl_error *err)
+{
+    (void)k, (void)rows, (void)ncols, (void)names, (void)is_delete, (void)err;
+    return 0;
+}
+
+static int bh_commit(sl_sink *k, char **position, sl_error *err)
+{
+    (void)k, (void)err;
+    *position = NULL;
+    return 0;
+}
+
+static int bh_resume(sl_sink *k, const char *position, sl_error *err)
+{
+    (void)k, (void)position, (void)err;
+    return 0;
+}
+
+static void bh_close(sl_sink *k)
+{
+    free(k);
+}
+
+static const sl_sink_vtab blackhole_vtab = {
+    "blackhole", bh_write, bh_commit, bh_resume, bh_close
+};
+
 /* each sink also takes the query settings commit_interval and batch_rows */
 static const char *const file_options[] = {"connector", "path", "format",
                                            "commit_interval", "batch_rows", NULL};
 static const char *const stdout_options[] = {"connector", "format",
                                              "commit_interval", "batch_rows", NULL};
+static const char *const blackhole_options[] = {"connector", "commit_interval",
+                                                "batch_rows", NULL};
 
 static int check_options(const sl_stmt *st, const char *const *allowed,
                          const char *connector, sl_error *err)
@@ -185,8 +220,8 @@ int sl_sink_check(const sl_stmt *st, int changelog, sl_error *err)
     int csv;
     if (conn == NULL)
         return sl_error_set(err, st->name_offset, "sink %s needs WITH "
-                            "(connector = 'file', 'stdout' or 'kafka', ...)",
-                            st->name);
+                            "(connector = 'file', 'stdout', 'kafka' or "
+                            "'blackhole', ...)", st->name);
     if (strcasecmp(conn->value, "kafka") == 0)
         return sl_kafka_sink_check(st, err);
     if (strcasecmp(conn->value, "file") == 0) {
@@ -203,8 +238,11 @@ int sl_sink_check(const sl_stmt *st, int changelog, sl_error *err)
             return -1;
         return check_format(st, changelog, &csv, err);
     }
+    if (strcasecmp(conn->value, "blackhole") == 0)
+        return check_options(st, blackhole_options, "blackhole", err);
     return sl_error_set(err, conn->value_offset, "unknown sink connector '%s' "
-                        "(use 'file', 'stdout' or 'kafka')", conn->value);
+                        "(use 'file', 'stdout', 'kafka' or 'blackhole')",
+                        conn->value);
 }
 
 sl_sink *sl_sink_open(const sl_stmt *st, int changelog, sl_error *err)
@@ -214,6 +252,11 @@ sl_sink *sl_sink_open(const sl_stmt *st, int changelog, sl_error *err)
     const sl_option *conn = sl_stmt_option(st, "connector");
     if (strcasecmp(conn->value, "kafka") == 0)
         return sl_kafka_sink_open(st, changelog, err);
+    if (strcasecmp(conn->value, "blackhole") == 0) {
+        sl_sink *k = sl_xcalloc(1, sizeof *k);
+        k->vt = &blackhole_vtab;
+        return k;
+    }
     file_sink *s = calloc(1, sizeof *s);
     if (s == NULL)
         abort();

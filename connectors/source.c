@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sqlite3.h>
 #include "connectors/source.h"
+#include "connectors/nexmark_source.h"
 
 typedef struct file_src {
     sl_source base;
@@ -76,6 +77,8 @@ sl_source *sl_source_open(const sl_source_def *def, const char *query,
 {
     if (def->connector == SL_CONN_KAFKA)
         return sl_kafka_source_open(def, query, err);
+    if (def->connector == SL_CONN_NEXMARK)
+        return sl_nexmark_source_open(def, err);
     return file_open(def, err);
 }
 

@@ -161,6 +161,11 @@ char *sl_plan_explain(const sl_plan *p)
         sb_printf(&b, "source: %s (file '%s', %s%s)", s->name, s->path,
                   s->decode.format == SL_FORMAT_CSV ? "csv" : "ndjson",
                   s->follow ? ", follow" : ", bounded");
+    else if (s->connector == SL_CONN_NEXMARK)
+        sb_printf(&b, "source: %s (nexmark %s, %s)", s->name,
+                  s->nexmark_kind == SL_NEXMARK_PERSON ? "person"
+                  : s->nexmark_kind == SL_NEXMARK_AUCTION ? "auction" : "bid",
+                  s->follow ? "unbounded" : "bounded");
     else
         sb_printf(&b, "source: %s (kafka)", s->name);
     if (p->event_time_col >= 0 && p->window.kind == SL_WIN_NONE) {

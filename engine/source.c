@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/source.h"
+#include "connectors/nexmark_source.h"
 #include "storage/catalog.h"
 
 static const char *const file_options[] = {
@@ -18,6 +19,10 @@ static const char *const file_options[] = {
 static const char *const kafka_options[] = {
     "connector", "brokers", "topic", "group_id", "start", "until", "format",
     "header", "delimiter", "timestamp_format", "idle_timeout", NULL
+};
+
+static const char *const nexmark_options[] = {
+    "connector", "kind", "events", "seed", "event_rate", "start_time", NULL
 };
 
 static const char *const kafka_pseudo[] = {"_key", "_partition", "_offset",
@@ -221,7 +226,7 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
     const sl_option *conn = sl_stmt_option(s, "connector");
     if (conn == NULL) {
         sl_error_set(err, s->name_offset, "source %s needs WITH (connector = "
-                     "'file' or 'kafka', ...)", s->name);
+                     "'file', 'kafka' or 'nexmark', ...)", s->name);
         goto fail;
     }
     if (strcasecmp(conn->value, "file") == 0) {
@@ -263,9 +268,14 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
                          "'<host:port>' and topic = '<name>'");
             goto fail;
         }
+    } else if (strcasecmp(conn->value, "nexmark") == 0) {
+        d->connector = SL_CONN_NEXMARK;
+        if (check_option_names(s, nexmark_options, "nexmark", err) != 0 ||
+            sl_nexmark_source_check(s, d, err) != 0)
+            goto fail;
     } else {
         sl_error_set(err, conn->value_offset, "unknown connector '%s' (use "
-                     "'file' or 'kafka')", conn->value);
+                     "'file', 'kafka' or 'nexmark')", conn->value);
         goto fail;
     }
     if (decode_options(s, d, err) != 0 || check_watermark(s, d, err) != 0)

@@ -14,8 +14,9 @@
 #include "grammar/ast.h"
 #include "engine/error.h"
 #include "connectors/decoder.h"
+#include "connectors/nexmark_gen.h"
 
-typedef enum sl_connector { SL_CONN_FILE, SL_CONN_KAFKA } sl_connector;
+typedef enum sl_connector { SL_CONN_FILE, SL_CONN_KAFKA, SL_CONN_NEXMARK } sl_connector;
 
 typedef struct sl_source_def {
     char *name;
@@ -28,8 +29,12 @@ typedef struct sl_source_def {
     sl_connector connector;
     /* file */
     char *path;
-    int follow;
+    int follow;                /* also: an unbounded nexmark stream */
     sl_decoder_options decode;
+    /* nexmark (connectors/nexmark_source.h) */
+    int nexmark_kind;          /* SL_NEXMARK_PERSON, _AUCTION, _BID */
+    int64_t nexmark_events;    /* the stream's length, 0: unbounded */
+    sl_nexmark_config nexmark;
     /* the statement (borrowed from the catalog object) */
     const sl_stmt *stmt;
 } sl_source_def;
