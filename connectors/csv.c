@@ -114,8 +114,7 @@ static inline int next_field(const char **pp, const char *end, char delim,
             return FIELD_JUNK;
         return FIELD_OK;
     }
-    const char *dl = memchr(p, delim, (size_t)(end - p));
-    const char *fe = dl ? dl : end;
+    const char *fe = p + sl_dec_find_byte(p, (size_t)(end - p), delim);
     f->z = p;
     f->n = (size_t)(fe - p);
     f->quoted = 0;
@@ -143,6 +142,86 @@ static size_t strip_terminator(const char *rec, size_t len)
     if (len > 0 && rec[len - 1] == '\r')
         len--;
     return len;
+}
+
+/* The fast path for one unquoted field at p (p < end, *p != '"') of
+** column col (-1: not wanted): converts it in place and returns the
+** delimiter or end after it. Returns NULL, having stored nothing, when the
+** text is not in the plain shape it handles (blanks, '+', exponents, long
+** numbers, other timestamp shapes or bad values); the general path then
+** decides, so results and messages are those of sl_dec_set_from_text. */
+static inline const char *fast_field(sl_decoder *d, sl_batch *b, int r,
+                                     int col, const char *p,
+                                     const char *end, char delim)
+{
+    if (*p == delim)
+        return p;  /* empty: NULL */
+    if (col < 0)
+        return p + sl_dec_find_byte(p, (size_t)(end - p), delim);
+    sl_column *c = &b->cols[col];
+    switch (d->types[col]) {
+    case SL_TEXT: {
+        size_t n = sl_dec_find_byte(p, (size_t)(end - p), delim);
+        char *t = sl_arena_alloc(&b->arena, n + 1);
+        memcpy(t, p, n);
+        t[n] = 0;
+        c->v.s[r] = (sl_str){t, (int32_t)n};
+        c->null[r] = 0;
+        return p + n;
+    }
+    case SL_BIGINT:
+    case SL_INTERVAL: {
+        const char *s = p + (*p == '-');
+        const char *ds = s;
+        uint64_t v = 0;
+        /* at most 18 digits: no overflow possible */
+        while (s < end && s - ds < 18 && (unsigned)(*s - '0') <= 9)
+            v = v * 10 + (unsigned)(*s++ - '0');
+        if (s == ds || (s < end && *s != delim))
+            return NULL;
+        c->v.i[r] = *p == '-' ? -(int64_t)v : (int64_t)v;
+        c->null[r] = 0;
+        return s;
+    }
+    case SL_DOUBLE: {
+        /* [-]digits[.digits], at most 19 digits: Clinger's exact case
+        ** (the result of sl_dec_parse_double and of strtod) */
+        const char *s = p + (*p == '-');
+        uint64_t m = 0;
+        int nd = 0, fd = 0;
+        while (s < end && nd < 19 && (unsigned)(*s - '0') <= 9) {
+            m = m * 10 + (unsigned)(*s++ - '0');
+            nd++;
+        }
+        if (s < end && *s == '.') {
+            s++;
+            while (s < end && nd < 19 && (unsigned)(*s - '0') <= 9) {
+                m = m * 10 + (unsigned)(*s++ - '0');
+                nd++;
+                fd++;
+            }
+        }
+        if (nd == 0 || (s < end && *s != delim) || m > (UINT64_C(1) << 53))
+            return NULL;
+        double v = (double)m / sl_dec_pow10(fd);
+        c->v.d[r] = *p == '-' ? -v : v;
+        c->null[r] = 0;
+        return s;
+    }
+    case SL_TIMESTAMP: {
+        if (d->opt.ts_format != SL_TS_ISO)
+            return NULL;
+        size_t n = sl_dec_find_byte(p, (size_t)(end - p), delim);
+        int64_t v;
+        if (sl_ts_parse_cached(&d->tsc, p, n, &v) < 0)
+            return NULL;
+        c->v.i[r] = v;
+        c->null[r] = 0;
+        return p + n;
+    }
+    default:
+        return NULL;
+    }
 }
 
 static void field_name(const sl_decoder *d, int col, int fi, char *out,
@@ -221,8 +300,12 @@ int sl_csv_header(sl_decoder *d, const char *rec, size_t len, sl_error *err)
     return 0;
 }
 
-int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
-                  char *reason, size_t cap)
+/* Decodes the record rec/len (see sl_csv_decode). line: the record was cut
+** at its first newline without following quotes, so a field starting with
+** a quote gives up (-2, nothing appended). */
+static inline int decode_record(sl_decoder *d, const char *rec, size_t len,
+                                sl_batch *b, char *reason, size_t cap,
+                                int line)
 {
     len = strip_terminator(rec, len);
     if (len == 0)
@@ -236,8 +319,19 @@ int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
     int fi = 0, failed = 0;
     for (;;) {
         csv_field f;
-        int rc = next_field(&p, end, delim, &f);
         int col = fi < nexpect ? (has_header ? map[fi] : fi) : -1;
+        if (p < end && *p != '"') {
+            const char *q = fast_field(d, b, r, failed ? -1 : col, p, end,
+                                       delim);
+            if (q != NULL) {
+                p = q;
+                goto next;
+            }
+        } else if (line && p < end) {
+            b->nrows--;
+            return -2;  /* a quoted field may hold newlines */
+        }
+        int rc = next_field(&p, end, delim, &f);
         if (rc != FIELD_OK) {
             char where[160];
             field_name(d, col, fi, where, sizeof where);
@@ -295,4 +389,20 @@ int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
         return -1;
     }
     return 1;
+}
+
+int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
+                  char *reason, size_t cap)
+{
+    return decode_record(d, rec, len, b, reason, cap, 0);
+}
+
+int sl_csv_decode_line(sl_decoder *d, const char *buf, size_t len,
+                       sl_batch *b, size_t *reclen, char *reason, size_t cap)
+{
+    const char *nl = memchr(buf, '\n', len);
+    if (nl == NULL)
+        return -2;
+    *reclen = (size_t)(nl - buf) + 1;
+    return decode_record(d, buf, *reclen, b, reason, cap, 1);
 }

@@ -114,6 +114,21 @@ int sl_decoder_decode(sl_decoder *d, const char *rec, size_t len,
     return sl_ndjson_decode(d, rec, len, b, reason, reason_cap);
 }
 
+int sl_decoder_decode_line(sl_decoder *d, const char *buf, size_t len,
+                           sl_batch *b, size_t *reclen, char *reason,
+                           size_t reason_cap)
+{
+    if (reason_cap > 0)
+        reason[0] = 0;
+    if (d->opt.format == SL_FORMAT_CSV)
+        return sl_csv_decode_line(d, buf, len, b, reclen, reason, reason_cap);
+    const char *nl = memchr(buf, '\n', len);
+    if (nl == NULL)
+        return -2;
+    *reclen = (size_t)(nl - buf) + 1;
+    return sl_ndjson_decode(d, buf, *reclen, b, reason, reason_cap);
+}
+
 char *sl_dec_scratch(sl_decoder *d, size_t n)
 {
     if (n > d->scratch_cap) {
@@ -319,9 +334,9 @@ int sl_dec_set_from_text(sl_decoder *d, sl_batch *b, int r, int col,
     case SL_TIMESTAMP: {
         int64_t v;
         if (d->opt.ts_format == SL_TS_ISO)
-            rc = sl_ts_parse(z, n, &v);
+            rc = sl_ts_parse_cached(&d->tsc, z, n, &v);
         else if ((rc = sl_dec_epoch_ms(d, z, n, &v)) < 0)
-            rc = sl_ts_parse(z, n, &v);  /* ISO text is still understood */
+            rc = sl_ts_parse_cached(&d->tsc, z, n, &v);  /* ISO text too */
         if (rc == 0) {
             c->v.i[r] = v;
             c->null[r] = 0;

@@ -78,12 +78,32 @@ int sl_decoder_header(sl_decoder *d, const char *rec, size_t len,
 int sl_decoder_decode(sl_decoder *d, const char *rec, size_t len,
                       sl_batch *b, char *reason, size_t reason_cap);
 
+/* Splits and decodes in one step when the first record of buf[0..len) is
+** one whole line: it ends at the first newline and (CSV) no field of it
+** starts with a quote. Then sets *reclen (including the newline) and
+** returns what sl_decoder_decode returns for that record. Otherwise returns
+** -2 having appended nothing (a record spanning lines, or no newline yet):
+** use sl_decoder_split and sl_decoder_decode. */
+int sl_decoder_decode_line(sl_decoder *d, const char *buf, size_t len,
+                           sl_batch *b, size_t *reclen, char *reason,
+                           size_t reason_cap);
+
 /* Timestamp helpers (engine-wide, in connectors/timestamp.c). */
 
 /* Parses ISO-8601: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.fff]]`, `T` or space
 ** separator, optional `Z` or `+HH:MM` / `-HH:MM` / `+HHMM` offset; returns 0 and
 ** UTC epoch ms in *ms, or -1. */
 int sl_ts_parse(const char *z, size_t n, int64_t *ms);
+/* A one-entry cache of the last date parsed by sl_ts_parse_cached. Start it
+** zeroed. */
+typedef struct sl_ts_cache {
+    int valid;
+    char date[10];          /* `YYYY-MM-DD` text */
+    int64_t day_ms;         /* its midnight, UTC epoch ms */
+} sl_ts_cache;
+/* sl_ts_parse with the same results, faster for the fixed shapes
+** `YYYY-MM-DD[T ]HH:MM:SS[.mmm][Z]` and for runs of values sharing a date. */
+int sl_ts_parse_cached(sl_ts_cache *c, const char *z, size_t n, int64_t *ms);
 /* Formats ms as `YYYY-MM-DD HH:MM:SS.mmm` (UTC) into out (>= 24 bytes);
 ** returns the length (23). */
 int sl_ts_format(int64_t ms, char *out);

@@ -47,6 +47,9 @@ struct sl_decoder {
     int nnodes;
     unsigned char *skip_stack;  /* container kinds while skipping values */
 
+    /* The last date of a TIMESTAMP value parsed (sl_ts_parse_cached). */
+    sl_ts_cache tsc;
+
     /* Unescaping space for values that are not stored as TEXT. */
     char *scratch;
     size_t scratch_cap;
@@ -83,11 +86,46 @@ int sl_csv_split(const sl_decoder *d, const char *buf, size_t len,
 int sl_csv_header(sl_decoder *d, const char *rec, size_t len, sl_error *err);
 int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
                   char *reason, size_t cap);
+int sl_csv_decode_line(sl_decoder *d, const char *buf, size_t len,
+                       sl_batch *b, size_t *reclen, char *reason, size_t cap);
 int sl_ndjson_build(sl_decoder *d, sl_error *err);
 int sl_ndjson_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
                      char *reason, size_t cap);
 
 /* --- scalar parsers ------------------------------------------------------ */
+
+/* Offset of the first byte c in z[0..n), or n. Reads 8 bytes at a time
+** (fields are short: this beats a memchr call per field). */
+static inline size_t sl_dec_find_byte(const char *z, size_t n, char c)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t pat = ones * (unsigned char)c;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, z + i, 8);
+        w ^= pat;
+        /* high bit set in the bytes that were c (exact for the lowest) */
+        uint64_t t = (w - ones) & ~w & (ones << 7);
+        if (t != 0)
+            return i + (size_t)(__builtin_ctzll(t) >> 3);
+    }
+#endif
+    for (; i < n; i++)
+        if (z[i] == c)
+            return i;
+    return n;
+}
+
+/* 10^e for 0 <= e <= 22: the powers of ten that are exact doubles. */
+static inline double sl_dec_pow10(int e)
+{
+    static const double p10[23] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    return p10[e];
+}
 
 /* Parses [+-]digits. Returns 0, -1 on bad syntax, -2 on overflow. */
 static inline int sl_dec_parse_int64(const char *z, size_t n, int64_t *out)
@@ -202,9 +240,6 @@ static inline int sl_dec_scan_double(const char *z, size_t n, int json,
 static inline int sl_dec_parse_double(const sl_decoder *d, const char *z,
                                       size_t n, int json, double *out)
 {
-    static const double p10[23] = {
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     uint64_t m;
     int nd, e, neg;
     if (sl_dec_scan_double(z, n, json, &m, &nd, &e, &neg) < 0)
@@ -215,7 +250,7 @@ static inline int sl_dec_parse_double(const sl_decoder *d, const char *z,
     }
     if (nd <= 19 && m <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
         double v = (double)m;
-        v = e < 0 ? v / p10[-e] : v * p10[e];
+        v = e < 0 ? v / sl_dec_pow10(-e) : v * sl_dec_pow10(e);
         *out = neg ? -v : v;
         return 0;
     }

@@ -5,9 +5,11 @@
 ** matches are appended, so a file's index, the rowloc part, never changes),
 ** the one open descriptor of the file being read, and a growable read
 ** buffer (1 MiB, doubled when a single record is larger) filled with
-** read(2). Records are cut with sl_decoder_split and decoded straight into
-** the caller's batch; each row gets {file index, 1-based line of the
-** record's start, byte offset of the record's start}. A CSV header is read
+** read(2). A record that is one whole line is cut and decoded in one step
+** (sl_decoder_decode_line); others are cut with sl_decoder_split and then
+** decoded; either way straight into the caller's batch. Each row gets
+** {file index, 1-based line of the record's start, byte offset of the
+** record's start}. A CSV header is read
 ** from the first record of every file. A record that does not decode goes
 ** to the reject callback with its file, line, offset and text (without the
 ** line terminator), and reading goes on.
@@ -365,13 +367,20 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
         }
         size_t have = fs->end - fs->start, reclen;
         int last = fs->eof && (!fs->follow || fs->cur + 1 < fs->nfiles);
-        if (have > 0 &&
-            sl_decoder_split(fs->dec, fs->buf + fs->start, have, last, &reclen)) {
+        /* the common case: a one-line record, split and decoded at once */
+        int rc = have > 0 && !fs->header_pending
+                     ? sl_decoder_decode_line(fs->dec, fs->buf + fs->start,
+                                              have, b, &reclen, fs->reason,
+                                              sizeof fs->reason)
+                     : -2;
+        if (rc != -2 ||
+            (have > 0 && sl_decoder_split(fs->dec, fs->buf + fs->start, have,
+                                          last, &reclen))) {
             const char *rec = fs->buf + fs->start;
             int64_t recpos = fs->buf_off + (int64_t)fs->start;
             int64_t recline = fs->line;
             fs->start += reclen;
-            if (fs->ndjson)
+            if (fs->ndjson || rc != -2)
                 fs->line += rec[reclen - 1] == '\n';
             else
                 fs->line += count_newlines(rec, reclen);
@@ -382,7 +391,8 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
                         return prefix_error(fs, err);
                 }
             } else {
-                int rc = sl_decoder_decode(fs->dec, rec, reclen, b, fs->reason,
+                if (rc == -2)
+                    rc = sl_decoder_decode(fs->dec, rec, reclen, b, fs->reason,
                                            sizeof fs->reason);
                 if (rc > 0) {
                     sl_rowloc *loc = &b->loc[b->nrows - 1];

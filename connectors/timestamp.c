@@ -6,12 +6,21 @@
 ** `Z`, `+HH:MM`, `-HH:MM`, `+HHMM` or `+HH` offset, validates every range,
 ** and converts to UTC epoch milliseconds with days-from-civil arithmetic
 ** (no mktime/timegm, no locale, no time zone database, no allocation).
+** sl_ts_parse_cached() gives the same results; the decoders call it once
+** per value: the fixed shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM:SS` and
+** `YYYY-MM-DD[T ]HH:MM:SS.mmm` (optionally ending in `Z`) are read with
+** fixed offsets, and the date part is looked up in a one-entry cache (rows
+** of a stream mostly share their date), so the days-from-civil arithmetic
+** and date validation run once per date; any other shape goes to
+** sl_ts_parse().
 ** sl_ts_format() writes `YYYY-MM-DD HH:MM:SS.mmm`, correct for negative
 ** epoch values (floor division); it clamps to years 0000..9999 so the output
-** is always 23 characters.
+** is always 23 characters. It keeps the text of the last day it formatted
+** (per thread), so consecutive values of one day only format the time.
 */
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 #include "connectors/decoder.h"
 
 #define MS_PER_DAY INT64_C(86400000)
@@ -145,6 +154,53 @@ int sl_ts_parse(const char *z, size_t n, int64_t *ms)
     return 0;
 }
 
+/* Two digits at z, or -1. */
+static inline int two_digits(const char *z)
+{
+    unsigned a = (unsigned)((unsigned char)z[0] - '0');
+    unsigned b = (unsigned)((unsigned char)z[1] - '0');
+    return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
+}
+
+int sl_ts_parse_cached(sl_ts_cache *c, const char *z, size_t n, int64_t *ms)
+{
+    size_t m = n;
+    if ((m == 20 || m == 24) && (z[m - 1] == 'Z' || z[m - 1] == 'z'))
+        m--;
+    if (m != 10 && m != 19 && m != 23)
+        return sl_ts_parse(z, n, ms);
+    int64_t day;
+    if (c->valid && memcmp(z, c->date, 10) == 0) {
+        day = c->day_ms;
+    } else {
+        if (sl_ts_parse(z, 10, &day) < 0)
+            return -1;  /* a bad date: no shape of z can be valid */
+        memcpy(c->date, z, 10);
+        c->day_ms = day;
+        c->valid = 1;
+    }
+    if (n == 10) {
+        *ms = day;
+        return 0;
+    }
+    if ((z[10] != ' ' && z[10] != 'T' && z[10] != 't') ||
+        z[13] != ':' || z[16] != ':')
+        return sl_ts_parse(z, n, ms);
+    int hh = two_digits(z + 11), mi = two_digits(z + 14),
+        ss = two_digits(z + 17), frac = 0;
+    if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59)
+        return sl_ts_parse(z, n, ms);
+    if (m == 23) {
+        int f1 = two_digits(z + 20), f2 = two_digits(z + 21);
+        if ((z[19] != '.' && z[19] != ',') || f1 < 0 || f2 < 0)
+            return sl_ts_parse(z, n, ms);
+        frac = f1 * 10 + (z[22] - '0');
+    }
+    *ms = day + (int64_t)hh * 3600000 + (int64_t)mi * 60000 +
+          (int64_t)ss * 1000 + frac;
+    return 0;
+}
+
 static void put2(char *o, unsigned v)
 {
     o[0] = (char)('0' + v / 10);
@@ -164,19 +220,26 @@ int sl_ts_format(int64_t ms, char *out)
         rem += MS_PER_DAY;
         days--;
     }
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    unsigned yy = (unsigned)y;
-    out[0] = (char)('0' + yy / 1000);
-    out[1] = (char)('0' + yy / 100 % 10);
-    out[2] = (char)('0' + yy / 10 % 10);
-    out[3] = (char)('0' + yy % 10);
-    out[4] = '-';
-    put2(out + 5, m);
-    out[7] = '-';
-    put2(out + 8, d);
-    out[10] = ' ';
+    /* the text of the last day formatted (days cannot be INT64_MIN) */
+    static _Thread_local int64_t last_days = INT64_MIN;
+    static _Thread_local char last_date[11];
+    if (days != last_days) {
+        int64_t y;
+        unsigned m, d;
+        civil_from_days(days, &y, &m, &d);
+        unsigned yy = (unsigned)y;
+        last_date[0] = (char)('0' + yy / 1000);
+        last_date[1] = (char)('0' + yy / 100 % 10);
+        last_date[2] = (char)('0' + yy / 10 % 10);
+        last_date[3] = (char)('0' + yy % 10);
+        last_date[4] = '-';
+        put2(last_date + 5, m);
+        last_date[7] = '-';
+        put2(last_date + 8, d);
+        last_date[10] = ' ';
+        last_days = days;
+    }
+    memcpy(out, last_date, 11);
     unsigned r = (unsigned)rem;
     put2(out + 11, r / 3600000);
     out[13] = ':';

@@ -2,9 +2,13 @@
 ** test_csv.c: the CSV decoder: record splitting (quoted newlines, CRLF,
 ** partial records), quoting and "" escapes, delimiters, headers in another
 ** order and with extra columns, NULLs, field count rules, every type
-** conversion and the reason given when one fails.
+** conversion and the reason given when one fails. The fast paths (an
+** unquoted field converted in place; a one-line record split and decoded
+** at once) are checked against the general path (the same text quoted)
+** and against strtod/strtoll/sl_ts_parse, bit for bit.
 */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tests/tap.h"
@@ -293,11 +297,235 @@ static void test_delimiters_and_header(void)
        "a quote delimiter is refused");
 }
 
+/* Decodes v unquoted (fast path) and quoted (general path) into column col
+** of the types5 schema; both must agree on the result, the reason and the
+** value. Returns the result of the unquoted decode, or -9 when the two
+** disagree; *got gets the row. quiet: report only a disagreement. */
+static int compare_paths(sl_decoder *d, sl_batch *b, int col, const char *v,
+                         int *got, int quiet)
+{
+    char rec[256], why1[256], why2[256];
+    const char *fields[5] = {"1", "n", "2", "t", "2026-01-01"};
+    int rc[2], row[2];
+    for (int quoted = 0; quoted < 2; quoted++) {
+        size_t o = 0;
+        for (int c = 0; c < 5; c++) {
+            const char *f = c == col ? v : fields[c];
+            o += (size_t)snprintf(rec + o, sizeof rec - o, "%s%s%s%s",
+                                  c ? "," : "", quoted && c == col ? "\"" : "",
+                                  f, quoted && c == col ? "\"" : "");
+        }
+        snprintf(rec + o, sizeof rec - o, "\n");
+        rc[quoted] = dec(d, b, rec, quoted ? why2 : why1, sizeof why1);
+        row[quoted] = b->nrows - 1;
+    }
+    int same = rc[0] == rc[1] && strcmp(why1, why2) == 0;
+    if (same && rc[0] == 1) {
+        sl_value a = sl_batch_get(b, row[0], col),
+                 q = sl_batch_get(b, row[1], col);
+        same = a.is_null == q.is_null;
+        if (same && !a.is_null && a.type == SL_TEXT)
+            same = a.u.s.n == q.u.s.n && memcmp(a.u.s.z, q.u.s.z,
+                                                (size_t)a.u.s.n) == 0;
+        else if (same && !a.is_null)
+            same = memcmp(&a.u, &q.u, sizeof a.u) == 0;
+    }
+    if (!quiet || !same)
+        ok(same, "column %s '%s': fast path = general path", names5[col], v);
+    if (!same)
+        printf("#   rc %d/%d, '%s' / '%s'\n", rc[0], rc[1], why1, why2);
+    *got = row[0];
+    return same ? rc[0] : -9;
+}
+
+static int fast_vs_general(sl_decoder *d, sl_batch *b, int col, const char *v,
+                           int *got)
+{
+    return compare_paths(d, b, col, v, got, 0);
+}
+
+static void test_fast_paths(void)
+{
+    sl_decoder *d = csv(',', 0, SL_TS_ISO);
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    static const char *const nums[] = {
+        "0", "-0", "007", "-007", "-12", "+5", "42", "123456789012345678",
+        "-123456789012345678", "1234567890123456789", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808",
+        "-9223372036854775809", "99999999999999999999", "1.5", "-0.25",
+        "0.1", "495.91", ".5", "5.", "-.5", "0.000", "-0.0", "1e3", "1E-3",
+        "2.5e+2", " 7", "7 ", "\t7", "1.2.3", "abc", "-", ".", "-.", "12a",
+        "1-2", "--1", "0.000000000000000000001", "9007199254740992",
+        "9007199254740993", "9007199254740993.0", "900719925474099.3",
+        "123456789.123456789", "1234567890.123456789",
+        "1234567890123456789012", "0.30000000000000004", "1e400", "0x10",
+        "inf", "nan", "1_000"};
+    int bad_d = 0, bad_i = 0;
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        int r;
+        if (fast_vs_general(d, b, 0, nums[i], &r) == 1) {
+            char *e;
+            long long want = strtoll(nums[i], &e, 10);
+            if (b->cols[0].v.i[r] != want)
+                bad_i++;
+        }
+        if (fast_vs_general(d, b, 2, nums[i], &r) == 1) {
+            double want = strtod(nums[i], NULL), got = b->cols[2].v.d[r];
+            if (memcmp(&want, &got, sizeof want) != 0)
+                bad_d++;
+        }
+    }
+    ok(bad_i == 0, "accepted BIGINT text equals strtoll");
+    ok(bad_d == 0, "accepted DOUBLE text equals strtod bit for bit");
+
+    /* random decimal shapes: the fast DOUBLE path against strtod */
+    uint64_t x = 88172645463325252u;
+    bad_d = 0;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* [-] 0..12 digits [. 0..12 digits], at least one digit */
+        char v[48];
+        int idig = (int)(x % 13), fdig = (int)((x >> 8) % 13), o = 0;
+        uint64_t y = x;
+        if (idig + fdig == 0)
+            idig = 1;
+        if ((x >> 60) & 1)
+            v[o++] = '-';
+        for (int k = 0; k < idig + fdig; k++) {
+            if (k == idig)
+                v[o++] = '.';
+            y = y * 6364136223846793005u + 1442695040888963407u;
+            v[o++] = (char)('0' + (y >> 33) % 10);
+        }
+        v[o] = 0;
+        int r;
+        if (compare_paths(d, b, 2, v, &r, 1) != 1) {
+            bad_d++;
+            continue;
+        }
+        double want = strtod(v, NULL), got = b->cols[2].v.d[r];
+        if (memcmp(&want, &got, sizeof want) != 0)
+            bad_d++;
+        if (b->nrows > 1000)
+            sl_batch_reset(b);
+    }
+    ok(bad_d == 0, "20000 random decimals decode as strtod");
+
+    static const char *const stamps[] = {
+        "2026-03-16 23:59:58.105", "2026-03-16T23:59:58.105",
+        "2026-03-16t23:59:58.105Z", "2026-03-16 23:59:58",
+        "2026-03-16 23:59:58Z", "2026-03-16", "2026-03-16 23:59",
+        "2026-03-16 23:59:58.1", "2026-03-16 23:59:58.10",
+        "2026-03-16 23:59:58.1059", "2026-03-16 23:59:58.105123456",
+        "2024-02-29 12:00:00.000",
+        "2023-02-29 12:00:00.000", "1969-12-31 23:59:59.999",
+        "1900-01-01 00:00:00.000", "0001-01-01 00:00:00.000",
+        "2026-03-16 24:00:00.000", "2026-03-16 23:60:00.000",
+        "2026-03-16 23:59:60.000", "2026-03-16 23:59:58.10a",
+        "2026-03-16 23:59:58.105+02:00", "2026-03-16 23:59:58.105-0130",
+        "2026-13-01 00:00:00.000", "2026-03-16x23:59:58.105",
+        "2026-03-16 23:59:58.105 ", " 2026-03-16 23:59:58.105",
+        "2026-03-17 00:00:00.000", "2026-03-16 23:59:58.105"};
+    int bad_t = 0;
+    for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
+        int r;
+        for (int twice = 0; twice < 2; twice++) {  /* cold, then warm */
+            if (fast_vs_general(d, b, 4, stamps[i], &r) != 1)
+                continue;
+            int64_t want;
+            const char *z = stamps[i];
+            size_t n = strlen(z);
+            while (*z == ' ')
+                z++, n--;
+            while (n > 0 && z[n - 1] == ' ')
+                n--;
+            if (sl_ts_parse(z, n, &want) != 0 || b->cols[4].v.i[r] != want)
+                bad_t++;
+        }
+    }
+    ok(bad_t == 0, "accepted TIMESTAMP text equals sl_ts_parse");
+
+    /* TEXT and BOOLEAN fields of many lengths (the word-at-a-time scan) */
+    for (int len = 1; len <= 40; len++) {
+        char v[48];
+        for (int k = 0; k < len; k++)
+            v[k] = (char)('a' + k % 26);
+        v[len] = 0;
+        int r;
+        fast_vs_general(d, b, 1, v, &r);
+        ok(strcmp(cell(b, r, 1), v) == 0, "text of length %d", len);
+    }
+    int r;
+    fast_vs_general(d, b, 3, "yes", &r);
+    fast_vs_general(d, b, 3, "maybe", &r);
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
+/* sl_decoder_decode_line: one-line records split and decoded at once. */
+static void test_decode_line(void)
+{
+    sl_decoder *d = csv(',', 0, SL_TS_ISO);
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    char why[256];
+    size_t n = 0;
+    const char *s = "1,a,2.5,t,2026-03-16 23:59:58.105\n2,b,,f,\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), 1,
+           "decode_line: a plain line decodes");
+    is_int((int)n, 34, "decode_line: the record ends after its newline");
+    is_str(cell(b, 0, 4), "2026-03-16 23:59:58.105", "decode_line: timestamp");
+    is_int(sl_decoder_decode_line(d, s + n, strlen(s + n), b, &n, why,
+                                  sizeof why), 1, "decode_line: next line");
+    is_str(cell(b, 1, 2), "NULL", "decode_line: an empty field is NULL");
+    is_str(cell(b, 1, 4), "NULL", "decode_line: an empty last field is NULL");
+    s = "3,c,1.5,t,2026-03-16 23:59:58.105\r\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), 1,
+           "decode_line: CRLF");
+    is_int((int)n, (int)strlen(s), "decode_line: CRLF record length");
+    is_str(cell(b, 2, 4), "2026-03-16 23:59:58.105", "decode_line: CR stripped");
+    s = "3,c,1.5,t,\r\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), 1,
+           "decode_line: CRLF after an empty field");
+    is_str(cell(b, 3, 4), "NULL", "decode_line: the empty field is NULL");
+    int rows = b->nrows;
+    s = "4,\"x\ny\",1,t,\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -2,
+           "decode_line: a quoted field gives up");
+    s = "4,x,1,t,\"2026-01-01\"\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -2,
+           "decode_line: a quoted last field gives up");
+    s = "4,x,1,t,2026-01-01";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -2,
+           "decode_line: a line without newline gives up");
+    is_int(b->nrows, rows, "decode_line: giving up appends nothing");
+    s = "\r\n5,e,1,t,\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), 0,
+           "decode_line: a blank line is skipped");
+    is_int((int)n, 2, "decode_line: the blank line's length");
+    s = "5,e,abc,t,2026-01-01\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -1,
+           "decode_line: a bad value rejects the record");
+    is_str(why, "column amount: cannot convert 'abc' to DOUBLE",
+           "decode_line: the reason of a rejected record");
+    s = "5,e,1,t\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -1,
+           "decode_line: too few fields");
+    is_str(why, "expected 5 fields, got 4", "decode_line: field count reason");
+    s = "5,e,1\"x,t,\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -1,
+           "decode_line: a quote inside a field is text, then DOUBLE fails");
+    is_int(b->nrows, rows, "decode_line: rejected records append nothing");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
 int main(void)
 {
     test_split();
     test_basic();
     test_conversions();
     test_delimiters_and_header();
+    test_fast_paths();
+    test_decode_line();
     return tap_done();
 }

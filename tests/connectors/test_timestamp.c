@@ -2,16 +2,32 @@
 ** test_timestamp.c: sl_ts_parse and sl_ts_format: every accepted ISO-8601
 ** form, offsets, leap years, range checks, bad inputs rejected, formatting
 ** of negative epochs, and a parse/format round trip over many instants.
+** Every parse is repeated with sl_ts_parse_cached (cold cache, the same
+** date cached, another date cached), which must agree exactly; formatting
+** is checked across day changes (its cache of the last date).
 */
 #include <stdint.h>
 #include <string.h>
 #include "tests/tap.h"
 #include "connectors/decoder.h"
 
+/* Holds the date of the previous parse: a "warm" cache for another date. */
+static sl_ts_cache warm;
+
 static int64_t parse(const char *z, int *rc)
 {
-    int64_t ms = INT64_MIN;
-    *rc = sl_ts_parse(z, strlen(z), &ms);
+    int64_t ms = INT64_MIN, c[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
+    size_t n = strlen(z);
+    *rc = sl_ts_parse(z, n, &ms);
+    sl_ts_cache cold;
+    memset(&cold, 0, sizeof cold);
+    int r0 = sl_ts_parse_cached(&cold, z, n, &c[0]);
+    int r1 = sl_ts_parse_cached(&cold, z, n, &c[1]);  /* its date cached */
+    int r2 = sl_ts_parse_cached(&warm, z, n, &c[2]);
+    int same = r0 == *rc && r1 == *rc && r2 == *rc;
+    for (int i = 0; i < 3 && same && *rc == 0; i++)
+        same = c[i] == ms;
+    ok(same, "cached parse agrees on '%s'", z);
     return ms;
 }
 
@@ -115,6 +131,47 @@ int main(void)
     formats_to(INT64_C(-2208988800000), "1900-01-01 00:00:00.000");
     formats_to(INT64_MAX, "9999-12-31 23:59:59.999");
     formats_to(INT64_MIN, "0000-01-01 00:00:00.000");
+
+    /* the fixed shapes of the cached parser, and their near misses */
+    parses_to("2026-03-16 23:59:58.105", INT64_C(1773705598105));
+    parses_to("2026-03-16T23:59:58.105", INT64_C(1773705598105));
+    parses_to("2026-03-16T23:59:58.105Z", INT64_C(1773705598105));
+    parses_to("2026-03-16 23:59:58,105", INT64_C(1773705598105));
+    parses_to("2026-03-16 23:59:58.105z", INT64_C(1773705598105));
+    parses_to("2026-03-16 23:59:58Z", INT64_C(1773705598000));
+    parses_to("2026-03-16 00:00:00.000", INT64_C(1773619200000));
+    parses_to("2026-03-16 23:59:58.1051", INT64_C(1773705598105));
+    parses_to("2026-03-16 23:59:58.105+00:00", INT64_C(1773705598105));
+    parses_to("2026-03-16 23:59:58.10", INT64_C(1773705598100));
+    parses_to("1969-12-31 23:59:59.999", -1);
+    parses_to("1960-02-29 12:00:00.000", INT64_C(-310478400000));
+    rejects("2026-03-16 23:59:58.10a");
+    rejects("2026-03-16 23:59:58.1a5");
+    rejects("2026-03-16 23:59:5a.105");
+    rejects("2026-03-16 23:59:58:105");
+    rejects("2026-03-16_23:59:58.105");
+    rejects("2026-03-16 23-59-58.105");
+    rejects("2026-03-16 24:00:00.000");
+    rejects("2026-03-16 23:59:58.105X");
+    rejects("2026-03-16 23:59:58.105 ");
+    rejects("2026-02-29 00:00:00.000");
+    rejects("2026-03-1a 00:00:00.000");
+    {
+        /* a cache holding NUL bytes must not match a date of NULs */
+        sl_ts_cache c;
+        memset(&c, 0, sizeof c);
+        int64_t ms;
+        ok(sl_ts_parse_cached(&c, "\0\0\0\0\0\0\0\0\0\0", 10, &ms) == -1,
+           "a cold cache matches no text");
+    }
+    /* formatting across day changes (the last date is cached) */
+    formats_to(INT64_C(1773705598105), "2026-03-16 23:59:58.105");
+    formats_to(INT64_C(1773705599999), "2026-03-16 23:59:59.999");
+    formats_to(INT64_C(1773705600000), "2026-03-17 00:00:00.000");
+    formats_to(INT64_C(1773705598105), "2026-03-16 23:59:58.105");
+    formats_to(-1, "1969-12-31 23:59:59.999");
+    formats_to(-86400001, "1969-12-30 23:59:59.999");
+    formats_to(-1, "1969-12-31 23:59:59.999");
 
     /* round trip: every ~37 hours and a bit over 300 years */
     int bad = 0;
