@@ -136,11 +136,33 @@ static void davg_final(const void *st, sl_batch *out, int r, int c)
 /* ---- MIN / MAX ---------------------------------------------------------- */
 
 typedef struct { int64_t v; int64_t has; } iext_state;
-typedef struct { double v; int64_t has; } dext_state;
 typedef struct { char *z; int32_t n; int32_t has; } text_state;
 
+/* MIN/MAX of DOUBLE keep 8 bytes: a state without a value holds NONE, a
+** NaN that no input keeps (an input with those bits, a NaN as well, is
+** stored as the default NaN, which reads back the same in SQL) */
+#define NONE_BITS 0x7ff4deadbeef5105ULL
+
+static int dext_has(const double *st)
+{
+    uint64_t bits;
+    memcpy(&bits, st, sizeof bits);
+    return bits != NONE_BITS;
+}
+
+static void dext_set(double *st, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    *st = bits == NONE_BITS ? __builtin_nan("") : v;
+}
+
 static void iext_init(void *st) { memset(st, 0, sizeof(iext_state)); }
-static void dext_init(void *st) { memset(st, 0, sizeof(dext_state)); }
+static void dext_init(void *st)
+{
+    uint64_t bits = NONE_BITS;
+    memcpy(st, &bits, sizeof bits);
+}
 static void text_init(void *st) { memset(st, 0, sizeof(text_state)); }
 
 #define EXT_STEP(fname, stype, field, cmp)                                    \
@@ -161,8 +183,23 @@ static void text_init(void *st) { memset(st, 0, sizeof(text_state)); }
 
 EXT_STEP(imin_step, iext_state, i, <)
 EXT_STEP(imax_step, iext_state, i, >)
-EXT_STEP(dmin_step, dext_state, d, <)
-EXT_STEP(dmax_step, dext_state, d, >)
+
+#define DEXT_STEP(fname, cmp)                                                 \
+    static void fname(char *const *states, size_t off, const sl_column *arg, \
+                      const int *rows, int n)                                 \
+    {                                                                         \
+        for (int k = 0; k < n; k++) {                                         \
+            int r = rows[k];                                                  \
+            if (arg->null[r])                                                 \
+                continue;                                                     \
+            double *s = (double *)(states[k] + off);                          \
+            if (!dext_has(s) || arg->v.d[r] cmp *s)                           \
+                dext_set(s, arg->v.d[r]);                                     \
+        }                                                                     \
+    }
+
+DEXT_STEP(dmin_step, <)
+DEXT_STEP(dmax_step, >)
 
 #define EXT_MERGE(fname, stype, cmp)                                          \
     static void fname(void *dst, const void *src)                             \
@@ -177,8 +214,18 @@ EXT_STEP(dmax_step, dext_state, d, >)
 
 EXT_MERGE(imin_merge, iext_state, <)
 EXT_MERGE(imax_merge, iext_state, >)
-EXT_MERGE(dmin_merge, dext_state, <)
-EXT_MERGE(dmax_merge, dext_state, >)
+
+#define DEXT_MERGE(fname, cmp)                                                \
+    static void fname(void *dst, const void *src)                             \
+    {                                                                         \
+        double *d = dst;                                                      \
+        const double *s = src;                                                \
+        if (dext_has(s) && (!dext_has(d) || *s cmp *d))                       \
+            *d = *s;                                                          \
+    }
+
+DEXT_MERGE(dmin_merge, <)
+DEXT_MERGE(dmax_merge, >)
 
 static void iext_final(const void *st, sl_batch *out, int r, int c)
 {
@@ -191,9 +238,9 @@ static void iext_final(const void *st, sl_batch *out, int r, int c)
 
 static void dext_final(const void *st, sl_batch *out, int r, int c)
 {
-    const dext_state *s = st;
-    if (s->has)
-        sl_batch_set_double(out, r, c, s->v);
+    const double *s = st;
+    if (dext_has(s))
+        sl_batch_set_double(out, r, c, *s);
     else
         sl_batch_set_null(out, r, c);
 }
@@ -537,9 +584,9 @@ static const sl_agg_func f_imin = {"min", sizeof(iext_state), iext_init,
     imin_step, imin_merge, iext_final, NULL, NULL, NULL};
 static const sl_agg_func f_imax = {"max", sizeof(iext_state), iext_init,
     imax_step, imax_merge, iext_final, NULL, NULL, NULL};
-static const sl_agg_func f_dmin = {"min", sizeof(dext_state), dext_init,
+static const sl_agg_func f_dmin = {"min", sizeof(double), dext_init,
     dmin_step, dmin_merge, dext_final, NULL, NULL, NULL};
-static const sl_agg_func f_dmax = {"max", sizeof(dext_state), dext_init,
+static const sl_agg_func f_dmax = {"max", sizeof(double), dext_init,
     dmax_step, dmax_merge, dext_final, NULL, NULL, NULL};
 static const sl_agg_func f_tmin = {"min", sizeof(text_state), text_init,
     tmin_step, tmin_merge, text_final, text_destroy, text_save, text_load};

@@ -41,25 +41,38 @@ typedef struct keyslot keyslot;
 struct keyslot {
     uint64_t hash;
     sl_value *keys;        /* ngroup values; text owned (malloc'd) */
-    entry *windows;        /* open windows of this key */
+    entry *windows;        /* open windows of this key; NULL: an empty
+                              slot kept for reuse (see slots_sweep) */
 };
 
+/* An open (window, key): 32 bytes common to every query, then a tail laid
+** out per query (offsets in agg_op), then the aggregate states:
+**   sessions:            we, heap_refs           (12 bytes)
+**   EMIT CHANGES:        dirty_idx               (4 bytes)
+**   sessions + CHANGES:  emitted_ws, emitted_we  (16 bytes)
+** Tumbling and hopping windows derive their end from ws; they are pushed
+** on the heap once and freed when popped, so they need no count of heap
+** references. */
 struct entry {
     keyslot *slot;
     entry *next;           /* in slot->windows */
-    int64_t ws, we;        /* window bounds (0, 0 without a window) */
-    int64_t emitted_ws, emitted_we;
-    int64_t id;            /* its row in sluice_state */
-    uint32_t dirty_idx;    /* its place in the dirty list, when dirty */
-    uint32_t heap_refs;    /* times present in the heap (a growing session
-                              is pushed again at each new end) */
-    uint8_t ckpt_dirty;    /* changed since the last checkpoint */
-    uint8_t saved;         /* has a row in sluice_state */
-    uint8_t emitted;       /* a row for this entry is in the output */
-    uint8_t dirty;         /* changed since last published */
-    uint8_t dead;          /* merged away or closed; freed when popped */
-    _Alignas(8) char state[]; /* aggregate states, 8-aligned */
+    int64_t ws;            /* window start (0 without a window) */
+    uint64_t id : 56;      /* its row in sluice_state */
+    uint64_t ckpt_dirty : 1; /* changed since the last checkpoint */
+    uint64_t saved : 1;    /* has a row in sluice_state */
+    uint64_t emitted : 1;  /* a row for this entry is in the output */
+    uint64_t dirty : 1;    /* changed since last published */
+    uint64_t dead : 1;     /* merged away or closed; freed when popped */
 };
+
+/* Fixed-size blocks carved from 64 KiB chunks; released blocks are reused
+** first. One pool for entries, one for key slots. */
+typedef struct pool {
+    size_t bytes;          /* block size, a multiple of 8 */
+    void *free;            /* released blocks, linked through their start */
+    void *chunks;          /* allocated chunks, linked through their start */
+    char *cur, *end;       /* unused part of the newest chunk */
+} pool;
 
 typedef struct heap_item {
     int64_t end;
@@ -80,8 +93,7 @@ typedef struct agg_op {
     sl_cexpr **key_ce;
     sl_cexpr **arg_ce;     /* NULL for COUNT(*) */
     sl_column *key_cols, *arg_cols;
-    size_t *state_off;
-    size_t state_bytes;
+    size_t *state_off;     /* from the start of the states */
 
     /* group key -> key slot, open addressing, linear probing */
     keyslot **table;
@@ -96,7 +108,6 @@ typedef struct agg_op {
     /* assignments of the current batch */
     int *arows;
     char **astates;
-    entry **aentries;
     size_t nassign, assign_cap;
 
     sl_batch *group_rows;  /* group-row layout, for emission */
@@ -108,9 +119,12 @@ typedef struct agg_op {
 
     sl_watermark wmk;      /* the source's watermark, as this query sees it */
     int64_t open_groups;
-    void *free_entries;    /* released entries, for reuse (one size) */
-    void *free_slots;      /* released key slots, for reuse (one size) */
-    size_t entry_bytes, slot_bytes;
+    pool entries, slots;
+    size_t nempty;         /* key slots without windows, kept for reuse */
+    /* the entry tail (see struct entry): byte offsets, 0 when absent */
+    size_t off_we, off_refs, off_didx, off_ews;
+    size_t state_base;     /* where the aggregate states start */
+    uint8_t *dup;          /* dup[i]: aggregate i shares an earlier state */
     int64_t next_id;       /* entry ids; 0 is the operator's metadata */
     int64_t *deleted;      /* saved entries gone since the last checkpoint */
     size_t ndeleted, deleted_cap;
@@ -232,22 +246,56 @@ static void table_grow(agg_op *a)
     free(old);
 }
 
-/* ---- memory: entries and key slots come from per-operator free lists ---
+/* ---- memory: entries and key slots come from per-operator pools -------
 ** (every entry of an operator has one size, every key slot another), so a
-** steady stream of windows opening and closing does not call malloc. A key
-** slot holds its key values and, inline, text keys shorter than
-** KEY_INLINE bytes. */
+** steady stream of windows opening and closing does not call malloc, and a
+** block costs its bytes only (no allocator header). A key slot holds its
+** key values and, inline, text keys shorter than KEY_INLINE bytes. */
 
 #define KEY_INLINE 24
+#define POOL_CHUNK 65536
+
+static void *pool_alloc(pool *p)
+{
+    void *b = p->free;
+    if (b != NULL) {
+        p->free = *(void **)b;
+        return b;
+    }
+    if ((size_t)(p->end - p->cur) < p->bytes) {
+        size_t n = p->bytes + 8 > POOL_CHUNK ? p->bytes + 8 : POOL_CHUNK;
+        char *c = sl_xmalloc(n);
+        *(void **)c = p->chunks;
+        p->chunks = c;
+        p->cur = c + 8;
+        p->end = c + n;
+    }
+    b = p->cur;
+    p->cur += p->bytes;
+    return b;
+}
+
+static void pool_release(pool *p, void *b)
+{
+    *(void **)b = p->free;
+    p->free = b;
+}
+
+static void pool_destroy(pool *p)
+{
+    while (p->chunks != NULL) {
+        void *next = *(void **)p->chunks;
+        free(p->chunks);
+        p->chunks = next;
+    }
+    p->free = NULL;
+    p->cur = p->end = NULL;
+}
 
 static keyslot *slot_alloc(agg_op *a)
 {
-    keyslot *ks = a->free_slots;
-    if (ks != NULL)
-        a->free_slots = *(void **)ks;
-    else if ((ks = malloc(a->slot_bytes)) == NULL)
-        abort();
-    memset(ks, 0, a->slot_bytes);
+    keyslot *ks = pool_alloc(&a->slots);
+    memset(ks, 0, a->slots.bytes);
     ks->keys = (sl_value *)(ks + 1);
     return ks;
 }
@@ -264,34 +312,55 @@ static void slot_release(agg_op *a, keyslot *ks)
         if (v->type == SL_TEXT && !v->is_null && v->u.s.z != slot_inline(a, ks, k))
             free((char *)v->u.s.z);
     }
-    *(void **)ks = a->free_slots;
-    a->free_slots = ks;
+    pool_release(&a->slots, ks);
+}
+
+/* the tail fields of an entry (see struct entry) */
+#define TAIL(a, e, off, T) ((T *)((char *)(e) + (a)->off))
+
+static char *entry_state(const agg_op *a, const entry *e)
+{
+    return (char *)e + a->state_base;
+}
+
+static int64_t entry_we(const agg_op *a, const entry *e)
+{
+    if (a->wkind == SL_WIN_SESSION)
+        return *TAIL(a, e, off_we, int64_t);
+    if (a->wkind == SL_WIN_NONE)
+        return 0;
+    return sat_add(e->ws, a->size_ms);
+}
+
+/* times e is on the heap (sessions; other windows are freed when popped) */
+static uint32_t heap_refs(const agg_op *a, const entry *e)
+{
+    return a->off_refs ? *TAIL(a, e, off_refs, uint32_t) : 0;
+}
+
+/* the bounds last published for e (they move only for sessions) */
+static void entry_emitted(const agg_op *a, const entry *e, int64_t *ws,
+                          int64_t *we)
+{
+    if (a->off_ews) {
+        *ws = TAIL(a, e, off_ews, int64_t)[0];
+        *we = TAIL(a, e, off_ews, int64_t)[1];
+    } else {
+        *ws = e->ws;
+        *we = entry_we(a, e);
+    }
 }
 
 static entry *entry_alloc(agg_op *a)
 {
-    entry *e = a->free_entries;
-    if (e != NULL)
-        a->free_entries = *(void **)e;
-    else if ((e = malloc(a->entry_bytes)) == NULL)
-        abort();
-    memset(e, 0, a->entry_bytes);
+    entry *e = pool_alloc(&a->entries);
+    memset(e, 0, a->entries.bytes);
     return e;
 }
 
 static void entry_release(agg_op *a, entry *e)
 {
-    *(void **)e = a->free_entries;
-    a->free_entries = e;
-}
-
-static void pool_free(void **list)
-{
-    while (*list != NULL) {
-        void *next = *(void **)*list;
-        free(*list);
-        *list = next;
-    }
+    pool_release(&a->entries, e);
 }
 
 static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
@@ -333,31 +402,37 @@ static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
     }
     a->table[j] = ks;
     a->table_n++;
+    a->nempty++;           /* until its first window, made at once */
     return ks;
 }
 
-/* Removes an empty key slot (backward-shift deletion). */
-static void slot_remove(agg_op *a, keyslot *ks)
+/* Frees the key slots left without windows once they outnumber twice the
+** live ones (plus some slack): a key that comes back soon (a user's next
+** session, a store's next minute) finds its slot, key copy and hash place
+** still there, and memory stays within three times the live key slots. */
+static void slots_sweep(agg_op *a)
 {
-    size_t j = ks->hash & (a->table_cap - 1);
-    while (a->table[j] != ks)
-        j = (j + 1) & (a->table_cap - 1);
-    a->table[j] = NULL;
-    size_t k = (j + 1) & (a->table_cap - 1);
-    while (a->table[k]) {
-        size_t home = a->table[k]->hash & (a->table_cap - 1);
-        /* move k into the hole j if its home is not in (j, k] */
-        int in_range = (j <= k) ? (home > j && home <= k)
-                                : (home > j || home <= k);
-        if (!in_range) {
-            a->table[j] = a->table[k];
-            a->table[k] = NULL;
-            j = k;
+    if (a->nempty <= 2 * (a->table_n - a->nempty) + 1024)
+        return;
+    keyslot **old = a->table;
+    size_t cap = a->table_cap;
+    a->table = sl_xcalloc(cap, sizeof *a->table);
+    for (size_t i = 0; i < cap; i++) {
+        keyslot *ks = old[i];
+        if (ks == NULL)
+            continue;
+        if (ks->windows == NULL) {
+            slot_release(a, ks);
+            a->table_n--;
+            continue;
         }
-        k = (k + 1) & (a->table_cap - 1);
+        size_t j = ks->hash & (cap - 1);
+        while (a->table[j])
+            j = (j + 1) & (cap - 1);
+        a->table[j] = ks;
     }
-    a->table_n--;
-    slot_release(a, ks);
+    a->nempty = 0;
+    free(old);
 }
 
 /* ---- entries and the heap ---------------------------------------------- */
@@ -369,7 +444,7 @@ static void heap_push(agg_op *a, entry *e)
         a->heap = sl_xrealloc(a->heap, sizeof *a->heap * a->heap_cap);
     }
     size_t i = a->heap_n++;
-    heap_item it = {e->we, e};
+    heap_item it = {entry_we(a, e), e};
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         if (a->heap[parent].end <= it.end)
@@ -378,7 +453,8 @@ static void heap_push(agg_op *a, entry *e)
         i = parent;
     }
     a->heap[i] = it;
-    e->heap_refs++;
+    if (a->off_refs)
+        (*TAIL(a, e, off_refs, uint32_t))++;
 }
 
 static heap_item heap_pop(agg_op *a)
@@ -402,7 +478,25 @@ static heap_item heap_pop(agg_op *a)
     }
     if (a->heap_n > 0)
         a->heap[i] = last;
+    if (a->off_refs)
+        (*TAIL(a, top.e, off_refs, uint32_t))--;
     return top;
+}
+
+/* Calls init (or destroy) of every aggregate state of e; aggregates that
+** share an earlier one's state (dup) are skipped. */
+static void entry_init_states(agg_op *a, entry *e)
+{
+    for (int i = 0; i < a->nagg; i++)
+        if (!a->dup[i])
+            a->p->aggs[i].fn->init(entry_state(a, e) + a->state_off[i]);
+}
+
+static void entry_destroy_states(agg_op *a, entry *e)
+{
+    for (int i = 0; i < a->nagg; i++)
+        if (!a->dup[i] && a->p->aggs[i].fn->destroy)
+            a->p->aggs[i].fn->destroy(entry_state(a, e) + a->state_off[i]);
 }
 
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
@@ -410,11 +504,13 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
     entry *e = entry_alloc(a);
     e->slot = ks;
     e->ws = ws;
-    e->we = we;
-    e->id = ++a->next_id;
+    if (a->off_we)
+        *TAIL(a, e, off_we, int64_t) = we;
+    e->id = (uint64_t)++a->next_id;
     e->ckpt_dirty = 1;
-    for (int i = 0; i < a->nagg; i++)
-        a->p->aggs[i].fn->init(e->state + a->state_off[i]);
+    entry_init_states(a, e);
+    if (ks->windows == NULL)
+        a->nempty--;
     /* tumbling and hopping windows of a key are kept newest first (the
     ** assignment walk relies on it); a new window is nearly always the
     ** newest, so this is O(1) in practice */
@@ -430,15 +526,9 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
     return e;
 }
 
-static void entry_destroy_states(agg_op *a, entry *e)
-{
-    for (int i = 0; i < a->nagg; i++)
-        if (a->p->aggs[i].fn->destroy)
-            a->p->aggs[i].fn->destroy(e->state + a->state_off[i]);
-}
-
-/* Unlinks e from its key slot (freeing the slot when it empties) and marks
-** it dead; the heap frees it when its last reference is popped. */
+/* Unlinks e from its key slot (an emptied slot stays for reuse until
+** slots_sweep) and marks it dead; the heap frees it when its last
+** reference is popped. */
 static void entry_unlink(agg_op *a, entry *e)
 {
     keyslot *ks = e->slot;
@@ -451,16 +541,22 @@ static void entry_unlink(agg_op *a, entry *e)
             a->deleted_cap = a->deleted_cap ? a->deleted_cap * 2 : 256;
             a->deleted = sl_xrealloc(a->deleted, sizeof *a->deleted * a->deleted_cap);
         }
-        a->deleted[a->ndeleted++] = e->id;
+        a->deleted[a->ndeleted++] = (int64_t)e->id;
     }
     e->dead = 1;
     e->slot = NULL;
     entry_destroy_states(a, e);
     a->open_groups--;
     if (ks->windows == NULL)
-        slot_remove(a, ks);
-    if (e->heap_refs == 0 && !e->dirty)
+        a->nempty++;
+    if (heap_refs(a, e) == 0 && !e->dirty)
         entry_release(a, e);
+}
+
+/* the place of e in the dirty list (EMIT CHANGES only) */
+static uint32_t *dirty_idx(agg_op *a, entry *e)
+{
+    return TAIL(a, e, off_didx, uint32_t);
 }
 
 static void mark_dirty(agg_op *a, entry *e)
@@ -472,7 +568,7 @@ static void mark_dirty(agg_op *a, entry *e)
         a->dirty_cap = a->dirty_cap ? a->dirty_cap * 2 : 1024;
         a->dirty = sl_xrealloc(a->dirty, sizeof *a->dirty * a->dirty_cap);
     }
-    e->dirty_idx = (uint32_t)a->ndirty;
+    *dirty_idx(a, e) = (uint32_t)a->ndirty;
     a->dirty[a->ndirty++] = e;
 }
 
@@ -484,8 +580,8 @@ static void unmark_dirty(agg_op *a, entry *e)
     if (!e->dirty)
         return;
     entry *last = a->dirty[--a->ndirty];
-    a->dirty[e->dirty_idx] = last;
-    last->dirty_idx = e->dirty_idx;
+    a->dirty[*dirty_idx(a, e)] = last;
+    *dirty_idx(a, last) = *dirty_idx(a, e);
     e->dirty = 0;
 }
 
@@ -495,11 +591,9 @@ static void assign(agg_op *a, int r, entry *e)
         a->assign_cap = a->assign_cap ? a->assign_cap * 2 : 4096;
         a->arows = sl_xrealloc(a->arows, sizeof *a->arows * a->assign_cap);
         a->astates = sl_xrealloc(a->astates, sizeof *a->astates * a->assign_cap);
-        a->aentries = sl_xrealloc(a->aentries, sizeof *a->aentries * a->assign_cap);
     }
     a->arows[a->nassign] = r;
-    a->astates[a->nassign] = e->state;
-    a->aentries[a->nassign] = e;
+    a->astates[a->nassign] = entry_state(a, e);
     a->nassign++;
     e->ckpt_dirty = 1;
     if (!a->emit_final)
@@ -512,9 +606,10 @@ static void step_assignments(agg_op *a)
     if (a->nassign == 0)
         return;
     for (int i = 0; i < a->nagg; i++)
-        a->p->aggs[i].fn->step(a->astates, a->state_off[i],
-                               a->arg_ce[i] ? &a->arg_cols[i] : NULL,
-                               a->arows, (int)a->nassign);
+        if (!a->dup[i])
+            a->p->aggs[i].fn->step(a->astates, a->state_off[i],
+                                   a->arg_ce[i] ? &a->arg_cols[i] : NULL,
+                                   a->arows, (int)a->nassign);
     a->nassign = 0;
 }
 
@@ -547,10 +642,10 @@ static int key_row(agg_op *a, sl_batch *b, const keyslot *ks, int64_t ws,
 /* Appends e's group row (keys, window bounds, final aggregates) to b. */
 static void group_row(agg_op *a, sl_batch *b, const entry *e)
 {
-    int r = key_row(a, b, e->slot, e->ws, e->we);
+    int r = key_row(a, b, e->slot, e->ws, entry_we(a, e));
+    const char *st = entry_state(a, e);
     for (int i = 0; i < a->nagg; i++)
-        a->p->aggs[i].fn->final(e->state + a->state_off[i], b, r,
-                                a->ngroup + 2 + i);
+        a->p->aggs[i].fn->final(st + a->state_off[i], b, r, a->ngroup + 2 + i);
 }
 
 /* Queues the retraction of the row published for ks and [ws, we). */
@@ -585,15 +680,20 @@ static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
         for (size_t k = 0; k < chunk; k++) {
             entry *e = entries[i + k];
             int pass = !a->having || (!hv.null[k] && hv.v.i[k]);
-            if (!a->emit_final && e->emitted &&
-                (!pass || e->emitted_ws != e->ws || e->emitted_we != e->we)) {
-                retract_key(a, e->slot, e->emitted_ws, e->emitted_we);
-                e->emitted = 0;
+            if (!a->emit_final && e->emitted) {
+                int64_t ews, ewe;
+                entry_emitted(a, e, &ews, &ewe);
+                if (!pass || ews != e->ws || ewe != entry_we(a, e)) {
+                    retract_key(a, e->slot, ews, ewe);
+                    e->emitted = 0;
+                }
             }
             if (pass) {
                 e->emitted = 1;
-                e->emitted_ws = e->ws;
-                e->emitted_we = e->we;
+                if (a->off_ews) {
+                    TAIL(a, e, off_ews, int64_t)[0] = e->ws;
+                    TAIL(a, e, off_ews, int64_t)[1] = entry_we(a, e);
+                }
             }
             e->ckpt_dirty = 1;
         }
@@ -640,7 +740,7 @@ static int publish_dirty(agg_op *a, sl_error *err)
         entry *e = a->dirty[i];
         e->dirty = 0;
         if (e->dead) {
-            if (e->heap_refs == 0)
+            if (heap_refs(a, e) == 0)
                 entry_release(a, e);
             continue;
         }
@@ -660,9 +760,10 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     entry *target = NULL;
     int merges = 0;
     for (entry *w = ks->windows; w; w = w->next) {
-        if (w->we <= a->wmk.wm)
+        int64_t wwe = entry_we(a, w);
+        if (wwe <= a->wmk.wm)
             continue;               /* closed: final, never reopens */
-        if (w->ws < e && s < w->we) {
+        if (w->ws < e && s < wwe) {
             if (target == NULL)
                 target = w;
             else
@@ -671,23 +772,31 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     }
     if (target == NULL)
         return entry_new(a, ks, s, e);
-    int64_t old_end = target->we;   /* the end the heap knows */
+    int64_t *twe = TAIL(a, target, off_we, int64_t);
+    int64_t old_end = *twe;         /* the end the heap knows */
     if (merges > 0) {
         /* pending steps may point at sessions about to be merged away */
         step_assignments(a);
+        char *tst = entry_state(a, target);
         entry *w = ks->windows;
         while (w) {
             entry *next = w->next;
-            if (w != target && w->we > a->wmk.wm && w->ws < e && s < w->we) {
+            int64_t wwe = entry_we(a, w);
+            if (w != target && wwe > a->wmk.wm && w->ws < e && s < wwe) {
+                const char *wst = entry_state(a, w);
                 for (int i = 0; i < a->nagg; i++)
-                    a->p->aggs[i].fn->merge(target->state + a->state_off[i],
-                                            w->state + a->state_off[i]);
+                    if (!a->dup[i])
+                        a->p->aggs[i].fn->merge(tst + a->state_off[i],
+                                                wst + a->state_off[i]);
                 if (w->ws < target->ws)
                     target->ws = w->ws;
-                if (w->we > target->we)
-                    target->we = w->we;
-                if (w->emitted && !a->emit_final)
-                    retract_key(a, ks, w->emitted_ws, w->emitted_we);
+                if (wwe > *twe)
+                    *twe = wwe;
+                if (w->emitted && !a->emit_final) {
+                    int64_t ews, ewe;
+                    entry_emitted(a, w, &ews, &ewe);
+                    retract_key(a, ks, ews, ewe);
+                }
                 w->emitted = 0;
                 unmark_dirty(a, w);
                 entry_unlink(a, w);
@@ -700,9 +809,9 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     target->ckpt_dirty = 1;
     if (s < target->ws)
         target->ws = s;
-    if (e > target->we)
-        target->we = e;
-    if (target->we != old_end)
+    if (e > *twe)
+        *twe = e;
+    if (*twe != old_end)
         heap_push(a, target);
     return target;
 }
@@ -714,13 +823,12 @@ static int close_windows(agg_op *a, sl_error *err)
     while (a->heap_n > 0 && a->heap[0].end <= a->wmk.wm) {
         heap_item it = heap_pop(a);
         entry *e = it.e;
-        e->heap_refs--;
         if (e->dead) {
-            if (e->heap_refs == 0 && !e->dirty)
+            if (heap_refs(a, e) == 0 && !e->dirty)
                 entry_release(a, e);
             continue;
         }
-        if (it.end != e->we)
+        if (it.end != entry_we(a, e))
             continue;               /* a session that grew: later entry */
         if (a->nclosing == a->closing_cap) {
             a->closing_cap = a->closing_cap ? a->closing_cap * 2 : 1024;
@@ -751,6 +859,7 @@ static int close_windows(agg_op *a, sl_error *err)
         unmark_dirty(a, e);
         entry_unlink(a, e);
     }
+    slots_sweep(a);
     return 0;
 }
 
@@ -874,45 +983,26 @@ static int agg_flush(sl_operator *op, int final, sl_error *err)
 static void agg_close(sl_operator *op)
 {
     agg_op *a = (agg_op *)op;
-    /* free every open entry and key slot */
+    /* what open entries and key slots own; the blocks themselves go with
+    ** their pools, whatever still points at them (heap, dirty list) */
     for (size_t i = 0; i < a->table_cap; i++) {
         keyslot *ks = a->table ? a->table[i] : NULL;
         if (ks == NULL)
             continue;
-        entry *e = ks->windows;
-        while (e) {
-            entry *next = e->next;
+        for (entry *e = ks->windows; e; e = e->next)
             entry_destroy_states(a, e);
-            e->dead = 1;
-            e->slot = NULL;
-            if (e->heap_refs == 0 && !e->dirty)
-                entry_release(a, e);
-            e = next;
-        }
         slot_release(a, ks);
     }
-    /* entries still referenced by the heap or the dirty list */
-    for (size_t i = 0; i < a->heap_n; i++) {
-        entry *e = a->heap[i].e;
-        if (--e->heap_refs == 0 && !e->dirty)
-            entry_release(a, e);
-    }
-    for (size_t i = 0; i < a->ndirty; i++) {
-        entry *e = a->dirty[i];
-        e->dirty = 0;
-        if (e->heap_refs == 0 && e->dead)
-            entry_release(a, e);
-    }
-    pool_free(&a->free_entries);
-    pool_free(&a->free_slots);
+    pool_destroy(&a->entries);
+    pool_destroy(&a->slots);
     free(a->table);
     free(a->heap);
     free(a->dirty);
     free(a->arows);
     free(a->astates);
-    free(a->aentries);
     free(a->closing);
     free(a->deleted);
+    free(a->dup);
     sl_buf_free(&a->ckpt_buf);
     for (int k = 0; k < a->ngroup; k++)
         sl_cexpr_free(a->key_ce[k]);
@@ -954,10 +1044,12 @@ static void save_meta(agg_op *a, uint64_t fingerprint, sl_buf *b)
 static void save_entry(agg_op *a, const entry *e, sl_buf *b)
 {
     uint8_t flags = (uint8_t)(e->emitted | (e->dirty << 1));
-    sl_buf_put(b, &e->ws, sizeof e->ws);
-    sl_buf_put(b, &e->we, sizeof e->we);
-    sl_buf_put(b, &e->emitted_ws, sizeof e->emitted_ws);
-    sl_buf_put(b, &e->emitted_we, sizeof e->emitted_we);
+    int64_t ws = e->ws, we = entry_we(a, e), ews, ewe;
+    entry_emitted(a, e, &ews, &ewe);
+    sl_buf_put(b, &ws, sizeof ws);
+    sl_buf_put(b, &we, sizeof we);
+    sl_buf_put(b, &ews, sizeof ews);
+    sl_buf_put(b, &ewe, sizeof ewe);
     sl_buf_put(b, &flags, 1);
     for (int k = 0; k < a->ngroup; k++) {
         const sl_value *v = &e->slot->keys[k];
@@ -976,7 +1068,9 @@ static void save_entry(agg_op *a, const entry *e, sl_buf *b)
     }
     for (int i = 0; i < a->nagg; i++) {
         const sl_agg_func *fn = a->p->aggs[i].fn;
-        const char *st = e->state + a->state_off[i];
+        const char *st = entry_state(a, e) + a->state_off[i];
+        if (a->dup[i])
+            continue;
         if (fn->save)
             fn->save(st, b);
         else
@@ -1000,7 +1094,7 @@ int sl_op_aggregate_save(sl_operator *op, sl_ckpt_writer *w,
                 continue;
             b->n = 0;
             save_entry(a, e, b);
-            if (sl_ckpt_put(w, e->id, b, err) != 0)
+            if (sl_ckpt_put(w, (int64_t)e->id, b, err) != 0)
                 return -1;
             e->ckpt_dirty = 0;
             e->saved = 1;
@@ -1101,9 +1195,11 @@ static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
     int64_t saved_next = a->next_id;
     entry *e = entry_new(a, ks, ws, we);
     a->next_id = saved_next;
-    e->id = id;
-    e->emitted_ws = ews;
-    e->emitted_we = ewe;
+    e->id = (uint64_t)id;
+    if (a->off_ews) {
+        TAIL(a, e, off_ews, int64_t)[0] = ews;
+        TAIL(a, e, off_ews, int64_t)[1] = ewe;
+    }
     e->emitted = flags & 1;
     e->ckpt_dirty = 0;
     e->saved = 1;
@@ -1111,7 +1207,9 @@ static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
         mark_dirty(a, e);
     for (int i = 0; i < a->nagg; i++) {
         const sl_agg_func *fn = a->p->aggs[i].fn;
-        char *st = e->state + a->state_off[i];
+        char *st = entry_state(a, e) + a->state_off[i];
+        if (a->dup[i])
+            continue;
         if (fn->load) {
             if (fn->load(st, &p, end) != 0)
                 return load_bad(c, err);
@@ -1200,18 +1298,47 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     for (int k = 0; k < a->ngroup; k++)
         if ((a->key_ce[k] = sl_cexpr_compile(p->group[k], err)) == NULL)
             goto fail;
-    size_t off = 0;
+    /* the entry tail (see struct entry), then the states */
+    size_t off = sizeof(entry);
+    if (a->wkind == SL_WIN_SESSION) {
+        a->off_we = off;
+        a->off_refs = off + 8;
+        off += 12;
+    }
+    if (!a->emit_final) {
+        a->off_didx = off;
+        off += 4;
+    }
+    off = (off + 7) & ~(size_t)7;
+    if (a->wkind == SL_WIN_SESSION && !a->emit_final) {
+        a->off_ews = off;
+        off += 16;
+    }
+    a->state_base = off;
+    a->dup = sl_xcalloc((size_t)a->nagg + 1, 1);
+    off = 0;
     for (int i = 0; i < a->nagg; i++) {
+        /* SUM(x) and AVG(x) keep the same state: the second one shares
+        ** the first one's (same step over the same argument) */
+        for (int j = 0; j < i && !a->dup[i]; j++) {
+            if (!a->dup[j] && p->aggs[j].fn->step == p->aggs[i].fn->step &&
+                strcasecmp(strchr(p->aggs[j].sql, '('),
+                           strchr(p->aggs[i].sql, '(')) == 0) {
+                a->dup[i] = 1;
+                a->state_off[i] = a->state_off[j];
+            }
+        }
+        if (a->dup[i])
+            continue;
         if (p->aggs[i].arg &&
             (a->arg_ce[i] = sl_cexpr_compile(p->aggs[i].arg, err)) == NULL)
             goto fail;
         a->state_off[i] = off;
         off += (p->aggs[i].fn->state_bytes + 7) & ~(size_t)7;
     }
-    a->state_bytes = off;
-    a->entry_bytes = sizeof(entry) + a->state_bytes;
-    a->slot_bytes = sizeof(keyslot) + sizeof(sl_value) * (size_t)a->ngroup +
-                    (size_t)KEY_INLINE * (size_t)a->ngroup;
+    a->entries.bytes = (a->state_base + off + 7) & ~(size_t)7;
+    a->slots.bytes = sizeof(keyslot) + sizeof(sl_value) * (size_t)a->ngroup +
+                     (size_t)KEY_INLINE * (size_t)a->ngroup;
     for (int c = 0; c < a->nout; c++)
         if ((a->out_ce[c] = sl_cexpr_compile(p->out[c], err)) == NULL)
             goto fail;
