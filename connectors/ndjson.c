@@ -11,6 +11,11 @@
 ** is built and nothing is allocated per record: TEXT goes into the batch
 ** arena, string escapes (\n \" \\ \/ \b \f \r \t \uXXXX with surrogate
 ** pairs -> UTF-8) are decoded only for wanted fields.
+** Fast paths, each falling back to the general code (so results and
+** messages do not change): strings are scanned 8 bytes at a time; the key
+** after the last matched one in schema order is tried first; plain numbers
+** go straight into BIGINT/DOUBLE columns (exact, as strtod); ISO
+** timestamps without escapes use the cached parser.
 **
 ** Conversions: strings as text (see sl_dec_set_from_text), numbers to
 ** BIGINT/DOUBLE/TEXT (literal text) or TIMESTAMP with an epoch ts_format,
@@ -64,6 +69,34 @@ static int hexval(char c)
     return -1;
 }
 
+/* Length of the run of plain string bytes at z[0..n): up to the first
+** '"', '\\' or control character (or n). Reads 8 bytes at a time. */
+static inline size_t plain_run(const char *z, size_t n)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = ones << 7;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, z + i, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        /* high bit set in bytes equal to '"' or '\\' or below 0x20 (exact
+        ** for the lowest such byte of each kind, so of the union) */
+        uint64_t t = ((q - ones) & ~q) | ((b - ones) & ~b) |
+                     ((w - ones * 0x20) & ~w);
+        t &= high;
+        if (t != 0)
+            return i + (size_t)(__builtin_ctzll(t) >> 3);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)z[i];
+        if (c == '"' || c == '\\' || c < 0x20)
+            break;
+    }
+    return i;
+}
+
 /* Scans the string at j->p ('"'): sets its raw content and whether it has
 ** escapes, and leaves j->p after the closing quote. Validates escapes and
 ** rejects raw control characters. */
@@ -73,9 +106,7 @@ static int scan_string(jp *j, const char **z, size_t *n, int *esc)
     const char *s = p;
     int e = 0;
     for (;;) {
-        while (p < end && *p != '"' && *p != '\\' &&
-               (unsigned char)*p >= 0x20)
-            p++;
+        p += plain_run(p, (size_t)(end - p));
         if (p >= end) {
             j->p = p;
             return bad(j, "unterminated string");
@@ -443,6 +474,58 @@ static int number_into(jp *j, int col, const char *z, size_t n, int is_int)
     return cannot(j, col, show, 0);
 }
 
+/* The fast path for a plain JSON number into a BIGINT, INTERVAL or DOUBLE
+** column: -?(0|[1-9][0-9]*)(.[0-9]+)? with at most 18 digits (BIGINT) or
+** 19 digits and a mantissa up to 2^53 (DOUBLE, Clinger's exact case: the
+** result of strtod), not followed by more number text. Returns 1 when the
+** value is stored and j->p is past it; 0, having stored nothing, sends it
+** to the general path (which also gives the messages). */
+static inline int fast_number(jp *j, int col)
+{
+    sl_type t = j->d->types[col];
+    if (t != SL_DOUBLE && t != SL_BIGINT && t != SL_INTERVAL)
+        return 0;
+    const char *p = j->p, *end = j->end;
+    int neg = *p == '-';
+    p += neg;
+    if (p >= end || (unsigned)(*p - '0') > 9 ||
+        (*p == '0' && p + 1 < end && (unsigned)(p[1] - '0') <= 9))
+        return 0;
+    uint64_t m = 0;
+    int nd = 0, fd = 0;
+    while (p < end && nd < 19 && (unsigned)(*p - '0') <= 9) {
+        m = m * 10 + (unsigned)(*p++ - '0');
+        nd++;
+    }
+    if (p < end && *p == '.' && t == SL_DOUBLE) {
+        const char *f = ++p;
+        while (p < end && nd < 19 && (unsigned)(*p - '0') <= 9) {
+            m = m * 10 + (unsigned)(*p++ - '0');
+            nd++;
+        }
+        fd = (int)(p - f);
+        if (fd == 0)
+            return 0;
+    }
+    if (p < end && ((unsigned)(*p - '0') <= 9 || *p == '.' || *p == 'e' ||
+                    *p == 'E'))
+        return 0;
+    sl_column *c = &j->b->cols[col];
+    if (t == SL_DOUBLE) {
+        if (m > (UINT64_C(1) << 53))
+            return 0;
+        double v = (double)m / sl_dec_pow10(fd);
+        c->v.d[j->r] = neg ? -v : v;
+    } else {
+        if (nd > 18)
+            return 0;
+        c->v.i[j->r] = neg ? -(int64_t)m : (int64_t)m;
+    }
+    c->null[j->r] = 0;
+    j->p = p;
+    return 1;
+}
+
 /* Converts the value at j->p into column col. */
 static int value_into(jp *j, int col)
 {
@@ -455,6 +538,14 @@ static int value_into(jp *j, int col)
     case '"':
         if (scan_string(j, &z, &n, &flag) < 0)
             return -1;
+        if (t == SL_TIMESTAMP && !flag && d->opt.ts_format == SL_TS_ISO) {
+            int64_t v;
+            if (sl_ts_parse_cached(&d->tsc, z, n, &v) == 0) {
+                j->b->cols[col].v.i[j->r] = v;
+                j->b->cols[col].null[j->r] = 0;
+                return 0;
+            }
+        }
         if (t == SL_TEXT) {
             if (!flag) {
                 set_text(j, col, z, n);
@@ -509,6 +600,8 @@ static int value_into(jp *j, int col)
     }
     default:
         if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+            if (fast_number(j, col))
+                return 0;
             if (scan_number(j, &z, &n, &flag) < 0)
                 return -1;
             return number_into(j, col, z, n, flag);
@@ -517,10 +610,29 @@ static int value_into(jp *j, int col)
     }
 }
 
-/* Reads the object at j->p ('{') whose keys are matched under trie node. */
+/* a/n equals b (at least n bytes)? Keys are short: no memcmp call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+    }
+    for (; n > 0; n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
+/* Reads the object at j->p ('{') whose keys are matched under trie node.
+** Keys usually come in the order of the schema: the sibling after the last
+** key matched is tried first (an exact match, as lookup would find). */
 static int object_into(jp *j, int node)
 {
     sl_decoder *d = j->d;
+    int expect = d->nodes[node].child;
     j->p++;
     ws(j);
     if (j->p < j->end && *j->p == '}') {
@@ -550,7 +662,13 @@ static int object_into(jp *j, int node)
                 kn = unescape(u, k, kn);
                 k = u;
             }
-            child = lookup(d, node, k, kn);
+            if (expect >= 0 && (size_t)d->nodes[expect].len == kn &&
+                same_bytes(d->nodes[expect].name, k, kn))
+                child = expect;
+            else
+                child = lookup(d, node, k, kn);
+            if (child >= 0)
+                expect = d->nodes[child].next;
         }
         int rc;
         if (child < 0) {
