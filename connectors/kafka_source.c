@@ -81,6 +81,7 @@ typedef struct kafka_src {
     char *brokers;
     char **topics;
     int ntopics;
+    rd_kafka_topic_t **rkts; /* manual: a handle per topic, held open */
     kpart *parts;
     int nparts, partcap;
     sl_decoder *dec;
@@ -496,6 +497,18 @@ static int load_ends(kafka_src *ks, sl_error *err)
     return 0;
 }
 
+/* Manual mode: a topic handle for every topic, made once the topic is known
+** to exist, so that its partitions' leaders are known (from the metadata
+** just read) when they are assigned. Without it, librdkafka learns them only
+** after the assignment and retries the start offset query after 500 ms,
+** which every bounded read paid. */
+static void hold_topics(kafka_src *ks)
+{
+    ks->rkts = sl_xcalloc((size_t)ks->ntopics, sizeof *ks->rkts);
+    for (int t = 0; t < ks->ntopics; t++)
+        ks->rkts[t] = rd_kafka_topic_new(ks->rk, ks->topics[t], NULL);
+}
+
 /* ---- the source interface ----------------------------------------------- */
 
 static void kafka_close(sl_source *s);
@@ -602,7 +615,8 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
     }
     int nd = ks->ndeclared;
     int rows = 0, handled = 0;
-    int64_t deadline = mono_ms() + POLL_BUDGET_MS;
+    int64_t now = mono_ms();        /* refreshed after every wait */
+    int64_t deadline = now + POLL_BUDGET_MS;
     while (rows < max_rows && handled < max_rows) {
         int wait = 0;
         if (handled == 0) {
@@ -612,6 +626,8 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
             wait = (int)left;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, wait);
+        if (wait > 0)
+            now = mono_ms();
         if (m == NULL) {
             if (handled > 0)
                 break;
@@ -662,7 +678,7 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
         }
         /* got == 0: a message with no value (or blank): nothing to read */
         p->next = m->offset + 1;
-        p->last_ms = mono_ms();
+        p->last_ms = now;
         if (ks->bounded && p->next >= p->end)
             finish_part(ks, p);
         rd_kafka_message_destroy(m);
@@ -830,11 +846,15 @@ static void kafka_close(sl_source *s)
             rd_kafka_poll(ks->rk, 50);
         if (!ks->manual)
             rd_kafka_consumer_close(ks->rk);
+        for (int t = 0; ks->rkts && t < ks->ntopics; t++)
+            if (ks->rkts[t])
+                rd_kafka_topic_destroy(ks->rkts[t]);
         rd_kafka_destroy(ks->rk);
     }
     for (int i = 0; i < ks->ntopics; i++)
         free(ks->topics[i]);
     free(ks->topics);
+    free(ks->rkts);
     free(ks->parts);
     free(ks->brokers);
     sl_decoder_free(ks->dec);
@@ -924,6 +944,8 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
         goto fail;
     if (ks->bounded && load_ends(ks, err) != 0)
         goto fail;
+    if (ks->manual)
+        hold_topics(ks);
     if (!ks->manual) {
         rd_kafka_topic_partition_list_t *l =
             rd_kafka_topic_partition_list_new(ks->ntopics);
