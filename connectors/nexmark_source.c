@@ -82,10 +82,15 @@ static int int_option(const sl_stmt *s, const char *key, int64_t lo,
     char *end;
     errno = 0;
     long long x = strtoll(o->value, &end, 10);
-    if (end == o->value || *end != 0 || errno != 0 || x < lo || x > hi)
+    if (end == o->value || *end != 0 || errno != 0 || x < lo || x > hi) {
+        if (hi >= INT64_MAX / 2)
+            return sl_error_set(err, o->value_offset, "%s must be a whole "
+                                "number of at least %" PRId64 ", not '%s'",
+                                key, lo, o->value);
         return sl_error_set(err, o->value_offset, "%s must be a whole number "
                             "from %" PRId64 " to %" PRId64 ", not '%s'", key,
                             lo, hi, o->value);
+    }
     *v = x;
     return 0;
 }

@@ -299,7 +299,7 @@ static void test_errors(void)
                 "TEXT", "TEXT", "wrong type, at the type");
     check_error("CREATE SOURCE b (price BIGINT) WITH (connector = 'nexmark', "
                 "kind = 'bid', events = -5);", "events must be a whole number "
-                "from 1", "-5", "negative events");
+                "of at least 1", "-5", "negative events");
     check_error("CREATE SOURCE b (price BIGINT) WITH (connector = 'nexmark', "
                 "kind = 'bid', seed = 'abc');", "seed must be a whole number",
                 "'abc'", "a seed that is not a number");
