@@ -15,6 +15,7 @@
  * poll loop wakes every 200 us, so that is the resolution of the numbers.
  * Owns the child process, the input file and the database under WORKDIR. */
 #include "fmt.h"
+#include "probe.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -22,25 +23,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void write_all(int fd, const char *s, size_t n)
 {
@@ -80,15 +62,10 @@ int main(int argc, char **argv)
         return 2;
     }
     mkdir(dir, 0755);
-    char input[2048], dbpath[2048], sql[8192], env[64];
+    char input[2048], dbpath[2048], sql[8192];
     snprintf(input, sizeof input, "%s/latency_input.csv", dir);
     snprintf(dbpath, sizeof dbpath, "%s/latency.db", dir);
-    char tmp[4200];
-    remove(dbpath);
-    snprintf(tmp, sizeof tmp, "%s-wal", dbpath);
-    remove(tmp);
-    snprintf(tmp, sizeof tmp, "%s-shm", dbpath);
-    remove(tmp);
+    probe_remove_db(dbpath);
 
     int in_fd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     if (in_fd < 0) {
@@ -104,22 +81,13 @@ int main(int argc, char **argv)
              "follow = true);\n"
              "CREATE STREAMING TABLE lat AS SELECT id, sent_us FROM ev WHERE id >= 0;\n",
              input);
-    snprintf(env, sizeof env, "%ld", commit_ms);
-    setenv("SLUICE_COMMIT_INTERVAL_MS", env, 1);
-    pid_t child = fork();
-    if (child < 0) {
-        perror("fork");
+    pid_t child = probe_start_sluice(sluice, dbpath, sql, commit_ms);
+    if (child < 0)
         return 1;
-    }
-    if (child == 0) {
-        execl(sluice, sluice, dbpath, "-c", sql, (char *)NULL);
-        perror(sluice);
-        _exit(127);
-    }
 
     /* wait for the result table to exist */
     sqlite3 *db = NULL;
-    int64_t deadline = now_us() + 10000000;
+    int64_t deadline = probe_now_us() + 10000000;
     for (;;) {
         int status;
         if (waitpid(child, &status, WNOHANG) == child) {
@@ -137,12 +105,12 @@ int main(int argc, char **argv)
                 break;
             }
         }
-        if (now_us() > deadline) {
+        if (probe_now_us() > deadline) {
             fprintf(stderr, "latency: table lat did not appear within 10 s\n");
             kill(child, SIGKILL);
             return 1;
         }
-        sleep_us(5000);
+        probe_nap_us(5000);
     }
     sqlite3_busy_timeout(db, 100);
     sqlite3_stmt *poll;
@@ -158,18 +126,18 @@ int main(int argc, char **argv)
         return 1;
     long appended = 0, seen = 0;
     int64_t max_id = -1;
-    int64_t start = now_us();
+    int64_t start = probe_now_us();
     int64_t end_by = start + (int64_t)(seconds * 1e6) + 5000000; /* 5 s to drain */
     bench_out o;
     bench_out_open(&o, in_fd);
-    while (seen < total && now_us() < end_by) {
+    while (seen < total && probe_now_us() < end_by) {
         /* append every event whose time has come, one write per burst */
-        int64_t t = now_us();
+        int64_t t = probe_now_us();
         long due = (long)((double)(t - start) * (double)rate / 1e6);
         if (due > total)
             due = total;
         if (appended < due) {
-            int64_t ts = now_us();
+            int64_t ts = probe_now_us();
             for (long id = appended; id < due; id++) {
                 bench_put_u64(&o, (uint64_t)id);
                 bench_putc(&o, ',');
@@ -185,7 +153,7 @@ int main(int argc, char **argv)
         /* what is committed now */
         sqlite3_bind_int64(poll, 1, max_id);
         int rc;
-        int64_t seen_at = now_us();
+        int64_t seen_at = probe_now_us();
         while ((rc = sqlite3_step(poll)) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(poll, 0);
             if (id >= 0 && id < total && lat[id] == 0) {
@@ -200,7 +168,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "latency: poll: %s\n", sqlite3_errmsg(db));
             break;
         }
-        sleep_us(200);
+        probe_nap_us(200);
     }
     bench_out_close(&o);
     sqlite3_finalize(poll);
@@ -210,24 +178,9 @@ int main(int argc, char **argv)
     waitpid(child, &status, 0);
     close(in_fd);
 
-    int64_t *v = malloc((size_t)(seen ? seen : 1) * sizeof *v);
-    long k = 0;
-    for (long i = 0; i < total; i++)
-        if (lat[i])
-            v[k++] = lat[i] - 1;
-    qsort(v, (size_t)k, sizeof *v, cmp_i64);
-    if (k == 0) {
-        printf("latency: no event became visible (%ld appended)\n", appended);
-        return 1;
-    }
-    double p50 = (double)v[k / 2] / 1000.0;
-    double p99 = (double)v[(k * 99) / 100 < k ? (k * 99) / 100 : k - 1] / 1000.0;
-    double mx = (double)v[k - 1] / 1000.0;
-    printf("latency: follow file source -> STREAMING TABLE, commit interval %ld ms, "
-           "%ld events/s: %ld of %ld seen; p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           commit_ms, rate, k, total, p50, p99, mx);
-    free(v);
+    int rc = probe_report("latency: follow file source -> STREAMING TABLE",
+                          commit_ms, rate, lat, total);
     free(sent);
     free(lat);
-    return k == total ? 0 : 1;
+    return rc;
 }
