@@ -51,6 +51,7 @@ HAVE_TIME = os.path.exists("/usr/bin/time")
 NEXMARK_WORKLOADS = ["q0", "q1", "q2", "q5", "q7", "q8", "q0bh", "q1bh", "q2bh"]
 FORMATS = ["csv", "ndjson", "kafka", "gen"]
 KAFKA_PARTITIONS = 64  # the mock broker keeps ~5 MB per partition: 2M orders need 64
+KAFKA_BROKERS = 3      # a three-broker test cluster, as a small real one
 # the table each query's rows end up in (checked to be non-empty)
 RESULT_TABLE = {"q5": "q5_counts", "q7": "q7_max", "q8": "q8_p"}
 TARGETS_CSV = {"b1": 12e6, "b2": 8e6, "b3": 6e6, "b4": 3e6, "b5": 5e6, "b6": 7e6}
@@ -195,7 +196,8 @@ def start_kafka(a, data, load):
     boot = os.path.join(a.out_dir, "kafka_bootstrap")
     if os.path.exists(boot):
         os.remove(boot)
-    proc = subprocess.Popen([mock, boot, f"orders:{KAFKA_PARTITIONS}", "lat:4"],
+    proc = subprocess.Popen([mock, "-n", str(KAFKA_BROKERS), boot,
+                             f"orders:{KAFKA_PARTITIONS}", "lat:4"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         if os.path.exists(boot):

@@ -57,6 +57,7 @@
 
 #define OPEN_WAIT_MS 10000       /* metadata wait at open */
 #define POLL_BUDGET_MS 100       /* longest next() waits for a message */
+#define TAKE_BATCH 1024           /* messages taken from the queue at once */
 #define CLOSE_COMMIT_WAIT_MS 2000
 #define PART_SHIFT 16            /* part id = topic index << 16 | partition */
 #define DEFAULT_IDLE_MS 30000
@@ -82,6 +83,9 @@ typedef struct kafka_src {
     char **topics;
     int ntopics;
     rd_kafka_topic_t **rkts; /* manual: a handle per topic, held open */
+    rd_kafka_queue_t *queue; /* the consumer queue, read in batches */
+    rd_kafka_message_t *msgs[TAKE_BATCH]; /* taken from the queue, not yet read */
+    int nmsgs, imsg;
     kpart *parts;
     int nparts, partcap;
     sl_decoder *dec;
@@ -618,21 +622,30 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
     int64_t now = mono_ms();        /* refreshed after every wait */
     int64_t deadline = now + POLL_BUDGET_MS;
     while (rows < max_rows && handled < max_rows) {
-        int wait = 0;
-        if (handled == 0) {
-            int64_t left = deadline - mono_ms();
-            if (left <= 0)
-                break;
-            wait = (int)left;
+        if (ks->imsg == ks->nmsgs) {
+            /* take the next messages (one lock for many: consumer_poll per
+            ** message cost a lock and a wake-up each) */
+            int wait = 0;
+            if (handled == 0) {
+                int64_t left = deadline - mono_ms();
+                if (left <= 0)
+                    break;
+                wait = (int)left;
+            }
+            size_t want = (size_t)(max_rows - handled);
+            ssize_t got = rd_kafka_consume_batch_queue(
+                ks->queue, wait, ks->msgs, want < TAKE_BATCH ? want : TAKE_BATCH);
+            if (wait > 0)
+                now = mono_ms();
+            ks->imsg = 0;
+            ks->nmsgs = got > 0 ? (int)got : 0;
+            if (ks->nmsgs == 0) {
+                if (handled > 0)
+                    break;
+                continue;
+            }
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, wait);
-        if (wait > 0)
-            now = mono_ms();
-        if (m == NULL) {
-            if (handled > 0)
-                break;
-            continue;
-        }
+        rd_kafka_message_t *m = ks->msgs[ks->imsg++];
         if (m->err) {
             int rc = message_error(ks, m, err);
             rd_kafka_message_destroy(m);
@@ -839,6 +852,10 @@ static void kafka_committed(sl_source *s)
 static void kafka_close(sl_source *s)
 {
     kafka_src *ks = (kafka_src *)s;
+    while (ks->imsg < ks->nmsgs)
+        rd_kafka_message_destroy(ks->msgs[ks->imsg++]);
+    if (ks->queue)
+        rd_kafka_queue_destroy(ks->queue);
     if (ks->rk) {
         /* let an outstanding commit finish, for a bounded time */
         int64_t until = mono_ms() + CLOSE_COMMIT_WAIT_MS;
@@ -940,6 +957,7 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
         sl_error_set(err, -1, "kafka source %s: %s", def->name, errstr);
         goto fail;
     }
+    ks->queue = rd_kafka_queue_get_consumer(ks->rk);  /* group.id is set */
     if (load_metadata(ks, err) != 0)
         goto fail;
     if (ks->bounded && load_ends(ks, err) != 0)
