@@ -105,6 +105,9 @@ typedef struct agg_op {
     entry **dirty;         /* entries with dirty = 1 */
     size_t ndirty, dirty_cap;
 
+    uint64_t *hashes;      /* the current batch's row hashes */
+    int hashes_cap;
+
     /* assignments of the current batch */
     int *arows;
     char **astates;
@@ -865,6 +868,53 @@ static int close_windows(agg_op *a, sl_error *err)
 
 /* ---- the operator --------------------------------------------------------- */
 
+/* Hashes every selected row of b into a->hashes and prefetches its table
+** bucket: a batch's lookups are independent, so their cache misses can
+** overlap instead of following one another (the bucket now, the key slot
+** and its newest window a few rows ahead, in agg_push). */
+static void hash_batch(agg_op *a, const sl_batch *b, int n)
+{
+    if (n > a->hashes_cap) {
+        a->hashes_cap = n;
+        a->hashes = sl_xrealloc(a->hashes, sizeof *a->hashes * (size_t)n);
+    }
+    const uint8_t *sel = b->selected;
+    size_t mask = a->table_cap - 1;
+    for (int r = 0; r < n; r++) {
+        if (sel != NULL && !sel[r]) {
+            a->hashes[r] = 0;
+            continue;
+        }
+        uint64_t h = hash_row(a, r);
+        a->hashes[r] = h;
+        if (a->table != NULL)
+            __builtin_prefetch(&a->table[h & mask]);
+    }
+}
+
+#define PREFETCH_SLOT_AHEAD 8
+#define PREFETCH_ENTRY_AHEAD 4
+
+/* Prefetches the key slot of row r + PREFETCH_SLOT_AHEAD (its bucket is
+** cached by now) and the newest window of row r + PREFETCH_ENTRY_AHEAD's
+** key (its slot was prefetched four rows ago). */
+static inline void prefetch_ahead(const agg_op *a, int r, int n)
+{
+    if (a->table == NULL)
+        return;
+    size_t mask = a->table_cap - 1;
+    if (r + PREFETCH_SLOT_AHEAD < n) {
+        const keyslot *ks = a->table[a->hashes[r + PREFETCH_SLOT_AHEAD] & mask];
+        if (ks != NULL)
+            __builtin_prefetch(ks);
+    }
+    if (r + PREFETCH_ENTRY_AHEAD < n) {
+        const keyslot *ks = a->table[a->hashes[r + PREFETCH_ENTRY_AHEAD] & mask];
+        if (ks != NULL && ks->windows != NULL)
+            __builtin_prefetch(ks->windows);
+    }
+}
+
 static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
 {
     agg_op *a = (agg_op *)op;
@@ -879,7 +929,9 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
     const sl_column *et = a->event_col >= 0 ? &b->cols[a->event_col] : NULL;
     a->nassign = 0;
     const uint8_t *sel = b->selected;
+    hash_batch(a, b, n);
     for (int r = 0; r < n; r++) {
+        prefetch_ahead(a, r, n);
         if (sel != NULL && !sel[r]) {
             /* filtered out (WHERE, an inner join without a match): in no
             ** window of this query, but seen by the source, so it still
@@ -888,7 +940,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
                 sl_watermark_observe(&a->wmk, b->loc[r].part, et->v.i[r]);
             continue;
         }
-        uint64_t h = hash_row(a, r);
+        uint64_t h = a->hashes[r];
         if (a->wkind == SL_WIN_NONE) {
             keyslot *ks = slot_find(a, r, h, 1);
             entry *e = ks->windows ? ks->windows : entry_new(a, ks, 0, 0);
@@ -998,6 +1050,7 @@ static void agg_close(sl_operator *op)
     free(a->table);
     free(a->heap);
     free(a->dirty);
+    free(a->hashes);
     free(a->arows);
     free(a->astates);
     free(a->closing);
