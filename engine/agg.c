@@ -45,8 +45,11 @@ static void count_final(const void *st, sl_batch *out, int r, int c)
 
 /* ---- SUM / AVG ---------------------------------------------------------- */
 
-typedef struct { int64_t sum; int64_t n; int overflow; } isum_state;
+/* SUM/AVG of BIGINT: an exact sum and the count of values, whose top bit
+** records an overflow (the result is then NULL): 16 bytes */
+typedef struct { int64_t sum; uint64_t n; } isum_state;
 typedef struct { double sum; int64_t n; } dsum_state;
+#define ISUM_OVERFLOW (UINT64_C(1) << 63)
 
 static void isum_init(void *st) { memset(st, 0, sizeof(isum_state)); }
 static void dsum_init(void *st) { memset(st, 0, sizeof(dsum_state)); }
@@ -60,7 +63,7 @@ static void isum_step(char *const *states, size_t off, const sl_column *arg,
             continue;
         isum_state *s = (isum_state *)(states[k] + off);
         if (__builtin_add_overflow(s->sum, arg->v.i[r], &s->sum))
-            s->overflow = 1;
+            s->n |= ISUM_OVERFLOW;
         s->n++;
     }
 }
@@ -70,15 +73,15 @@ static void isum_merge(void *dst, const void *src)
     isum_state *d = dst;
     const isum_state *s = src;
     if (__builtin_add_overflow(d->sum, s->sum, &d->sum))
-        d->overflow = 1;
-    d->overflow |= s->overflow;
-    d->n += s->n;
+        d->n |= ISUM_OVERFLOW;
+    d->n = ((d->n | s->n) & ISUM_OVERFLOW) |
+           ((d->n & ~ISUM_OVERFLOW) + (s->n & ~ISUM_OVERFLOW));
 }
 
 static void isum_final(const void *st, sl_batch *out, int r, int c)
 {
     const isum_state *s = st;
-    if (s->n == 0 || s->overflow)
+    if (s->n == 0 || (s->n & ISUM_OVERFLOW))
         sl_batch_set_null(out, r, c);
     else
         sl_batch_set_int(out, r, c, s->sum);
@@ -88,7 +91,7 @@ static void isum_final(const void *st, sl_batch *out, int r, int c)
 static void iavg_final(const void *st, sl_batch *out, int r, int c)
 {
     const isum_state *s = st;
-    if (s->n == 0 || s->overflow)
+    if (s->n == 0 || (s->n & ISUM_OVERFLOW))
         sl_batch_set_null(out, r, c);
     else
         sl_batch_set_double(out, r, c, (double)s->sum / (double)s->n);

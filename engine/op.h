@@ -98,4 +98,15 @@ int sl_op_aggregate_load(sl_operator *op, sqlite3 *db, const char *query,
 /* Number of open (window, key) groups: memory is bounded by the watermark. */
 int64_t sl_op_aggregate_open_groups(const sl_operator *op);
 
+/* The most (window, key) groups open at once so far. */
+int64_t sl_op_aggregate_peak_groups(const sl_operator *op);
+
+/* Bytes the operator holds for its open windows, besides the group keys
+** (key slots, their text, the key hash table): the blocks of window entries
+** (headers and aggregate states, free ones included), the closing heap and
+** the list of changed windows, at their allocated sizes. None of these
+** shrink, so this is also the peak; divided by the peak number of groups it
+** is the state per open (window, key) (docs/benchmarks.md). */
+int64_t sl_op_aggregate_state_bytes(const sl_operator *op);
+
 #endif

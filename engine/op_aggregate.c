@@ -71,6 +71,7 @@ typedef struct pool {
     size_t bytes;          /* block size, a multiple of 8 */
     void *free;            /* released blocks, linked through their start */
     void *chunks;          /* allocated chunks, linked through their start */
+    size_t chunk_bytes;    /* their total size */
     char *cur, *end;       /* unused part of the newest chunk */
 } pool;
 
@@ -121,7 +122,7 @@ typedef struct agg_op {
     int nout;
 
     sl_watermark wmk;      /* the source's watermark, as this query sees it */
-    int64_t open_groups;
+    int64_t open_groups, peak_groups;
     pool entries, slots;
     size_t nempty;         /* key slots without windows, kept for reuse */
     /* the entry tail (see struct entry): byte offsets, 0 when absent */
@@ -268,6 +269,7 @@ static void *pool_alloc(pool *p)
     if ((size_t)(p->end - p->cur) < p->bytes) {
         size_t n = p->bytes + 8 > POOL_CHUNK ? p->bytes + 8 : POOL_CHUNK;
         char *c = sl_xmalloc(n);
+        p->chunk_bytes += n;
         *(void **)c = p->chunks;
         p->chunks = c;
         p->cur = c + 8;
@@ -293,6 +295,7 @@ static void pool_destroy(pool *p)
     }
     p->free = NULL;
     p->cur = p->end = NULL;
+    p->chunk_bytes = 0;
 }
 
 static keyslot *slot_alloc(agg_op *a)
@@ -525,7 +528,8 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
     *pp = e;
     if (a->wkind != SL_WIN_NONE)
         heap_push(a, e);
-    a->open_groups++;
+    if (++a->open_groups > a->peak_groups)
+        a->peak_groups = a->open_groups;
     return e;
 }
 
@@ -1316,6 +1320,18 @@ int sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
 int64_t sl_op_aggregate_open_groups(const sl_operator *op)
 {
     return ((const agg_op *)op)->open_groups;
+}
+
+int64_t sl_op_aggregate_peak_groups(const sl_operator *op)
+{
+    return ((const agg_op *)op)->peak_groups;
+}
+
+int64_t sl_op_aggregate_state_bytes(const sl_operator *op)
+{
+    const agg_op *a = (const agg_op *)op;
+    return (int64_t)(a->entries.chunk_bytes + a->heap_cap * sizeof *a->heap +
+                     a->dirty_cap * sizeof *a->dirty);
 }
 
 sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,

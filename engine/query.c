@@ -107,20 +107,26 @@ static int write_positions(sl_query *q, sl_error *err)
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
         return sl_error_set(err, -1, "cannot record the position of %s: %s",
                             q->name, sqlite3_errmsg(q->s->db));
+    /* NULL: no watermark yet (or none: the input has ended) */
+    int64_t wm = q->agg ? sl_op_aggregate_watermark(q->agg) : INT64_MIN;
+    int has_wm = wm != INT64_MIN && wm != INT64_MAX;
     const char *metrics[] = {"rows_in", "rows_out", "late_events",
-                             "dead_letters", "watermark_ms"};
+                             "dead_letters", "watermark_ms", "open_windows",
+                             "peak_open_windows", "state_bytes"};
     double values[] = {(double)q->rows_in, (double)q->rows_out,
-                       (double)q->late, (double)q->dead,
-                       q->agg ? (double)sl_op_aggregate_watermark(q->agg) : 0};
+                       (double)q->late, (double)q->dead, (double)wm,
+                       q->agg ? (double)sl_op_aggregate_open_groups(q->agg) : 0,
+                       q->agg ? (double)sl_op_aggregate_peak_groups(q->agg) : 0,
+                       q->agg ? (double)sl_op_aggregate_state_bytes(q->agg) : 0};
+    int nmetrics = q->agg ? 8 : 5;
     rc = sqlite3_prepare_v2(q->s->db, "INSERT OR REPLACE INTO sluice_metrics"
                             "(query, name, value, updated_at) VALUES (?1, ?2, "
                             "?3, strftime('%Y-%m-%d %H:%M:%f','now'))", -1,
                             &st, NULL);
-    for (int i = 0; i < 5 && rc == SQLITE_OK; i++) {
+    for (int i = 0; i < nmetrics && rc == SQLITE_OK; i++) {
         sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, metrics[i], -1, SQLITE_STATIC);
-        if (i == 4 && (!q->agg || sl_op_aggregate_watermark(q->agg) == INT64_MIN ||
-                       sl_op_aggregate_watermark(q->agg) == INT64_MAX))
+        if (i == 4 && !has_wm)
             sqlite3_bind_null(st, 3);
         else
             sqlite3_bind_double(st, 3, values[i]);
