@@ -5,10 +5,13 @@
 ** State: a hash table from group key to a key slot; each key slot holds the
 ** list of its open windows (for a plain GROUP BY, one window that never
 ** closes). A window entry holds its bounds and the states of every
-** aggregate. A min-heap on window end finds the windows the watermark
-** closes; when one closes its final row is emitted (ON WINDOW CLOSE) or its
-** last change published (CHANGES), and its memory freed, so state is
-** bounded by the watermark (DESIGN §2 rule 6).
+** aggregate. Tumbling and hopping windows end on a grid, so the windows
+** of all keys that end together are one list, and the lists are kept in
+** order of their end (close lists); session windows end anywhere and grow,
+** so a min-heap on window end finds them. When a window closes its final
+** row is emitted (ON WINDOW CLOSE) or its last change published (CHANGES),
+** and its memory freed, so state is bounded by the watermark (DESIGN §2
+** rule 6).
 **
 ** Event time (DESIGN §2 rules 2-4): the watermark W = max(event time) -
 ** delay, starting at -inf and never going back. Each event is checked
@@ -50,9 +53,10 @@ struct keyslot {
 **   sessions:            we, heap_refs           (12 bytes)
 **   EMIT CHANGES:        dirty_idx               (4 bytes)
 **   sessions + CHANGES:  emitted_ws, emitted_we  (16 bytes)
-** Tumbling and hopping windows derive their end from ws; they are pushed
-** on the heap once and freed when popped, so they need no count of heap
-** references. */
+**   tumbling, hopping:   close_next              (8 bytes)
+** Tumbling and hopping windows derive their end from ws and are on one
+** close list (linked through close_next), closed and freed with it, so
+** they need no heap item nor count of heap references. */
 struct entry {
     keyslot *slot;
     entry *next;           /* in slot->windows */
@@ -80,6 +84,13 @@ typedef struct heap_item {
     entry *e;
 } heap_item;
 
+/* The tumbling or hopping windows (of every key) that end at `end`, in the
+** order they opened. */
+typedef struct close_list {
+    int64_t end;
+    entry *head, *tail;
+} close_list;
+
 typedef struct agg_op {
     sl_operator base;
     const sl_plan *p;
@@ -100,8 +111,11 @@ typedef struct agg_op {
     keyslot **table;
     size_t table_cap, table_n;
 
-    heap_item *heap;
+    heap_item *heap;       /* sessions */
     size_t heap_n, heap_cap;
+    close_list *lists;     /* tumbling, hopping: lists[first .. first + nlists),
+                              ascending end */
+    size_t lists_first, nlists, lists_cap;
 
     entry **dirty;         /* entries with dirty = 1 */
     size_t ndirty, dirty_cap;
@@ -126,7 +140,7 @@ typedef struct agg_op {
     pool entries, slots;
     size_t nempty;         /* key slots without windows, kept for reuse */
     /* the entry tail (see struct entry): byte offsets, 0 when absent */
-    size_t off_we, off_refs, off_didx, off_ews;
+    size_t off_we, off_refs, off_didx, off_ews, off_close;
     size_t state_base;     /* where the aggregate states start */
     uint8_t *dup;          /* dup[i]: aggregate i shares an earlier state */
     int64_t next_id;       /* entry ids; 0 is the operator's metadata */
@@ -489,6 +503,58 @@ static heap_item heap_pop(agg_op *a)
     return top;
 }
 
+/* the next window on e's close list (tumbling and hopping) */
+static entry **close_next(const agg_op *a, entry *e)
+{
+    return TAIL(a, e, off_close, entry *);
+}
+
+/* Puts e (tumbling or hopping) at the end of the close list of its end,
+** making the list when it is new: nearly always the newest end, so found
+** at once; an end between others is found by binary search. */
+static void close_list_add(agg_op *a, entry *e)
+{
+    int64_t end = entry_we(a, e);
+    *close_next(a, e) = NULL;
+    close_list *l = a->lists + a->lists_first;
+    size_t n = a->nlists, k = n;
+    if (n == 0 || l[n - 1].end < end) {
+        k = n;                      /* a new newest end */
+    } else if (l[n - 1].end == end) {
+        k = n - 1;
+    } else {
+        size_t lo = 0, hi = n;      /* first list with end >= e's */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (l[mid].end < end)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        k = lo;
+    }
+    if (k == n || l[k].end != end) {
+        if (a->lists_first + n == a->lists_cap) {
+            if (a->lists_first > 0) {   /* reuse the room of closed lists */
+                memmove(a->lists, l, sizeof *l * n);
+                a->lists_first = 0;
+            } else {
+                a->lists_cap = a->lists_cap ? a->lists_cap * 2 : 64;
+                a->lists = sl_xrealloc(a->lists, sizeof *a->lists * a->lists_cap);
+            }
+            l = a->lists + a->lists_first;
+        }
+        memmove(l + k + 1, l + k, sizeof *l * (n - k));
+        l[k] = (close_list){end, NULL, NULL};
+        a->nlists++;
+    }
+    if (l[k].tail != NULL)
+        *close_next(a, l[k].tail) = e;
+    else
+        l[k].head = e;
+    l[k].tail = e;
+}
+
 /* Calls init (or destroy) of every aggregate state of e; aggregates that
 ** share an earlier one's state (dup) are skipped. */
 static void entry_init_states(agg_op *a, entry *e)
@@ -526,8 +592,10 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
             pp = &(*pp)->next;
     e->next = *pp;
     *pp = e;
-    if (a->wkind != SL_WIN_NONE)
+    if (a->wkind == SL_WIN_SESSION)
         heap_push(a, e);
+    else if (a->wkind != SL_WIN_NONE)
+        close_list_add(a, e);
     if (++a->open_groups > a->peak_groups)
         a->peak_groups = a->open_groups;
     return e;
@@ -823,10 +891,28 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     return target;
 }
 
+/* Appends e to the windows being closed. */
+static void closing_add(agg_op *a, entry *e)
+{
+    if (a->nclosing == a->closing_cap) {
+        a->closing_cap = a->closing_cap ? a->closing_cap * 2 : 1024;
+        a->closing = sl_xrealloc(a->closing, sizeof *a->closing * a->closing_cap);
+    }
+    a->closing[a->nclosing++] = e;
+}
+
 /* Closes every window whose end the watermark has passed. */
 static int close_windows(agg_op *a, sl_error *err)
 {
     a->nclosing = 0;
+    while (a->nlists > 0 && a->lists[a->lists_first].end <= a->wmk.wm) {
+        for (entry *e = a->lists[a->lists_first].head; e; e = *close_next(a, e))
+            closing_add(a, e);
+        a->lists_first++;
+        a->nlists--;
+    }
+    if (a->nlists == 0)
+        a->lists_first = 0;
     while (a->heap_n > 0 && a->heap[0].end <= a->wmk.wm) {
         heap_item it = heap_pop(a);
         entry *e = it.e;
@@ -837,11 +923,7 @@ static int close_windows(agg_op *a, sl_error *err)
         }
         if (it.end != entry_we(a, e))
             continue;               /* a session that grew: later entry */
-        if (a->nclosing == a->closing_cap) {
-            a->closing_cap = a->closing_cap ? a->closing_cap * 2 : 1024;
-            a->closing = sl_xrealloc(a->closing, sizeof *a->closing * a->closing_cap);
-        }
-        a->closing[a->nclosing++] = e;
+        closing_add(a, e);
     }
     if (a->nclosing == 0)
         return 0;
@@ -1053,6 +1135,7 @@ static void agg_close(sl_operator *op)
     pool_destroy(&a->slots);
     free(a->table);
     free(a->heap);
+    free(a->lists);
     free(a->dirty);
     free(a->hashes);
     free(a->arows);
@@ -1331,6 +1414,7 @@ int64_t sl_op_aggregate_state_bytes(const sl_operator *op)
 {
     const agg_op *a = (const agg_op *)op;
     return (int64_t)(a->entries.chunk_bytes + a->heap_cap * sizeof *a->heap +
+                     a->lists_cap * sizeof *a->lists +
                      a->dirty_cap * sizeof *a->dirty);
 }
 
@@ -1382,6 +1466,10 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     if (a->wkind == SL_WIN_SESSION && !a->emit_final) {
         a->off_ews = off;
         off += 16;
+    }
+    if (a->wkind == SL_WIN_TUMBLING || a->wkind == SL_WIN_HOPPING) {
+        a->off_close = off;
+        off += 8;
     }
     a->state_base = off;
     a->dup = sl_xcalloc((size_t)a->nagg + 1, 1);
