@@ -38,7 +38,7 @@
 #include <librdkafka/rdkafka.h>
 #include "probe.h"
 
-#define DEFAULT_PROPS "'kafka.fetch.wait.max.ms' = '5', 'kafka.session.timeout.ms' = '6000'"
+#define DEFAULT_PROPS "'kafka.fetch.wait.max.ms' = '1', 'kafka.session.timeout.ms' = '6000'"
 
 static rd_kafka_t *producer(const char *brokers)
 {

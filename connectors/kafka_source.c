@@ -633,10 +633,22 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
                 wait = (int)left;
             }
             size_t want = (size_t)(max_rows - handled);
-            ssize_t got = rd_kafka_consume_batch_queue(
-                ks->queue, wait, ks->msgs, want < TAKE_BATCH ? want : TAKE_BATCH);
-            if (wait > 0)
+            if (want > TAKE_BATCH)
+                want = TAKE_BATCH;
+            /* what is there now; when nothing is, wait for one message
+            ** only (a batch call waits until its batch is full or the
+            ** time is up: 50 ms of latency on a trickle), then take what
+            ** came with it */
+            ssize_t got = rd_kafka_consume_batch_queue(ks->queue, 0, ks->msgs, want);
+            if (got == 0 && wait > 0) {
+                got = rd_kafka_consume_batch_queue(ks->queue, wait, ks->msgs, 1);
                 now = mono_ms();
+                if (got == 1 && want > 1) {
+                    ssize_t more = rd_kafka_consume_batch_queue(
+                        ks->queue, 0, ks->msgs + 1, want - 1);
+                    got += more > 0 ? more : 0;
+                }
+            }
             ks->imsg = 0;
             ks->nmsgs = got > 0 ? (int)got : 0;
             if (ks->nmsgs == 0) {
