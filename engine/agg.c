@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/agg.h"
+#include "engine/error.h"
 
 /* ---- COUNT -------------------------------------------------------------- */
 
@@ -348,15 +349,31 @@ static int text_load(void *st, const unsigned char **p, const unsigned char *end
 
 /* ---- COUNT(DISTINCT x) ---------------------------------------------------
 ** An open-addressing set of 64-bit values (integers, timestamps, booleans,
-** doubles by their bits) or of text copies. The state is a pointer to it. */
+** doubles by their bits) or of texts (keyed by their hash). One 32-byte
+** slot per value: the probe touches one cache line; a text of up to 16
+** bytes is kept in its slot, a longer one in the set's text arena (chunks
+** freed with the set: texts are never removed one by one, so no malloc per
+** value). The state is a pointer to the set. */
+
+#define DSET_INLINE 16
+#define DSET_CHUNK 65536
+
+typedef struct dslot {
+    uint64_t key;          /* value bits, or hash for text */
+    int32_t n;             /* text length */
+    int32_t used;
+    union {
+        char in[DSET_INLINE];  /* a text of up to DSET_INLINE bytes */
+        char *z;               /* a longer one, in the arena */
+    } t;
+} dslot;
 
 typedef struct dset {
-    uint64_t *keys;        /* value bits, or hash for text */
-    char **texts;          /* NULL for numeric sets */
-    int32_t *lens;
-    uint8_t *used;
+    dslot *slots;
     size_t cap, n;
     int is_text;
+    char *chunks;          /* text arena: chunks linked through their start */
+    char *cur, *end;       /* unused part of the newest chunk */
 } dset;
 
 static uint64_t mix64(uint64_t x)
@@ -379,50 +396,48 @@ static uint64_t hash_text(const char *z, int n)
 
 static dset *dset_new(int is_text)
 {
-    dset *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        abort();
+    dset *s = sl_xcalloc(1, sizeof *s);
     s->is_text = is_text;
     return s;
 }
 
-static void dset_insert(dset *s, uint64_t key, const char *z, int n);
+static const char *dslot_text(const dslot *sl)
+{
+    return sl->n <= DSET_INLINE ? sl->t.in : sl->t.z;
+}
+
+/* A copy of z/n in s's arena. */
+static char *dset_keep(dset *s, const char *z, int n)
+{
+    if (s->end - s->cur < n) {
+        size_t bytes = (size_t)n + 8 > DSET_CHUNK ? (size_t)n + 8 : DSET_CHUNK;
+        char *c = sl_xmalloc(bytes);
+        *(char **)c = s->chunks;
+        s->chunks = c;
+        s->cur = c + 8;
+        s->end = c + bytes;
+    }
+    char *t = s->cur;
+    memcpy(t, z, (size_t)n);
+    s->cur += n;
+    return t;
+}
 
 static void dset_grow(dset *s)
 {
     size_t oldcap = s->cap;
-    uint64_t *keys = s->keys;
-    char **texts = s->texts;
-    int32_t *lens = s->lens;
-    uint8_t *used = s->used;
+    dslot *old = s->slots;
     s->cap = oldcap ? oldcap * 2 : 8;
-    s->keys = calloc(s->cap, sizeof *s->keys);
-    s->used = calloc(s->cap, 1);
-    if (s->is_text) {
-        s->texts = calloc(s->cap, sizeof *s->texts);
-        s->lens = calloc(s->cap, sizeof *s->lens);
-    }
-    if (!s->keys || !s->used || (s->is_text && (!s->texts || !s->lens)))
-        abort();
-    s->n = 0;
+    s->slots = sl_xcalloc(s->cap, sizeof *s->slots);
     for (size_t i = 0; i < oldcap; i++) {
-        if (!used[i])
+        if (!old[i].used)
             continue;
-        size_t j = mix64(keys[i]) & (s->cap - 1);
-        while (s->used[j])
+        size_t j = mix64(old[i].key) & (s->cap - 1);
+        while (s->slots[j].used)
             j = (j + 1) & (s->cap - 1);
-        s->used[j] = 1;
-        s->keys[j] = keys[i];
-        if (s->is_text) {
-            s->texts[j] = texts[i];
-            s->lens[j] = lens[i];
-        }
-        s->n++;
+        s->slots[j] = old[i];
     }
-    free(keys);
-    free(texts);
-    free(lens);
-    free(used);
+    free(old);
 }
 
 static void dset_insert(dset *s, uint64_t key, const char *z, int n)
@@ -430,22 +445,22 @@ static void dset_insert(dset *s, uint64_t key, const char *z, int n)
     if ((s->n + 1) * 4 > s->cap * 3)
         dset_grow(s);
     size_t j = mix64(key) & (s->cap - 1);
-    while (s->used[j]) {
-        if (s->keys[j] == key &&
-            (!s->is_text || (s->lens[j] == n &&
-                             memcmp(s->texts[j], z, (size_t)n) == 0)))
+    dslot *sl;
+    while ((sl = &s->slots[j])->used) {
+        if (sl->key == key &&
+            (!s->is_text || (sl->n == n &&
+                             memcmp(dslot_text(sl), z, (size_t)n) == 0)))
             return;
         j = (j + 1) & (s->cap - 1);
     }
-    s->used[j] = 1;
-    s->keys[j] = key;
+    sl->used = 1;
+    sl->key = key;
     if (s->is_text) {
-        s->texts[j] = malloc((size_t)n + 1);
-        if (s->texts[j] == NULL)
-            abort();
-        memcpy(s->texts[j], z, (size_t)n);
-        s->texts[j][n] = 0;
-        s->lens[j] = n;
+        sl->n = n;
+        if (n <= DSET_INLINE)
+            memcpy(sl->t.in, z, (size_t)n);
+        else
+            sl->t.z = dset_keep(s, z, n);
     }
     s->n++;
 }
@@ -454,14 +469,12 @@ static void dset_free(dset *s)
 {
     if (s == NULL)
         return;
-    if (s->is_text)
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->used[i])
-                free(s->texts[i]);
-    free(s->keys);
-    free(s->texts);
-    free(s->lens);
-    free(s->used);
+    while (s->chunks != NULL) {
+        char *next = *(char **)s->chunks;
+        free(s->chunks);
+        s->chunks = next;
+    }
+    free(s->slots);
     free(s);
 }
 
@@ -501,10 +514,12 @@ static void distinct_merge(void *dst, const void *src)
     dset **pd = (dset **)dst;
     if (*pd == NULL)
         *pd = dset_new(s->is_text);
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->used[i])
-            dset_insert(*pd, s->keys[i], s->is_text ? s->texts[i] : NULL,
-                        s->is_text ? s->lens[i] : 0);
+    for (size_t i = 0; i < s->cap; i++) {
+        const dslot *sl = &s->slots[i];
+        if (sl->used)
+            dset_insert(*pd, sl->key, s->is_text ? dslot_text(sl) : NULL,
+                        s->is_text ? sl->n : 0);
+    }
 }
 
 static void distinct_final(const void *st, sl_batch *out, int r, int c)
@@ -526,12 +541,13 @@ static void distinct_save(const void *st, sl_buf *out)
     sl_buf_put(out, &is_text, sizeof is_text);
     sl_buf_put(out, &n, sizeof n);
     for (size_t i = 0; s && i < s->cap; i++) {
-        if (!s->used[i])
+        const dslot *sl = &s->slots[i];
+        if (!sl->used)
             continue;
-        sl_buf_put(out, &s->keys[i], sizeof s->keys[i]);
+        sl_buf_put(out, &sl->key, sizeof sl->key);
         if (s->is_text) {
-            sl_buf_put(out, &s->lens[i], sizeof s->lens[i]);
-            sl_buf_put(out, s->texts[i], (size_t)s->lens[i]);
+            sl_buf_put(out, &sl->n, sizeof sl->n);
+            sl_buf_put(out, dslot_text(sl), (size_t)sl->n);
         }
     }
 }
