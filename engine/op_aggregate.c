@@ -602,8 +602,8 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
 }
 
 /* Unlinks e from its key slot (an emptied slot stays for reuse until
-** slots_sweep) and marks it dead; the heap frees it when its last
-** reference is popped. */
+** slots_sweep) and marks it dead; it is freed now, or, while the session
+** heap or the list of changed windows still holds it, when they let go. */
 static void entry_unlink(agg_op *a, entry *e)
 {
     keyslot *ks = e->slot;
@@ -1476,11 +1476,12 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     off = 0;
     for (int i = 0; i < a->nagg; i++) {
         /* SUM(x) and AVG(x) keep the same state: the second one shares
-        ** the first one's (same step over the same argument) */
+        ** the first one's (same step over the same argument, compared as
+        ** text exactly: a literal's case is part of the argument) */
         for (int j = 0; j < i && !a->dup[i]; j++) {
             if (!a->dup[j] && p->aggs[j].fn->step == p->aggs[i].fn->step &&
-                strcasecmp(strchr(p->aggs[j].sql, '('),
-                           strchr(p->aggs[i].sql, '(')) == 0) {
+                strcmp(strchr(p->aggs[j].sql, '('),
+                       strchr(p->aggs[i].sql, '(')) == 0) {
                 a->dup[i] = 1;
                 a->state_off[i] = a->state_off[j];
             }
