@@ -170,41 +170,24 @@ static inline const char *fast_field(sl_decoder *d, sl_batch *b, int r,
         return p + n;
     }
     case SL_BIGINT:
-    case SL_INTERVAL: {
-        const char *s = p + (*p == '-');
-        const char *ds = s;
-        uint64_t v = 0;
-        /* at most 18 digits: no overflow possible */
-        while (s < end && s - ds < 18 && (unsigned)(*s - '0') <= 9)
-            v = v * 10 + (unsigned)(*s++ - '0');
-        if (s == ds || (s < end && *s != delim))
-            return NULL;
-        c->v.i[r] = *p == '-' ? -(int64_t)v : (int64_t)v;
-        c->null[r] = 0;
-        return s;
-    }
+    case SL_INTERVAL:
     case SL_DOUBLE: {
-        /* [-]digits[.digits], at most 19 digits: Clinger's exact case
-        ** (the result of sl_dec_parse_double and of strtod) */
-        const char *s = p + (*p == '-');
-        uint64_t m = 0;
-        int nd = 0, fd = 0;
-        while (s < end && nd < 19 && (unsigned)(*s - '0') <= 9) {
-            m = m * 10 + (unsigned)(*s++ - '0');
-            nd++;
-        }
-        if (s < end && *s == '.') {
-            s++;
-            while (s < end && nd < 19 && (unsigned)(*s - '0') <= 9) {
-                m = m * 10 + (unsigned)(*s++ - '0');
-                nd++;
-                fd++;
-            }
-        }
-        if (nd == 0 || (s < end && *s != delim) || m > (UINT64_C(1) << 53))
+        /* [-]digits (at most 18: no overflow possible), and for DOUBLE
+        ** [-]digits[.digits] with Clinger's exact case (the result of
+        ** sl_dec_parse_double and of strtod) */
+        int neg, nd, fd;
+        uint64_t m;
+        const char *s = sl_dec_plain_decimal(p, end, &neg, &m, &nd, &fd);
+        if (nd == 0 || (s < end && *s != delim))
             return NULL;
-        double v = (double)m / sl_dec_pow10(fd);
-        c->v.d[r] = *p == '-' ? -v : v;
+        if (d->types[col] == SL_DOUBLE) {
+            if (sl_dec_plain_double(neg, m, fd, &c->v.d[r]) != 0)
+                return NULL;
+        } else {
+            if (fd >= 0 || nd > 18)
+                return NULL;
+            c->v.i[r] = neg ? -(int64_t)m : (int64_t)m;
+        }
         c->null[r] = 0;
         return s;
     }

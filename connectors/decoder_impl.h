@@ -127,6 +127,51 @@ static inline double sl_dec_pow10(int e)
     return p10[e];
 }
 
+/* The plain decimal at p: [-]digits[.digits], at most 19 digits in all,
+** read as one integer: *m the digits, *nd how many, *fd how many after the
+** point (-1: no point). Stops at the first byte that does not fit (or at a
+** 20th digit) and returns where; what may follow, and which shapes are
+** taken, is the caller's (CSV and JSON differ). The fast paths of both
+** decoders read numbers with it. */
+static inline const char *sl_dec_plain_decimal(const char *p, const char *end,
+                                               int *neg, uint64_t *m,
+                                               int *nd, int *fd)
+{
+    *neg = p < end && *p == '-';
+    p += *neg;
+    uint64_t v = 0;
+    int n = 0, f = -1;
+    while (p < end && n < 19 && (unsigned)(*p - '0') <= 9) {
+        v = v * 10 + (unsigned)(*p++ - '0');
+        n++;
+    }
+    if (p < end && *p == '.') {
+        const char *s = ++p;
+        while (p < end && n < 19 && (unsigned)(*p - '0') <= 9) {
+            v = v * 10 + (unsigned)(*p++ - '0');
+            n++;
+        }
+        f = (int)(p - s);
+    }
+    *m = v;
+    *nd = n;
+    *fd = f;
+    return p;
+}
+
+/* The double of a plain decimal read by sl_dec_plain_decimal, when it is
+** exact (Clinger's fast case: a mantissa up to 2^53, a power of ten that
+** is an exact double: the result of strtod). Returns 0, or -1 when it is
+** not that case. */
+static inline int sl_dec_plain_double(int neg, uint64_t m, int fd, double *out)
+{
+    if (m > (UINT64_C(1) << 53))
+        return -1;
+    double v = (double)m / sl_dec_pow10(fd > 0 ? fd : 0);
+    *out = neg ? -v : v;
+    return 0;
+}
+
 /* Parses [+-]digits. Returns 0, -1 on bad syntax, -2 on overflow. */
 static inline int sl_dec_parse_int64(const char *z, size_t n, int64_t *out)
 {

@@ -486,38 +486,24 @@ static inline int fast_number(jp *j, int col)
     if (t != SL_DOUBLE && t != SL_BIGINT && t != SL_INTERVAL)
         return 0;
     const char *p = j->p, *end = j->end;
-    int neg = *p == '-';
-    p += neg;
-    if (p >= end || (unsigned)(*p - '0') > 9 ||
-        (*p == '0' && p + 1 < end && (unsigned)(p[1] - '0') <= 9))
+    const char *digits = p + (*p == '-');
+    /* JSON: a digit first, and no leading zero */
+    if (digits >= end || (unsigned)(*digits - '0') > 9 ||
+        (*digits == '0' && digits + 1 < end && (unsigned)(digits[1] - '0') <= 9))
         return 0;
-    uint64_t m = 0;
-    int nd = 0, fd = 0;
-    while (p < end && nd < 19 && (unsigned)(*p - '0') <= 9) {
-        m = m * 10 + (unsigned)(*p++ - '0');
-        nd++;
-    }
-    if (p < end && *p == '.' && t == SL_DOUBLE) {
-        const char *f = ++p;
-        while (p < end && nd < 19 && (unsigned)(*p - '0') <= 9) {
-            m = m * 10 + (unsigned)(*p++ - '0');
-            nd++;
-        }
-        fd = (int)(p - f);
-        if (fd == 0)
-            return 0;
-    }
-    if (p < end && ((unsigned)(*p - '0') <= 9 || *p == '.' || *p == 'e' ||
-                    *p == 'E'))
+    int neg, nd, fd;
+    uint64_t m;
+    p = sl_dec_plain_decimal(p, end, &neg, &m, &nd, &fd);
+    /* JSON: digits after a point; no more number text after the value */
+    if (fd == 0 || (p < end && ((unsigned)(*p - '0') <= 9 || *p == '.' ||
+                                *p == 'e' || *p == 'E')))
         return 0;
     sl_column *c = &j->b->cols[col];
     if (t == SL_DOUBLE) {
-        if (m > (UINT64_C(1) << 53))
+        if (sl_dec_plain_double(neg, m, fd, &c->v.d[j->r]) != 0)
             return 0;
-        double v = (double)m / sl_dec_pow10(fd);
-        c->v.d[j->r] = neg ? -v : v;
     } else {
-        if (nd > 18)
+        if (fd >= 0 || nd > 18)
             return 0;
         c->v.i[j->r] = neg ? -(int64_t)m : (int64_t)m;
     }
