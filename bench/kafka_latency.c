@@ -195,8 +195,7 @@ int main(int argc, char **argv)
     }
     sqlite3_busy_timeout(db, 100);
     sqlite3_stmt *poll;
-    if (sqlite3_prepare_v2(db, "SELECT rowid, id FROM lat WHERE rowid > ?1", -1, &poll, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, PROBE_POLL_SQL, -1, &poll, NULL) != SQLITE_OK) {
         fprintf(stderr, "kafka_latency: %s\n", sqlite3_errmsg(db));
         return 1;
     }
@@ -207,7 +206,7 @@ int main(int argc, char **argv)
     if (!sent || !lat)
         return 1;
     long produced = 0, seen = 0;
-    int64_t last_rowid = 0;   /* rows of several partitions commit out of id order */
+    int64_t cursor = 0;       /* rowid of the last row read */
     int64_t start = probe_now_us();
     int64_t end_by = start + (int64_t)(seconds * 1e6) + 5000000; /* 5 s to drain */
     int failed = 0;
@@ -225,22 +224,12 @@ int main(int argc, char **argv)
         }
         rd_kafka_poll(rk, 0);
         /* what is committed now */
-        sqlite3_bind_int64(poll, 1, last_rowid);
-        int rc;
-        int64_t seen_at = probe_now_us();
-        while ((rc = sqlite3_step(poll)) == SQLITE_ROW) {
-            last_rowid = sqlite3_column_int64(poll, 0);
-            int64_t id = sqlite3_column_int64(poll, 1);
-            if (id >= 0 && id < produced && lat[id] == 0) {
-                lat[id] = seen_at - sent[id] + 1; /* +1: 0 means unseen */
-                seen++;
-            }
-        }
-        sqlite3_reset(poll);
-        if (rc != SQLITE_DONE && rc != SQLITE_BUSY) {
+        long fresh = probe_collect(poll, &cursor, sent, lat, produced);
+        if (fresh < 0) {
             fprintf(stderr, "kafka_latency: poll: %s\n", sqlite3_errmsg(db));
             break;
         }
+        seen += fresh;
         probe_nap_us(200);
     }
     sqlite3_finalize(poll);

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     }
     sqlite3_busy_timeout(db, 100);
     sqlite3_stmt *poll;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM lat WHERE id > ?1", -1, &poll, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, PROBE_POLL_SQL, -1, &poll, NULL) != SQLITE_OK) {
         fprintf(stderr, "latency: %s\n", sqlite3_errmsg(db));
         return 1;
     }
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     if (!sent || !lat)
         return 1;
     long appended = 0, seen = 0;
-    int64_t max_id = -1;
+    int64_t cursor = 0;     /* rowid of the last row read */
     int64_t start = probe_now_us();
     int64_t end_by = start + (int64_t)(seconds * 1e6) + 5000000; /* 5 s to drain */
     bench_out o;
@@ -151,23 +151,12 @@ int main(int argc, char **argv)
             appended = due;
         }
         /* what is committed now */
-        sqlite3_bind_int64(poll, 1, max_id);
-        int rc;
-        int64_t seen_at = probe_now_us();
-        while ((rc = sqlite3_step(poll)) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(poll, 0);
-            if (id >= 0 && id < total && lat[id] == 0) {
-                lat[id] = seen_at - sent[id] + 1; /* +1: 0 means unseen */
-                seen++;
-                if (id > max_id)
-                    max_id = id;
-            }
-        }
-        sqlite3_reset(poll);
-        if (rc != SQLITE_DONE && rc != SQLITE_BUSY) {
+        long fresh = probe_collect(poll, &cursor, sent, lat, appended);
+        if (fresh < 0) {
             fprintf(stderr, "latency: poll: %s\n", sqlite3_errmsg(db));
             break;
         }
+        seen += fresh;
         probe_nap_us(200);
     }
     bench_out_close(&o);

@@ -1,11 +1,13 @@
 /* probe.h: what the two latency probes (latency.c: a follow = true file
  * source; kafka_latency.c: a Kafka source) share: the clock, a fresh
- * database, starting sluice as a child with a commit interval, and the
- * report of p50 / p99 / max. Header-only (static inline); nothing here owns
+ * database, starting sluice as a child with a commit interval, reading
+ * the rows committed to its table `lat`, and the report of p50 / p99 /
+ * max. Header-only (static inline); nothing here owns
  * memory beyond a call. */
 #ifndef SL_BENCH_PROBE_H
 #define SL_BENCH_PROBE_H
 
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,35 @@ static inline pid_t probe_start_sluice(const char *sluice, const char *dbpath,
         _exit(127);
     }
     return child;
+}
+
+/* The statement probe_collect steps: the rows of lat after a rowid (rows
+** of several Kafka partitions commit out of id order; rowids follow the
+** commits). */
+#define PROBE_POLL_SQL "SELECT rowid, id FROM lat WHERE rowid > ?1"
+
+/* Reads the rows committed since *cursor with poll (PROBE_POLL_SQL) and
+** moves *cursor past them; each id in [0, limit) not seen before gets its
+** latency, now - sent[id], in lat[id] (plus 1: 0 means unseen). Returns
+** how many ids were new, or -1 when the read failed (SQLITE_BUSY is not a
+** failure: the next call reads them). */
+static inline long probe_collect(sqlite3_stmt *poll, int64_t *cursor,
+                                 const int64_t *sent, int64_t *lat, long limit)
+{
+    long fresh = 0;
+    int rc;
+    sqlite3_bind_int64(poll, 1, *cursor);
+    int64_t seen_at = probe_now_us();
+    while ((rc = sqlite3_step(poll)) == SQLITE_ROW) {
+        *cursor = sqlite3_column_int64(poll, 0);
+        int64_t id = sqlite3_column_int64(poll, 1);
+        if (id >= 0 && id < limit && lat[id] == 0) {
+            lat[id] = seen_at - sent[id] + 1;
+            fresh++;
+        }
+    }
+    sqlite3_reset(poll);
+    return rc == SQLITE_DONE || rc == SQLITE_BUSY ? fresh : -1;
 }
 
 static inline int probe_cmp_i64(const void *a, const void *b)
