@@ -42,6 +42,11 @@ sl_decoder *sl_decoder_new(const sl_decoder_options *opt, int ncols,
     d->opt = *opt;
     d->opt.delimiter = delim;
     d->ncols = ncols;
+    d->opt.not_null = NULL;
+    d->not_null = sl_xmalloc(sizeof(int) * (size_t)(ncols ? ncols : 1));
+    for (int i = 0; i < ncols; i++)
+        if (opt->not_null != NULL && opt->not_null[i])
+            d->not_null[d->nnot_null++] = i;
     d->names = sl_xmalloc(sizeof(char *) * (size_t)(ncols ? ncols : 1));
     d->types = sl_xmalloc(sizeof(sl_type) * (size_t)(ncols ? ncols : 1));
     for (int i = 0; i < ncols; i++) {
@@ -70,6 +75,7 @@ void sl_decoder_free(sl_decoder *d)
         free(d->names[i]);
     free(d->names);
     free(d->types);
+    free(d->not_null);
     if (d->c_locale != (locale_t)0)
         freelocale(d->c_locale);
     free(d->field_col);
@@ -104,14 +110,35 @@ int sl_decoder_header(sl_decoder *d, const char *rec, size_t len,
     return sl_csv_header(d, rec, len, err);
 }
 
+/* A decoded row (rc 1, the last row of b) with a NULL in a NOT NULL column
+** is taken back out and the record rejected. */
+static int check_not_null(const sl_decoder *d, int rc, sl_batch *b,
+                          char *reason, size_t reason_cap)
+{
+    if (rc != 1 || d->nnot_null == 0)
+        return rc;
+    int r = b->nrows - 1;
+    for (int i = 0; i < d->nnot_null; i++) {
+        int c = d->not_null[i];
+        if (b->cols[c].null[r]) {
+            b->nrows--;
+            sl_dec_reason(reason, reason_cap, "column %s: NULL, and the "
+                          "column is declared NOT NULL", d->names[c]);
+            return -1;
+        }
+    }
+    return 1;
+}
+
 int sl_decoder_decode(sl_decoder *d, const char *rec, size_t len,
                       sl_batch *b, char *reason, size_t reason_cap)
 {
     if (reason_cap > 0)
         reason[0] = 0;
-    if (d->opt.format == SL_FORMAT_CSV)
-        return sl_csv_decode(d, rec, len, b, reason, reason_cap);
-    return sl_ndjson_decode(d, rec, len, b, reason, reason_cap);
+    int rc = d->opt.format == SL_FORMAT_CSV
+        ? sl_csv_decode(d, rec, len, b, reason, reason_cap)
+        : sl_ndjson_decode(d, rec, len, b, reason, reason_cap);
+    return check_not_null(d, rc, b, reason, reason_cap);
 }
 
 int sl_decoder_decode_line(sl_decoder *d, const char *buf, size_t len,
@@ -120,13 +147,17 @@ int sl_decoder_decode_line(sl_decoder *d, const char *buf, size_t len,
 {
     if (reason_cap > 0)
         reason[0] = 0;
-    if (d->opt.format == SL_FORMAT_CSV)
-        return sl_csv_decode_line(d, buf, len, b, reclen, reason, reason_cap);
-    const char *nl = memchr(buf, '\n', len);
-    if (nl == NULL)
-        return -2;
-    *reclen = (size_t)(nl - buf) + 1;
-    return sl_ndjson_decode(d, buf, *reclen, b, reason, reason_cap);
+    int rc;
+    if (d->opt.format == SL_FORMAT_CSV) {
+        rc = sl_csv_decode_line(d, buf, len, b, reclen, reason, reason_cap);
+    } else {
+        const char *nl = memchr(buf, '\n', len);
+        if (nl == NULL)
+            return -2;
+        *reclen = (size_t)(nl - buf) + 1;
+        rc = sl_ndjson_decode(d, buf, *reclen, b, reason, reason_cap);
+    }
+    return check_not_null(d, rc, b, reason, reason_cap);
 }
 
 char *sl_dec_scratch(sl_decoder *d, size_t n)

@@ -21,7 +21,8 @@
 ** BOOLEAN from true/false (also 1/0, t/f, yes/no in CSV), TEXT from strings
 ** (JSON numbers/booleans read as their text), TIMESTAMP from ISO-8601 text or
 ** from numbers per timestamp_format. A value that does not convert rejects
-** the record ("column amount: cannot convert 'abc' to DOUBLE").
+** the record ("column amount: cannot convert 'abc' to DOUBLE"), and so does
+** a NULL in a column the options declare NOT NULL.
 */
 #ifndef SL_DECODER_H
 #define SL_DECODER_H
@@ -45,6 +46,10 @@ typedef struct sl_decoder_options {
     char delimiter;           /* CSV; default ',' */
     int header;               /* CSV: first record of each file is a header */
     enum sl_ts_format ts_format;
+    /* ncols flags (borrowed; the decoder copies them), or NULL: a record
+    ** whose value for a flagged column is NULL is rejected ("column
+    ** user_id: NULL, and the column is declared NOT NULL") */
+    const unsigned char *not_null;
 } sl_decoder_options;
 
 typedef struct sl_decoder sl_decoder;

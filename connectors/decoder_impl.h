@@ -34,6 +34,8 @@ struct sl_decoder {
     int ncols;
     char **names;
     sl_type *types;
+    int *not_null;              /* the NOT NULL columns, nnot_null of them */
+    int nnot_null;
     locale_t c_locale;          /* for the strtod_l fallback */
 
     /* CSV: header field index -> schema column (-1: ignored). */

@@ -386,7 +386,7 @@ int sl_ddl_copy(sl_session *s, const sl_stmt *st, sl_error *err)
     memset(&fake, 0, sizeof fake);
     fake.opts = st->opts;
     fake.nopts = st->nopts;
-    sl_decoder_options dopt = {SL_FORMAT_CSV, ',', 1, SL_TS_ISO};
+    sl_decoder_options dopt = {SL_FORMAT_CSV, ',', 1, SL_TS_ISO, NULL};
     size_t plen = strlen(st->path);
     if ((plen > 5 && strcasecmp(st->path + plen - 5, ".json") == 0) ||
         (plen > 7 && strcasecmp(st->path + plen - 7, ".ndjson") == 0))

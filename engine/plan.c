@@ -191,12 +191,31 @@ static const char *sqlite_type(sl_type t)
 
 /* The window bounds lead the key: results arrive roughly in time order, so
 ** the key's index grows at its end instead of taking inserts all over (and
-** time-range queries use it). key_cols holds the group keys first. */
+** time-range queries use it). Tumbling and hopping windows lead with
+** window_start (the same order as window_end for one size). Session
+** windows lead with window_end: a session closes when the watermark
+** passes its end, so final rows arrive in window_end order and every
+** insert appends to the last page, where window_start order (sessions
+** of any length closing together) inserted into the middle of recent
+** pages and split them (B4 -20 %). key_cols holds the group keys first. */
 int sl_plan_pk_col(const sl_plan *p, int i)
 {
     int nwin = p->window.kind != SL_WIN_NONE ? 2 : 0;
     int ngroup = p->nkey - nwin;
+    if (p->window.kind == SL_WIN_SESSION && i < nwin)
+        return p->key_cols[ngroup + 1 - i];     /* window_end first */
     return p->key_cols[i < nwin ? ngroup + i : i - nwin];
+}
+
+int sl_plan_key_not_null(const sl_plan *p)
+{
+    for (int k = 0; k < p->ngroup; k++) {
+        const sl_expr *g = p->group[k];
+        if (g->kind != SL_EX_COLUMN || g->col < 0 || g->col >= p->src->ncols ||
+            !p->src->col_not_null[g->col])
+            return 0;
+    }
+    return 1;
 }
 
 char *sl_plan_output_ddl(const sl_plan *p)
@@ -214,5 +233,7 @@ char *sl_plan_output_ddl(const sl_plan *p)
         sqlite3_str_appendf(s, ")");
     }
     sqlite3_str_appendf(s, ")");
+    if (p->kind == SL_ST_CREATE_MVIEW && p->nkey > 0 && sl_plan_key_not_null(p))
+        sqlite3_str_appendf(s, " WITHOUT ROWID");
     return sqlite3_str_finish(s);
 }

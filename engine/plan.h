@@ -91,12 +91,20 @@ void sl_plan_free(sl_plan *p);
 /* The operator DAG as text lines (EXPLAIN). malloc'd; the caller frees. */
 char *sl_plan_explain(const sl_plan *p);
 
+/* 1 when no group key can be NULL: each is a source column declared NOT
+** NULL (whose NULLs the decoder rejects); window bounds never are. */
+int sl_plan_key_not_null(const sl_plan *p);
+
 /* The SQLite CREATE TABLE for the plan's output (materialised view:
-** primary key; streaming table: none). sqlite3_malloc'd. */
+** primary key; streaming table: none). sqlite3_malloc'd. A materialised
+** view whose key cannot be NULL is a WITHOUT ROWID table: the rows live in
+** the primary key's b-tree alone instead of a rowid table plus an index
+** (SQLite forbids NULL in such a key, hence the condition). */
 char *sl_plan_output_ddl(const sl_plan *p);
 /* The output column of the i-th column (0 <= i < nkey) of the output
-** table's primary key: window_start, window_end first, then the group
-** keys (the order of its index, which writers sort rows by). */
+** table's primary key: window_start, window_end first (session windows:
+** window_end, window_start), then the group keys (the order of its index,
+** which writers sort rows by). */
 int sl_plan_pk_col(const sl_plan *p, int i);
 
 #endif

@@ -39,6 +39,7 @@ void sl_source_def_free(sl_source_def *d)
         free(d->col_names[i]);
     free(d->col_names);
     free(d->col_types);
+    free(d->col_not_null);
     free(d->path);
     free(d);
 }
@@ -51,14 +52,17 @@ int sl_source_def_column(const sl_source_def *d, const char *name)
     return -1;
 }
 
-static void add_col(sl_source_def *d, const char *name, sl_type t)
+static void add_col(sl_source_def *d, const char *name, sl_type t,
+                    int not_null)
 {
     d->col_names = realloc(d->col_names, sizeof(char *) * (size_t)(d->ncols + 1));
     d->col_types = realloc(d->col_types, sizeof(sl_type) * (size_t)(d->ncols + 1));
-    if (d->col_names == NULL || d->col_types == NULL)
+    d->col_not_null = realloc(d->col_not_null, (size_t)(d->ncols + 1));
+    if (d->col_names == NULL || d->col_types == NULL || d->col_not_null == NULL)
         abort();
     d->col_names[d->ncols] = strdup(name);
     d->col_types[d->ncols] = t;
+    d->col_not_null[d->ncols] = (unsigned char)(not_null != 0);
     d->ncols++;
 }
 
@@ -219,7 +223,7 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
                          c->name);
             goto fail;
         }
-        add_col(d, c->name, c->type);
+        add_col(d, c->name, c->type, c->not_null);
     }
     d->ndeclared = d->ncols;
 
@@ -260,7 +264,7 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
                              "reserved for Kafka metadata", kafka_pseudo[i]);
                 goto fail;
             }
-            add_col(d, kafka_pseudo[i], kafka_pseudo_types[i]);
+            add_col(d, kafka_pseudo[i], kafka_pseudo_types[i], 0);
         }
         if (sl_stmt_option(s, "brokers") == NULL ||
             sl_stmt_option(s, "topic") == NULL) {
@@ -280,6 +284,7 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
     }
     if (decode_options(s, d, err) != 0 || check_watermark(s, d, err) != 0)
         goto fail;
+    d->decode.not_null = d->col_not_null;
     return d;
 fail:
     sl_source_def_free(d);

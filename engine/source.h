@@ -24,6 +24,9 @@ typedef struct sl_source_def {
     int ndeclared;             /* the first ndeclared columns come from records */
     char **col_names;
     sl_type *col_types;
+    unsigned char *col_not_null; /* declared NOT NULL: a record with a NULL
+                                 ** there is a dead letter (the decoder
+                                 ** rejects it; decode.not_null points here) */
     int event_time_col;        /* -1: no event time */
     int64_t watermark_delay_ms;
     sl_connector connector;

@@ -2,8 +2,8 @@
 -- The orders source; run.py replaces @ORDERS@ and @FORMAT@ (csv: header = true).
 CREATE SOURCE orders (
     order_id   BIGINT,
-    store_id   TEXT,
-    user_id    TEXT,
+    store_id   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
     amount     DOUBLE,
     event_time TIMESTAMP,
     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECONDS

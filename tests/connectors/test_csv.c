@@ -20,7 +20,7 @@ static const sl_type types5[] = {SL_BIGINT, SL_TEXT, SL_DOUBLE, SL_BOOL,
 
 static sl_decoder *csv(char delim, int header, enum sl_ts_format tf)
 {
-    sl_decoder_options o = {SL_FORMAT_CSV, delim, header, tf};
+    sl_decoder_options o = {SL_FORMAT_CSV, delim, header, tf, NULL};
     sl_error err;
     sl_error_clear(&err);
     sl_decoder *d = sl_decoder_new(&o, 5, names5, types5, &err);
@@ -291,7 +291,7 @@ static void test_delimiters_and_header(void)
     sl_decoder_free(d);
     sl_batch_free(b);
 
-    sl_decoder_options o = {SL_FORMAT_CSV, '"', 0, SL_TS_ISO};
+    sl_decoder_options o = {SL_FORMAT_CSV, '"', 0, SL_TS_ISO, NULL};
     sl_error_clear(&err);
     ok(sl_decoder_new(&o, 5, names5, types5, &err) == NULL && err.set,
        "a quote delimiter is refused");
@@ -519,6 +519,41 @@ static void test_decode_line(void)
     sl_decoder_free(d);
 }
 
+/* NOT NULL columns: a record with a NULL there is rejected, by both entry
+** points, and takes no row; an empty quoted TEXT is a value, not NULL. */
+static void test_not_null(void)
+{
+    static const unsigned char nn[5] = {0, 1, 0, 0, 1};
+    sl_decoder_options o = {SL_FORMAT_CSV, ',', 0, SL_TS_ISO, nn};
+    sl_error err;
+    sl_error_clear(&err);
+    sl_decoder *d = sl_decoder_new(&o, 5, names5, types5, &err);
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    char why[256];
+    size_t n = 0;
+    const char *s = "1,a,,t,2026-03-16 23:59:58.105\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), 1,
+           "not null: NULL in a nullable column is fine");
+    s = "2,,1,t,2026-03-16 23:59:58.105\n";
+    is_int(sl_decoder_decode_line(d, s, strlen(s), b, &n, why, sizeof why), -1,
+           "not null: NULL in a NOT NULL column rejects (one-line path)");
+    is_str(why, "column name: NULL, and the column is declared NOT NULL",
+           "not null: the reason names the column");
+    is_int((int)n, (int)strlen(s), "not null: the rejected record's length");
+    s = "3,\"\",1,t,2026-03-16 23:59:58.105\n";
+    is_int(sl_decoder_decode(d, s, strlen(s), b, why, sizeof why), 1,
+           "not null: an empty quoted field is empty TEXT, not NULL");
+    s = "4,\"x\ny\",1,t,\n";
+    is_int(sl_decoder_decode(d, s, strlen(s), b, why, sizeof why), -1,
+           "not null: rejected by sl_decoder_decode too");
+    is_str(why, "column ts: NULL, and the column is declared NOT NULL",
+           "not null: the second NOT NULL column");
+    is_int(b->nrows, 2, "not null: rejected records take no row");
+    is_str(cell(b, 1, 0), "3", "not null: the rows kept are the good ones");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
 int main(void)
 {
     test_split();
@@ -527,5 +562,6 @@ int main(void)
     test_delimiters_and_header();
     test_fast_paths();
     test_decode_line();
+    test_not_null();
     return tap_done();
 }

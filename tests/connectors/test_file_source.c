@@ -55,7 +55,7 @@ static sl_file_source *open_src(const char *glob, sl_format fmt, int header,
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, glob);
-    sl_file_source_options o = {path, follow, {fmt, ',', header, SL_TS_ISO}};
+    sl_file_source_options o = {path, follow, {fmt, ',', header, SL_TS_ISO, NULL}};
     sl_error_clear(err);
     return sl_file_source_open(&o, 2, names, types, err);
 }

@@ -18,7 +18,7 @@ static const sl_type types[] = {SL_BIGINT, SL_TEXT, SL_DOUBLE, SL_BOOL,
 
 static sl_decoder *nd(enum sl_ts_format tf)
 {
-    sl_decoder_options o = {SL_FORMAT_NDJSON, 0, 0, tf};
+    sl_decoder_options o = {SL_FORMAT_NDJSON, 0, 0, tf, NULL};
     sl_error err;
     sl_error_clear(&err);
     sl_decoder *d = sl_decoder_new(&o, NC, names, types, &err);
@@ -287,7 +287,7 @@ static void test_bad_json(void)
 
     const char *badnames[] = {"a..b"};
     sl_type t = SL_BIGINT;
-    sl_decoder_options o = {SL_FORMAT_NDJSON, 0, 0, SL_TS_ISO};
+    sl_decoder_options o = {SL_FORMAT_NDJSON, 0, 0, SL_TS_ISO, NULL};
     sl_error_clear(&err);
     ok(sl_decoder_new(&o, 1, badnames, &t, &err) == NULL &&
            strstr(err.msg, "empty segment") != NULL,

@@ -32,9 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     static const char delims[4] = {',', ';', '\t', '|'};
+    static const unsigned char not_null[NC] = {1, 0, 1};
     sl_decoder_options o = {SL_FORMAT_CSV, delims[data[0] & 3],
                             (data[0] >> 2) & 1,
-                            (enum sl_ts_format)(((data[0] >> 3) & 3) % 3)};
+                            (enum sl_ts_format)(((data[0] >> 3) & 3) % 3),
+                            (data[0] >> 5) & 1 ? not_null : NULL};
     const char *p = (const char *)data + 1;
     size_t left = size - 1;
     sl_error err;

@@ -30,8 +30,10 @@ static size_t touch(const sl_batch *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static const unsigned char not_null[NC] = {1, 0, 1};
     sl_decoder_options o = {SL_FORMAT_NDJSON, 0, 0,
-                            (enum sl_ts_format)(size % 3)};
+                            (enum sl_ts_format)(size % 3),
+                            (size / 3) & 1 ? not_null : NULL};
     sl_error err;
     sl_error_clear(&err);
     sl_decoder *d = sl_decoder_new(&o, NC, names, types, &err);
