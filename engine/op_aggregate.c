@@ -43,7 +43,6 @@ typedef struct entry entry;
 typedef struct keyslot keyslot;
 
 struct keyslot {
-    uint64_t hash;
     sl_value *keys;        /* ngroup values; text owned (malloc'd) */
     entry *windows;        /* open windows of this key; NULL: an empty
                               slot kept for reuse (see slots_sweep) */
@@ -81,6 +80,11 @@ typedef struct pool {
     char *cur, *end;       /* unused part of the newest chunk */
 } pool;
 
+typedef struct tbucket {
+    uint64_t hash;
+    keyslot *ks;           /* NULL: an empty bucket */
+} tbucket;
+
 typedef struct heap_item {
     uint64_t key;          /* the window end, order-preserving unsigned */
     entry *e;
@@ -117,8 +121,10 @@ typedef struct agg_op {
     sl_column *key_cols, *arg_cols;
     size_t *state_off;     /* from the start of the states */
 
-    /* group key -> key slot, open addressing, linear probing */
-    keyslot **table;
+    /* group key -> key slot, open addressing, linear probing; each bucket
+    ** holds the key's hash next to the slot pointer, so probing past other
+    ** keys compares hashes in the table instead of following pointers */
+    tbucket *table;
     size_t table_cap, table_n;
 
     /* sessions: a radix heap of window ends. Bucket 0 holds ends equal to
@@ -264,16 +270,14 @@ static int key_equal(const agg_op *a, const keyslot *ks, int r)
 static void table_grow(agg_op *a)
 {
     size_t oldcap = a->table_cap;
-    keyslot **old = a->table;
+    tbucket *old = a->table;
     a->table_cap = oldcap ? oldcap * 2 : 1024;
-    a->table = calloc(a->table_cap, sizeof *a->table);
-    if (a->table == NULL)
-        abort();
+    a->table = sl_xcalloc(a->table_cap, sizeof *a->table);
     for (size_t i = 0; i < oldcap; i++) {
-        if (old[i] == NULL)
+        if (old[i].ks == NULL)
             continue;
-        size_t j = old[i]->hash & (a->table_cap - 1);
-        while (a->table[j])
+        size_t j = old[i].hash & (a->table_cap - 1);
+        while (a->table[j].ks)
             j = (j + 1) & (a->table_cap - 1);
         a->table[j] = old[i];
     }
@@ -398,15 +402,14 @@ static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
     if ((a->table_n + 1) * 2 > a->table_cap)
         table_grow(a);
     size_t j = h & (a->table_cap - 1);
-    while (a->table[j]) {
-        if (a->table[j]->hash == h && key_equal(a, a->table[j], r))
-            return a->table[j];
+    while (a->table[j].ks) {
+        if (a->table[j].hash == h && key_equal(a, a->table[j].ks, r))
+            return a->table[j].ks;
         j = (j + 1) & (a->table_cap - 1);
     }
     if (!create)
         return NULL;
     keyslot *ks = slot_alloc(a);
-    ks->hash = h;
     for (int k = 0; k < a->ngroup; k++) {
         const sl_column *c = &a->key_cols[k];
         sl_value *v = &ks->keys[k];
@@ -430,7 +433,7 @@ static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
             v->u.i = c->v.i[r];
         }
     }
-    a->table[j] = ks;
+    a->table[j] = (tbucket){h, ks};
     a->table_n++;
     a->nempty++;           /* until its first window, made at once */
     return ks;
@@ -444,11 +447,11 @@ static void slots_sweep(agg_op *a)
 {
     if (a->nempty <= 2 * (a->table_n - a->nempty) + 1024)
         return;
-    keyslot **old = a->table;
+    tbucket *old = a->table;
     size_t cap = a->table_cap;
     a->table = sl_xcalloc(cap, sizeof *a->table);
     for (size_t i = 0; i < cap; i++) {
-        keyslot *ks = old[i];
+        keyslot *ks = old[i].ks;
         if (ks == NULL)
             continue;
         if (ks->windows == NULL) {
@@ -456,10 +459,10 @@ static void slots_sweep(agg_op *a)
             a->table_n--;
             continue;
         }
-        size_t j = ks->hash & (cap - 1);
-        while (a->table[j])
+        size_t j = old[i].hash & (cap - 1);
+        while (a->table[j].ks)
             j = (j + 1) & (cap - 1);
-        a->table[j] = ks;
+        a->table[j] = old[i];
     }
     a->nempty = 0;
     free(old);
@@ -1088,14 +1091,28 @@ static inline void prefetch_ahead(const agg_op *a, int r, int n)
         return;
     size_t mask = a->table_cap - 1;
     if (r + PREFETCH_SLOT_AHEAD < n) {
-        const keyslot *ks = a->table[a->hashes[r + PREFETCH_SLOT_AHEAD] & mask];
-        if (ks != NULL)
-            __builtin_prefetch(ks);
+        const tbucket *t = &a->table[a->hashes[r + PREFETCH_SLOT_AHEAD] & mask];
+        /* the key's slot: in this bucket, or (collisions) one just after */
+        for (int k = 0; k < 2 && t->ks != NULL; k++, t++) {
+            if (t->hash == a->hashes[r + PREFETCH_SLOT_AHEAD]) {
+                __builtin_prefetch(t->ks);
+                break;
+            }
+            if (t + 1 == a->table + a->table_cap)
+                break;
+        }
     }
     if (r + PREFETCH_ENTRY_AHEAD < n) {
-        const keyslot *ks = a->table[a->hashes[r + PREFETCH_ENTRY_AHEAD] & mask];
-        if (ks != NULL && ks->windows != NULL)
-            __builtin_prefetch(ks->windows);
+        const tbucket *t = &a->table[a->hashes[r + PREFETCH_ENTRY_AHEAD] & mask];
+        for (int k = 0; k < 2 && t->ks != NULL; k++, t++) {
+            if (t->hash == a->hashes[r + PREFETCH_ENTRY_AHEAD]) {
+                if (t->ks->windows != NULL)
+                    __builtin_prefetch(t->ks->windows);
+                break;
+            }
+            if (t + 1 == a->table + a->table_cap)
+                break;
+        }
     }
 }
 
@@ -1222,7 +1239,7 @@ static void agg_close(sl_operator *op)
     /* what open entries and key slots own; the blocks themselves go with
     ** their pools, whatever still points at them (heap, dirty list) */
     for (size_t i = 0; i < a->table_cap; i++) {
-        keyslot *ks = a->table ? a->table[i] : NULL;
+        keyslot *ks = a->table ? a->table[i].ks : NULL;
         if (ks == NULL)
             continue;
         for (entry *e = ks->windows; e; e = e->next)
@@ -1329,7 +1346,7 @@ int sl_op_aggregate_save(sl_operator *op, sl_ckpt_writer *w,
     if (sl_ckpt_put(w, 0, b, err) != 0)
         return -1;
     for (size_t i = 0; i < a->table_cap; i++) {
-        keyslot *ks = a->table ? a->table[i] : NULL;
+        keyslot *ks = a->table ? a->table[i].ks : NULL;
         for (entry *e = ks ? ks->windows : NULL; e; e = e->next) {
             if (!e->ckpt_dirty)
                 continue;
