@@ -3,7 +3,8 @@
  * SQLite (docs/benchmarks.md, "What SQLite costs").
  *
  *   sqlite_floor --from RESULT.db --table T --db OUT.db [--rows-per-insert N]
- *                [--commit-rows N] [--page-size N]
+ *                [--commit-rows N] [--page-size N] [--cache-kb N]
+ *                [--checkpoint-kb N]
  *
  * It reads every row of table T of a database sluice wrote (a benchmark's
  * result) into memory, creates an empty table of the same schema (primary
@@ -168,7 +169,8 @@ static void run(sqlite3 *db, sqlite3_stmt *st)
 int main(int argc, char **argv)
 {
     const char *from = NULL, *table = NULL, *out = NULL;
-    int per = 64, page = 0;
+    /* defaults: sluice's own settings (storage/db.c) */
+    int per = 64, page = 32768, cache_kb = 8192, ckpt_kb = 1024;
     long commit_rows = 1000000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -182,6 +184,8 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--rows-per-insert") == 0) per = atoi(v);
         else if (strcmp(a, "--commit-rows") == 0) commit_rows = atol(v);
         else if (strcmp(a, "--page-size") == 0) page = atoi(v);
+        else if (strcmp(a, "--cache-kb") == 0) cache_kb = atoi(v);
+        else if (strcmp(a, "--checkpoint-kb") == 0) ckpt_kb = atoi(v);
         else {
             fprintf(stderr, "sqlite_floor: unknown option %s\n", a);
             return 2;
@@ -192,7 +196,7 @@ int main(int argc, char **argv)
         commit_rows < 1) {
         fprintf(stderr, "usage: sqlite_floor --from RESULT.db --table T "
                 "--db OUT.db [--rows-per-insert N] [--commit-rows N] "
-                "[--page-size N]\n");
+                "[--page-size N] [--cache-kb N] [--checkpoint-kb N]\n");
         return 2;
     }
     sqlite3 *src, *db;
@@ -217,6 +221,12 @@ int main(int argc, char **argv)
     }
     exec(db, "PRAGMA journal_mode = WAL");
     exec(db, "PRAGMA synchronous = NORMAL");
+    char *c = sqlite3_mprintf("PRAGMA cache_size = -%d", cache_kb);
+    exec(db, c);
+    sqlite3_free(c);
+    if (page > 0 && ckpt_kb > 0)
+        sqlite3_wal_autocheckpoint(db, ckpt_kb * 1024 / page > 0 ?
+                                   ckpt_kb * 1024 / page : 1);
     exec(db, ddl);
     sqlite3_stmt *many = insert_stmt(db, table, nc, per);
     sqlite3_stmt *one = insert_stmt(db, table, nc, 1);
