@@ -17,7 +17,7 @@
 
 /* Bumped whenever the layout of saved state changes: state written by
 ** another layout is refused with a message saying how to replay. */
-#define SL_STATE_FORMAT 2
+#define SL_STATE_FORMAT 3     /* 3: hopping ON WINDOW CLOSE saves panes */
 
 typedef struct sl_ckpt_writer {
     sqlite3 *db;

@@ -9,7 +9,8 @@
 ** of all keys that end together are one list, and the lists are kept in
 ** order of their end (close lists); session windows end anywhere and grow,
 ** so a radix heap on window end finds them (a session that grows is
-** queued again at its new end only when its old end comes up). When a window closes its final
+** queued again at its new end only when its old end comes up). Hopping
+** windows ON WINDOW CLOSE are kept as panes (see "panes" below). When a window closes its final
 ** row is emitted (ON WINDOW CLOSE) or its last change published (CHANGES),
 ** and its memory freed, so state is bounded by the watermark (DESIGN §2
 ** rule 6).
@@ -171,6 +172,10 @@ typedef struct agg_op {
     sl_buf ckpt_buf;
     entry **closing;
     size_t nclosing, closing_cap;
+    /* hopping windows ON WINDOW CLOSE kept as panes (see pane_close) */
+    int panes;
+    int64_t pane_next;     /* the first window start not closed yet */
+    int64_t pane_due;      /* a window ends here or later: check at W >= it */
 } agg_op;
 
 static int64_t now_ms(void)
@@ -608,6 +613,20 @@ static entry **close_next(const agg_op *a, entry *e)
     return TAIL(a, e, off_close, entry *);
 }
 
+/* The first of the n lists l (ascending end) whose end is >= end, or n. */
+static size_t lists_lower_bound(const close_list *l, size_t n, int64_t end)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (l[mid].end < end)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Puts e (tumbling or hopping) at the end of the close list of its end,
 ** making the list when it is new: nearly always the newest end, so found
 ** at once; an end between others is found by binary search. */
@@ -622,15 +641,7 @@ static void close_list_add(agg_op *a, entry *e)
     } else if (l[n - 1].end == end) {
         k = n - 1;
     } else {
-        size_t lo = 0, hi = n;      /* first list with end >= e's */
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (l[mid].end < end)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        k = lo;
+        k = lists_lower_bound(l, n, end);
     }
     if (k == n || l[k].end != end) {
         if (a->lists_first + n == a->lists_cap) {
@@ -1056,6 +1067,135 @@ static int close_windows(agg_op *a, sl_error *err)
     return 0;
 }
 
+/* ---- panes ---------------------------------------------------------------
+** Hopping windows ON WINDOW CLOSE whose size is a multiple of the advance
+** are kept as panes: tumbling windows of the advance, one per event where a
+** window entry per event and window would be size / advance of them (the
+** "slicing" of Flink's window aggregation). A window's row is the merge of
+** its panes' states, made when the watermark passes its end; a pane is
+** freed when the last window holding it closes (at its start + size, which
+** is what entry_we gives and the close lists are ordered by).
+**
+** The result is that of assigning every event to its windows: an event
+** joins its pane only while some window holding the pane is open, and a
+** window is emitted (in agg_push, before the event that finds the
+** watermark past its end) from the panes as they are when it closes, so
+** events late for it are not in it. The window is there when any of its
+** panes has an event, as a window entry would have been made for it. */
+
+/* Moves pane_next past the windows that ended by W. Called when no window
+** that ended holds a pane still to emit (W < pane_due, or after emitting):
+** those windows closed empty and stay closed, whatever panes come later. */
+static void pane_skip_closed(agg_op *a)
+{
+    if (a->wmk.wm == INT64_MIN)
+        return;
+    int64_t open = floor_div(a->wmk.wm - a->size_ms, a->advance_ms) *
+                   a->advance_ms + a->advance_ms;
+    if (a->pane_next < open)
+        a->pane_next = open;
+}
+
+static entry *pane_new(agg_op *a, keyslot *ks, int64_t p)
+{
+    pane_skip_closed(a);            /* agg_push checked W < pane_due */
+    entry *e = entry_new(a, ks, p, sat_add(p, a->size_ms));
+    int64_t first = p - a->size_ms + a->advance_ms;     /* its oldest window */
+    if (first < a->pane_next)
+        first = a->pane_next;
+    int64_t due = sat_add(first, a->size_ms);
+    if (due < a->pane_due)
+        a->pane_due = due;
+    return e;
+}
+
+/* A window [s, s + size) of key ks as a new entry (on no list) holding the
+** merge of the key's panes inside it. */
+static entry *pane_window(agg_op *a, keyslot *ks, int64_t s)
+{
+    entry *t = entry_alloc(a);
+    t->slot = ks;
+    t->ws = s;
+    entry_init_states(a, t);
+    char *tst = entry_state(a, t);
+    int64_t e = sat_add(s, a->size_ms);
+    for (entry *w = ks->windows; w != NULL && w->ws >= s; w = w->next) {
+        if (w->ws >= e)
+            continue;
+        const char *wst = entry_state(a, w);
+        for (int i = 0; i < a->nagg; i++)
+            if (!a->dup[i])
+                a->p->aggs[i].fn->merge(tst + a->state_off[i],
+                                        wst + a->state_off[i]);
+    }
+    return t;
+}
+
+/* Emits every window the watermark has passed, then frees the panes no
+** open window holds. `sweep`: also free key slots left empty (not in the
+** middle of a batch, whose rows may still hold slots). */
+static int pane_close(agg_op *a, int sweep, sl_error *err)
+{
+    step_assignments(a);            /* pending steps belong in the panes */
+    int64_t W = a->wmk.wm, size = a->size_ms, adv = a->advance_ms;
+    close_list *l = a->lists + a->lists_first;
+    size_t n = a->nlists;
+    a->nclosing = 0;
+    while (n > 0 && sat_add(a->pane_next, size) <= W) {
+        int64_t s = a->pane_next, e = sat_add(s, size);
+        size_t k = lists_lower_bound(l, n, e);  /* first pane from s on */
+        if (k == n)
+            break;                  /* no pane left for this or later windows */
+        int64_t q = l[k].end - size;
+        if (q >= e) {
+            /* window s holds no pane: skip the closed windows before the
+            ** first one holding q (not past W: later panes may still fill
+            ** an open window) */
+            int64_t open = floor_div(W - size, adv) * adv + adv;
+            a->pane_next = q - size + adv < open ? q - size + adv : open;
+            continue;
+        }
+        for (size_t j = k; j < n && l[j].end - size < e; j++)
+            for (entry *p = l[j].head; p; p = *close_next(a, p))
+                /* once per key: at its oldest pane inside the window */
+                if (p->next == NULL || p->next->ws < s)
+                    closing_add(a, pane_window(a, p->slot, s));
+        a->pane_next = s + adv;
+    }
+    int rc = publish(a, a->closing, a->nclosing, err);
+    for (size_t i = 0; i < a->nclosing; i++) {
+        entry_destroy_states(a, a->closing[i]);
+        entry_release(a, a->closing[i]);
+    }
+    a->nclosing = 0;
+    if (rc != 0)
+        return -1;
+    pane_skip_closed(a);
+    /* panes whose last window has closed */
+    while (a->nlists > 0 && a->lists[a->lists_first].end <= W) {
+        entry *p = a->lists[a->lists_first].head;
+        while (p) {
+            entry *next = *close_next(a, p);
+            entry_unlink(a, p);
+            p = next;
+        }
+        a->lists_first++;
+        a->nlists--;
+    }
+    if (a->nlists == 0) {
+        a->lists_first = 0;
+        a->pane_due = INT64_MAX;
+    } else {
+        int64_t first = a->lists[a->lists_first].end - size - size + adv;
+        if (first < a->pane_next)
+            first = a->pane_next;
+        a->pane_due = sat_add(first, size);
+    }
+    if (sweep)
+        slots_sweep(a);
+    return 0;
+}
+
 /* ---- the operator --------------------------------------------------------- */
 
 /* Hashes every selected row of b into a->hashes and prefetches its table
@@ -1156,6 +1296,10 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
                              "NULL, so the event belongs to no window");
             continue;
         }
+        /* panes: a window the watermark has passed is emitted before the
+        ** next event reaches its panes (the event is late for it) */
+        if (a->panes && a->wmk.wm >= a->pane_due && pane_close(a, 0, err) != 0)
+            return -1;
         int64_t t = et->v.i[r];
         int late = 0;
         if (a->wkind == SL_WIN_SESSION) {
@@ -1164,6 +1308,19 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
             } else {
                 keyslot *ks = slot_find(a, r, h, 1);
                 assign(a, r, session_for(a, ks, t));
+            }
+        } else if (a->panes) {
+            /* one pane [p, p + advance) per event; the windows holding it
+            ** start at p - size + advance .. p; it is late for the oldest
+            ** one when W >= p + advance, and for all when W >= p + size */
+            int64_t p = floor_div(t, a->advance_ms) * a->advance_ms;
+            late = a->wmk.wm >= sat_add(p, a->advance_ms);
+            if (a->wmk.wm < sat_add(p, a->size_ms)) {
+                keyslot *ks = slot_find(a, r, h, 1);
+                entry *w = ks->windows;
+                while (w != NULL && w->ws > p)
+                    w = w->next;
+                assign(a, r, w != NULL && w->ws == p ? w : pane_new(a, ks, p));
             }
         } else {
             int64_t adv = a->wkind == SL_WIN_HOPPING ? a->advance_ms : a->size_ms;
@@ -1199,6 +1356,8 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
     step_assignments(a);
     if (a->retracts->nrows > 0 && send_retracts(a, err) != 0)
         return -1;
+    if (a->panes)
+        return pane_close(a, 1, err);
     if (a->wkind != SL_WIN_NONE)
         return close_windows(a, err);
     return 0;
@@ -1215,6 +1374,8 @@ static int agg_advance(sl_operator *op, int64_t wm_ms, sl_error *err)
         a->wmk.wm = wm_ms;
     if (a->wkind == SL_WIN_NONE)
         return 0;
+    if (a->panes)
+        return pane_close(a, 1, err);
     return close_windows(a, err);
 }
 
@@ -1494,6 +1655,14 @@ int sl_op_aggregate_load(sl_operator *op, sqlite3 *db, const char *query,
     free(kt);
     int rc = sl_ckpt_load(db, query, load_row, &c, err);
     sl_batch_free(c.keys);
+    if (rc == 0 && a->panes) {
+        /* the windows that ended by the saved watermark were emitted: the
+        ** first open one is the first ending after it */
+        if (a->wmk.wm != INT64_MIN)
+            a->pane_next = floor_div(a->wmk.wm - a->size_ms, a->advance_ms) *
+                           a->advance_ms + a->advance_ms;
+        a->pane_due = INT64_MIN;    /* recomputed by the first close */
+    }
     /* the key columns pointed into the loading batch */
     memset(a->key_cols, 0, sizeof *a->key_cols * (size_t)a->ngroup);
     return rc;
@@ -1560,6 +1729,11 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     a->gap_ms = p->window.gap_ms;
     a->event_col = p->window.kind != SL_WIN_NONE ? p->event_time_col : -1;
     a->emit_final = p->emit == SL_EMIT_ON_WINDOW_CLOSE;
+    a->panes = a->wkind == SL_WIN_HOPPING && a->emit_final &&
+               a->advance_ms > 0 && a->size_ms % a->advance_ms == 0 &&
+               a->size_ms / a->advance_ms > 1;
+    a->pane_next = INT64_MIN;
+    a->pane_due = INT64_MAX;
     a->every_ms = p->emit_every_ms;
     a->last_publish_ms = now_ms();
     sl_watermark_init(&a->wmk, p->delay_ms);

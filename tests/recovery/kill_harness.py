@@ -41,6 +41,11 @@ SELECT store_id, window_start, window_end, AVG(amount) AS avg_amount
 FROM orders WHERE amount > 10 WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 30 SECONDS)
 GROUP BY store_id
 WITH (commit_interval = '2000 rows');
+CREATE MATERIALIZED VIEW IF NOT EXISTS sliding_final AS
+SELECT store_id, window_start, window_end, COUNT(*) AS n, MAX(amount) AS top
+FROM orders WINDOW HOPPING (SIZE 2 MINUTES, ADVANCE BY 30 SECONDS)
+GROUP BY store_id EMIT ON WINDOW CLOSE
+WITH (commit_interval = '900 rows', batch_rows = 200);
 CREATE STREAMING TABLE IF NOT EXISTS big_orders AS
 SELECT order_id, store_id, amount FROM orders WHERE amount > 90
 WITH (commit_interval = '700 rows', batch_rows = 256);
@@ -48,12 +53,13 @@ CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
-NQUERIES = 5
+NQUERIES = 6
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
     "sessions": "SELECT user_id, window_start, window_end, n, stores FROM sessions",
     "sliding": "SELECT store_id, window_start, window_end, round(avg_amount, 9) FROM sliding",
+    "sliding_final": "SELECT store_id, window_start, window_end, n, top FROM sliding_final",
     "big_orders": "SELECT order_id, store_id, amount FROM big_orders",
     "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
     "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
