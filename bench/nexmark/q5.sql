@@ -6,7 +6,7 @@
 -- The sources follow the Nexmark DDL (ddl_gen.sql) with one file per kind;
 -- bench/run.py replaces @NEXMARK@, @EXT@ and @FORMAT@.
 CREATE SOURCE bid (
-    auction  BIGINT,
+    auction  BIGINT NOT NULL,
     bidder   BIGINT,
     price    BIGINT,
     channel  TEXT,

@@ -6,8 +6,8 @@
 -- The sources follow the Nexmark DDL (ddl_gen.sql) with one file per kind;
 -- bench/run.py replaces @NEXMARK@, @EXT@ and @FORMAT@.
 CREATE SOURCE person (
-    id           BIGINT,
-    name         TEXT,
+    id           BIGINT NOT NULL,
+    name         TEXT NOT NULL,
     emailAddress TEXT,
     creditCard   TEXT,
     city         TEXT,
@@ -25,7 +25,7 @@ CREATE SOURCE auction (
     reserve     BIGINT,
     dateTime    TIMESTAMP,
     expires     TIMESTAMP,
-    seller      BIGINT,
+    seller      BIGINT NOT NULL,
     category    BIGINT,
     extra       TEXT,
     WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECONDS
