@@ -1,9 +1,9 @@
 /*
 ** nexmark_gen.c: the Nexmark event generator (see nexmark_gen.h).
 **
-** Every event draws its random numbers in a fixed order; an event of a
-** kind the caller does not want draws the same numbers without building
-** its values (the skip_* functions below mirror gen_* draw for draw).
+** Every event draws its random numbers from a stream of its own, seeded by
+** the seed and its number (see draw()), so an event of a kind the caller
+** does not want costs nothing, and seeking is free.
 */
 #include <math.h>
 #include <stdio.h>
@@ -48,8 +48,7 @@ static const char *const hot_channels[] = {"Google", "Facebook", "Baidu", "Apple
 
 struct sl_nexmark_gen {
     sl_nexmark_config cfg;
-    bench_rng rng;
-    bench_rng rng_start;    /* the state at event 0, for seeking back */
+    uint64_t rs;            /* splitmix64 state: the tables', then the event's */
     int64_t next;
     int64_t delay_ns;       /* event time between two events */
     char *extra_pool;       /* EXTRA_POOL letters */
@@ -61,9 +60,26 @@ struct sl_nexmark_gen {
     int name_len[NFIRST * NLAST];
 };
 
+/* Random numbers: splitmix64 (the generator of Java's SplittableRandom,
+** which Flink's Nexmark generator uses). Every event draws from its own
+** stream, seeded by the seed and the event number (as Beam's Nexmark
+** generator seeds a Random with the event id), so an event does not depend
+** on the ones before it: a source that wants one kind skips the others
+** without drawing their numbers, and seeking is free. */
+static uint64_t draw(sl_nexmark_gen *g)
+{
+    return bench_splitmix64(&g->rs);
+}
+
 static uint64_t rnd(sl_nexmark_gen *g, uint64_t n)
 {
-    return n ? bench_rng_below(&g->rng, n) : 0;
+    return n ? (uint64_t)(((unsigned __int128)draw(g) * n) >> 64) : 0;
+}
+
+static void seed_event(sl_nexmark_gen *g, int64_t n)
+{
+    uint64_t x = g->cfg.seed ^ ((uint64_t)n * 0xd1b54a32d192ed03ULL);
+    g->rs = bench_splitmix64(&x);
 }
 
 /* nextString(maxLength): 3 + rand(max - 3) chars of a..z, space with p 1/13,
@@ -82,14 +98,6 @@ static int next_string(sl_nexmark_gen *g, char *out, int max_len, char space)
     return e - s;
 }
 
-static void skip_string(sl_nexmark_gen *g, int max_len)
-{
-    int n = 3 + (int)rnd(g, (uint64_t)(max_len - 3));
-    for (int i = 0; i < n; i++)
-        if (rnd(g, 13) != 0)
-            bench_rng_next(&g->rng);
-}
-
 /* nextExtra(current, average): a random slice of the pool. */
 static void next_extra(sl_nexmark_gen *g, int current, int average, sl_nexmark_event *ev)
 {
@@ -106,18 +114,9 @@ static void next_extra(sl_nexmark_gen *g, int current, int average, sl_nexmark_e
     ev->extra_len = n;
 }
 
-/* What next_extra draws: the current sizes of every kind (person <= 53,
-** auction <= 168, bid 32 bytes) are well below their averages (200, 500,
-** 100), so it always draws a length and then an offset. */
-static void skip_extra(sl_nexmark_gen *g)
-{
-    bench_rng_next(&g->rng);
-    bench_rng_next(&g->rng);
-}
-
 static int64_t next_price(sl_nexmark_gen *g)
 {
-    return llround(pow(10.0, bench_rng_unit(&g->rng) * 6.0) * 100.0);
+    return llround(pow(10.0, (double)(draw(g) >> 11) * 0x1.0p-53 * 6.0) * 100.0);
 }
 
 static int64_t last_base0_person(int64_t event_id)
@@ -205,17 +204,6 @@ static void gen_person(sl_nexmark_gen *g, int64_t event_id, sl_nexmark_event *ev
     p->id = last_base0_person(event_id) + FIRST_PERSON_ID;
 }
 
-static void skip_person(sl_nexmark_gen *g)
-{
-    bench_rng_next(&g->rng); /* first name */
-    bench_rng_next(&g->rng); /* last name */
-    skip_string(g, 7);
-    skip_string(g, 5);
-    for (int i = 0; i < 4 + 2; i++) /* credit card groups, city, state */
-        bench_rng_next(&g->rng);
-    skip_extra(g);
-}
-
 /* expires: 1 + rand(2 * horizon), horizon = the event time of the next
 ** in-flight-auctions' worth of events */
 static uint64_t expires_range(const sl_nexmark_gen *g, int64_t event_number)
@@ -242,18 +230,6 @@ static void gen_auction(sl_nexmark_gen *g, int64_t event_id, sl_nexmark_event *e
     a->reserve = a->initial_bid + next_price(g);
     a->expires = ev->date_time + 1 + (int64_t)rnd(g, expires_range(g, ev->number));
     next_extra(g, 8 + a->item_name_len + a->description_len + 5 * 8, 500, ev);
-}
-
-static void skip_auction(sl_nexmark_gen *g)
-{
-    if (rnd(g, HOT_SELLER_RATIO) == 0)
-        bench_rng_next(&g->rng); /* a random active seller */
-    bench_rng_next(&g->rng);     /* category */
-    skip_string(g, 20);
-    skip_string(g, 100);
-    for (int i = 0; i < 3; i++)  /* two prices, expires */
-        bench_rng_next(&g->rng);
-    skip_extra(g);
 }
 
 static void gen_bid(sl_nexmark_gen *g, int64_t event_id, sl_nexmark_event *ev)
@@ -286,31 +262,13 @@ static void gen_bid(sl_nexmark_gen *g, int64_t event_id, sl_nexmark_event *ev)
     next_extra(g, 32, 100, ev);
 }
 
-static void skip_bid(sl_nexmark_gen *g)
-{
-    if (rnd(g, HOT_AUCTION_RATIO) == 0)
-        bench_rng_next(&g->rng); /* a random in-flight auction */
-    if (rnd(g, HOT_BIDDER_RATIO) == 0)
-        bench_rng_next(&g->rng); /* a random active bidder */
-    bench_rng_next(&g->rng);     /* price */
-    bench_rng_next(&g->rng);     /* hot channel or not */
-    bench_rng_next(&g->rng);     /* which channel */
-    skip_extra(g);
-}
-
 int sl_nexmark_gen_next(sl_nexmark_gen *g, unsigned want, sl_nexmark_event *ev)
 {
     int64_t n = g->next++;
     int kind = sl_nexmark_kind(n);
-    if (!(want & (1u << kind))) {
-        if (kind == SL_NEXMARK_BID)
-            skip_bid(g);
-        else if (kind == SL_NEXMARK_AUCTION)
-            skip_auction(g);
-        else
-            skip_person(g);
-        return kind;
-    }
+    if (!(want & (1u << kind)))
+        return kind;                /* nothing to draw: see draw() */
+    seed_event(g, n);
     ev->kind = kind;
     ev->number = n;
     ev->date_time = sl_nexmark_time(g, n);
@@ -330,12 +288,7 @@ int64_t sl_nexmark_gen_position(const sl_nexmark_gen *g)
 
 void sl_nexmark_gen_seek(sl_nexmark_gen *g, int64_t n)
 {
-    if (n < g->next) {
-        g->rng = g->rng_start;
-        g->next = 0;
-    }
-    while (g->next < n)
-        sl_nexmark_gen_next(g, 0, NULL);
+    g->next = n;
 }
 
 static void make_url(sl_nexmark_gen *g, int u, const char *tail)
@@ -396,7 +349,7 @@ sl_nexmark_gen *sl_nexmark_gen_new(const sl_nexmark_config *cfg)
                                      "channel-%d", c);
     /* the random tables, in the order the file generator has always drawn
     ** them: the pool, the hot URLs, the channel URLs */
-    bench_rng_seed(&g->rng, cfg->seed);
+    g->rs = cfg->seed;
     for (size_t i = 0; i < EXTRA_POOL; i++)
         g->extra_pool[i] = (char)('a' + rnd(g, 26));
     for (int h = 0; h < 4; h++)
@@ -408,7 +361,6 @@ sl_nexmark_gen *sl_nexmark_gen_new(const sl_nexmark_config *cfg)
                      java_abs((int32_t)reverse_bits((uint32_t)c)));
         make_url(g, 4 + c, tail);
     }
-    g->rng_start = g->rng;
     return g;
 }
 

@@ -6,16 +6,17 @@
 ** event number % 50, ids from 1000, event time advancing `rate` events per
 ** second from a base time, in order; hot sellers, auctions and bidders;
 ** log-uniform prices; the string, channel, URL and `extra` padding rules and
-** the +2000 bidder offset quirk. Values come from a seeded xoshiro256**
-** (bench/prng.h) instead of Java's unseeded SplittableRandom, so one seed
-** gives one stream of events on every machine.
+** the +2000 bidder offset quirk. Values come from splitmix64 (bench/prng.h),
+** the generator of Java's SplittableRandom, but seeded, so one seed gives
+** one stream of events on every machine.
 **
-** The stream is a single random sequence over all kinds: the values of a bid
-** depend on every event before it. A reader that wants only some kinds asks
-** for them with a mask; the other events still consume their random numbers
-** (cheaply: no strings or prices are built for them), so a bids-only reader
-** sees exactly the bids of the full stream. Both bench/gen_nexmark (files)
-** and the `nexmark` source connector (connectors/nexmark_source.c) use it.
+** Each event draws from its own stream, seeded by the seed and the event
+** number (as Beam's Nexmark generator seeds a Random with the event id):
+** an event's values depend on nothing before it. A reader that wants only
+** some kinds asks for them with a mask, and the other events cost nothing,
+** so a bids-only reader sees exactly the bids of the full stream. Both
+** bench/gen_nexmark (files) and the `nexmark` source connector
+** (connectors/nexmark_source.c) use it.
 **
 ** Text values point into the generator (names, cities, channels, URLs and
 ** the `extra` padding, a slice of a 1 MiB pool of random letters) or into
@@ -98,12 +99,12 @@ int64_t sl_nexmark_time(const sl_nexmark_gen *g, int64_t n);
 int64_t sl_nexmark_gen_position(const sl_nexmark_gen *g);
 
 /* Produces the next event and returns its kind. ev is filled only when
-** want has the kind's bit (1u << kind); otherwise the event only consumes
-** its random numbers. */
+** want has the kind's bit (1u << kind); otherwise the event is passed over
+** (nothing is drawn for it). */
 int sl_nexmark_gen_next(sl_nexmark_gen *g, unsigned want, sl_nexmark_event *ev);
 
-/* Moves to event number n (>= 0): forward by skipping events, backward by
-** starting over from the seed. Costs the events skipped. */
+/* Moves to event number n (>= 0), forward or back, at no cost: every
+** event's values depend only on the seed and its number. */
 void sl_nexmark_gen_seek(sl_nexmark_gen *g, int64_t n);
 
 #endif

@@ -12,43 +12,44 @@
 #include "connectors/decoder.h"
 #include "connectors/nexmark_gen.h"
 
-/* Records of bench/gen_nexmark --events 1000000 --seed 42 (CSV), written by
-** the generator before it moved to connectors/: persons.csv records 1 and
-** 200, auctions.csv 1 and 600, bids.csv 1000. */
+/* Records of bench/gen_nexmark --events 1000000 --seed 42 (CSV), since
+** every event draws from a stream of its own (seed and event number):
+** persons.csv records 1 and 200, auctions.csv 1 and 600, bids.csv 1000. */
 static const char person1[] =
-    "1000,Vicky Bartels,fwzntb@dy.com,8966 7474 0376 4704,Los "
-    "Angeles,WY,2026-03-17 00:00:00.000,zbutflzvqrnxgkipvxelrclbxquzqbmsn"
-    "evwxvdaskttsiniccdjbesxjbkpzhssnvhcvtpknahjhdqzuxfmtzecluqpzlzturhva"
-    "sxceurjefpusbxwlesnzikhtqskougmzimuzcpaoe";
+    "1000,John Noris,bts@fxor.com,1329 6699 9866 7723,Phoenix,WA,2026-0"
+    "3-17 00:00:00.000,tbgoiofmtamrsvbevptryltgyhvhgifmagfncqohlestrznv"
+    "mlwisvauconzvcocnfytnseszbawyletwaowvhgbtobghmifwwwgagjegzatuiqcto"
+    "ngpmrprzmaivvpcxjksrppjwmppagnxblqncqzumshrbuoqdenqkplngccjywvngrb"
+    "hgus";
 static const char person200[] =
-    "1199,Saul Abrams,qjyag@yna.com,6578 8687 7830 "
-    "1533,Cheyenne,WA,2026-03-17 00:00:00.995,rkdhchtlnaukcjwufbscidymcus"
-    "mxnjfcfrwhdxlyqznxprngybaqkvanevsvzgdcsvlsnkyeokjaqafrjhubxhejfyenzc"
-    "hbtsijwiyohergyfcdtkhptzkcomfnntjiocldtrj";
+    "1199,Deiter Shultz,mrqjja@yqj.com,8218 7035 9894 6635,San Francisc"
+    "o,WA,2026-03-17 00:00:00.995,xzrtgwsbgtexjtmodhdfimgcrydtyuipuizez"
+    "qjqqeiobaoepnzcwrlpicjnlajgmaluyeekdfuhrviyhzxshzkwyecudwepjcsnvao"
+    "dfrwoaqqqadtlgkudbfiamzrkdvzbolnvzcilxvvezgctaqbeaoicqmqgohbbiqtmy"
+    "javvaf";
 static const char auction1[] =
-    "1000,tvuk rbgtk,e nhgdkm,5399363,5407941,2026-03-17 "
-    "00:00:00.000,2026-03-17 00:00:00.101,1000,14,uudluxyualibrhtfuhnfroz"
-    "zxbbucrdiutlxbpuhtzfijsmfaadskkekuzxfbbucumtcuhndoecvwuulgusgbruanzh"
-    "fwufdvdrraehhfgralgirjybrsolhuuivyylnqmqjpphukthfvsiqgoafzdkfbwoklte"
-    "dcaqrbfmfmqzirlojfafcnsksnkmozjzdmlexvahtyhswxmomisplokdufenstrpyxvt"
-    "cjwfjtmbvrhpnoqzakodpfvcnzavzkohlphddfrzzzpewftdmyxgjrvzwgmixsnjvzlp"
-    "zhsxyhtncgmypernuyqjztccyiozxyuwxluujhvnjgvctrxlajejeaaxwzwotjkvspfh"
-    "jwjzlngviogerdfqvmcnkspblhsxxpuopoqvsuheugaakvqjtajqbxvcuieymadztaem"
-    "wazgfzicedeefzpuccpukdyuheacklzosjlprm";
+    "1000,iotbudntmmmee vt,zrjieeeyez oz tluw bqycdffqsjqca vkxamwowhby"
+    "xhhiuuih mn  guaaretzm nfetwhsjwwkghozvbkrgwcehv,2593266,2653459,2"
+    "026-03-17 00:00:00.000,2026-03-17 00:00:00.007,1000,14,crxiqrvtuiz"
+    "ioewhajssviadmirdtmsvnxmsxqunnqhgusiqllzgatrtrhqilvpfsnfvfwqisxadp"
+    "ewutvofdohejskvbqlelbllalclomcpfwbmlevbdtoyzhmnypbthtrtsbtrxxyfspa"
+    "nxbmxnppuopxzqumeqbfmdplackxqdxtjjivbmzbiujfpfoywosocusavpssxnpdot"
+    "zrffjqwtvotybxtmlgnfgrxzvtgfuwbuisrwngqxzjbbdkdseutodffitxsvuwmrlh"
+    "mmccxexwcvolwjiamdyincehrhlquruiwmchcaekaybkhjkcrtnqhxhrzazlcywzcq"
+    "xjeqwbtifuknscsuh";
 static const char auction600[] =
-    "1599,ffxbaoq eu,smwarloispnjqeca "
-    "hhfzbznsxcdzfofbahmmknwjdztxfjyysjbqf iuvpsdeiftbvtbgfytczth qggyun "
-    "dsajhy,1033,205299,2026-03-17 00:00:00.995,2026-03-17 00:00:01.080,1"
-    "100,14,zbpistsjxiuvtyjrdrwrfbhjfngtcerjwwfjocdgupisajgfcokyjlubgwamm"
-    "lzuchamcudlruaezszfmeunvyduetopfqcvgjcoteomgwbgxijbqjxqhszucszmwlmne"
-    "sammpnyqijxfpknlvhzvdgvlxgfyufwosdrlzacalcnnyecwyhwbtlhlinoesxuuruhi"
-    "vccqmimzqwjhxciprozlmqcyuayjxtqxixqswlqfbmadzvbtnikuznxafqtaqaqjyfhp"
-    "epesstdbkkppbyypcxlfaecoyrnwcprdwqaeoipbyrqcdsjxubbbivsrepogpmspgyvx"
-    "zdewifovcrugxufsgswilxquibby";
+    "1599,xhcikwt ubbf,krzcaufagn yhrctsa onmtmwfnfizcdrkegyfeoqyyajquk"
+    "epkqmyorwustubyb aznurftdskf cfqow xzlwxxxhrdji,2402526,2402769,20"
+    "26-03-17 00:00:00.995,2026-03-17 00:00:00.999,1100,10,unpeityzrnhc"
+    "omqcpvcidlwokopzbvnsoupjthliehhkpgpyuovogpfxmddyevtfcacjdfpjfkvqbz"
+    "afkcpxxeggowquaxyofixroeutusshauizdbrdymwhtssikbgtrvacpkxdnntvuxjl"
+    "vdynykobrvjrgaduozeadenotwyvnpbbaldpkgafedsdjeartvabufsjclgudinoli"
+    "kebmxluculqahjikxpgnbukjwusmpcdozqesnuqwsmyesmpmhmewxnebcliphzhvww"
+    "vtijjlbwtiwau";
 static const char bid1000[] =
-    "1060,2023,10814,Baidu,https://www.nexmark.com/yo/lbhs/cuee/item.htm?"
-    "query=1,2026-03-17 00:00:00.108,jsuxfnxnidktwiwfqtzwlggbmepqhlogxhpa"
-    "bhajyzyhdbicwrvfoeddcw";
+    "1072,2001,68110,Facebook,https://www.nexmark.com/ipi/mw/ljb/item.h"
+    "tm?query=1,2026-03-17 00:00:00.108,neljftgndwdgycqtarlehcaewqjbmib"
+    "drtnbdfsjijivcvnjncpmtvtnyyqyxjjxwkrhjojregqqamkbx";
 
 /* The event as gen_nexmark's CSV record (no field needs quoting). */
 static const char *csv(const sl_nexmark_event *ev)
