@@ -282,18 +282,22 @@ static void json_string(sl_buf *out, const char *z, int n)
 {
     static const char hex[] = "0123456789abcdef";
     sl_buf_put(out, "\"", 1);
+    int run = 0;                /* start of the plain characters not yet put */
     for (int i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)z[i];
+        if (ch != '"' && ch != '\\' && ch >= 0x20)
+            continue;
+        sl_buf_put(out, z + run, (size_t)(i - run));
+        run = i + 1;
         if (ch == '"' || ch == '\\') {
             char esc[2] = {'\\', (char)ch};
             sl_buf_put(out, esc, 2);
-        } else if (ch < 0x20) {
+        } else {
             char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
             sl_buf_put(out, esc, 6);
-        } else {
-            sl_buf_put(out, &z[i], 1);
         }
     }
+    sl_buf_put(out, z + run, (size_t)(n - run));
     sl_buf_put(out, "\"", 1);
 }
 

@@ -931,6 +931,31 @@ static void test_large_batches(void)
     sl_batch_free(b);
 }
 
+/* sl_row_to_json (late events, dead letters): text escaped per JSON, runs
+** of plain characters kept as they are, NULL as null. */
+static void test_row_to_json(void)
+{
+    sl_type t[3] = {SL_TEXT, SL_BIGINT, SL_TEXT};
+    sl_batch *b = sl_batch_new(3, t, 2);
+    int r = sl_batch_add_row(b);
+    const char text[] = "a\"b\\c\n\x01" "end";
+    sl_batch_set_text(b, r, 0, text, sizeof text - 1);
+    sl_batch_set_int(b, r, 1, -7);
+    char *names[3] = {"s", "n", "z"};
+    sl_buf out = {0};
+    sl_row_to_json(b, r, 3, names, &out);
+    sl_buf_put(&out, "", 1);
+    is_str((const char *)out.z, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001end\",\"n\":-7,\"z\":null}",
+           "row_to_json: quotes, backslashes and control characters escaped");
+    out.n = 0;
+    sl_batch_set_text(b, r, 0, "plain", 5);
+    sl_row_to_json(b, r, 1, names, &out);
+    sl_buf_put(&out, "", 1);
+    is_str((const char *)out.z, "{\"s\":\"plain\"}", "row_to_json: plain text as it is");
+    sl_buf_free(&out);
+    sl_batch_free(b);
+}
+
 int main(void)
 {
     g_std = std_batch();
@@ -954,6 +979,7 @@ int main(void)
     test_type_errors();
     test_constants();
     test_large_batches();
+    test_row_to_json();
 
     sl_batch_free(g_std);
     sl_batch_free(g_one);
