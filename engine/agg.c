@@ -351,12 +351,11 @@ static int text_load(void *st, const unsigned char **p, const unsigned char *end
 ** An open-addressing set of 64-bit values (integers, timestamps, booleans,
 ** doubles by their bits) or of texts (keyed by their hash). One 32-byte
 ** slot per value: the probe touches one cache line; a text of up to 16
-** bytes is kept in its slot, a longer one in the set's text arena (chunks
-** freed with the set: texts are never removed one by one, so no malloc per
-** value). The state is a pointer to the set. */
+** bytes is kept in its slot, a longer one in the set's text arena (an
+** sl_arena freed with the set: texts are never removed one by one, so no
+** malloc per value). The state is a pointer to the set. */
 
 #define DSET_INLINE 16
-#define DSET_CHUNK 65536
 
 typedef struct dslot {
     uint64_t key;          /* value bits, or hash for text */
@@ -372,8 +371,7 @@ typedef struct dset {
     dslot *slots;
     size_t cap, n;
     int is_text;
-    char *chunks;          /* text arena: chunks linked through their start */
-    char *cur, *end;       /* unused part of the newest chunk */
+    sl_arena texts;        /* the texts longer than DSET_INLINE */
 } dset;
 
 static uint64_t mix64(uint64_t x)
@@ -398,29 +396,13 @@ static dset *dset_new(int is_text)
 {
     dset *s = sl_xcalloc(1, sizeof *s);
     s->is_text = is_text;
+    sl_arena_init(&s->texts);
     return s;
 }
 
 static const char *dslot_text(const dslot *sl)
 {
     return sl->n <= DSET_INLINE ? sl->t.in : sl->t.z;
-}
-
-/* A copy of z/n in s's arena. */
-static char *dset_keep(dset *s, const char *z, int n)
-{
-    if (s->end - s->cur < n) {
-        size_t bytes = (size_t)n + 8 > DSET_CHUNK ? (size_t)n + 8 : DSET_CHUNK;
-        char *c = sl_xmalloc(bytes);
-        *(char **)c = s->chunks;
-        s->chunks = c;
-        s->cur = c + 8;
-        s->end = c + bytes;
-    }
-    char *t = s->cur;
-    memcpy(t, z, (size_t)n);
-    s->cur += n;
-    return t;
 }
 
 static void dset_grow(dset *s)
@@ -460,7 +442,7 @@ static void dset_insert(dset *s, uint64_t key, const char *z, int n)
         if (n <= DSET_INLINE)
             memcpy(sl->t.in, z, (size_t)n);
         else
-            sl->t.z = dset_keep(s, z, n);
+            sl->t.z = memcpy(sl_arena_alloc(&s->texts, (size_t)n), z, (size_t)n);
     }
     s->n++;
 }
@@ -469,11 +451,7 @@ static void dset_free(dset *s)
 {
     if (s == NULL)
         return;
-    while (s->chunks != NULL) {
-        char *next = *(char **)s->chunks;
-        free(s->chunks);
-        s->chunks = next;
-    }
+    sl_arena_free(&s->texts);
     free(s->slots);
     free(s);
 }
