@@ -10,10 +10,10 @@
 ** order of their end (close lists); session windows end anywhere and grow,
 ** so a radix heap on window end finds them (a session that grows is
 ** queued again at its new end only when its old end comes up). Hopping
-** windows ON WINDOW CLOSE are kept as panes (see "panes" below). When a window closes its final
-** row is emitted (ON WINDOW CLOSE) or its last change published (CHANGES),
-** and its memory freed, so state is bounded by the watermark (DESIGN §2
-** rule 6).
+** windows ON WINDOW CLOSE are kept as panes (see "panes" below). When a
+** window closes its final row is emitted (ON WINDOW CLOSE) or its last
+** change published (CHANGES), and its memory freed, so state is bounded by
+** the watermark (DESIGN §2 rule 6).
 **
 ** Event time (DESIGN §2 rules 2-4): the watermark W = max(event time) -
 ** delay, starting at -inf and never going back. Each event is checked
@@ -613,9 +613,10 @@ static void heap_push(agg_op *a, entry *e)
 static void heap_take_due(agg_op *a, int64_t wm)
 {
     uint64_t w = rheap_key(wm);
-    if (a->rheap_n == 0 || w < a->rheap_last) {
-        if (w > a->rheap_last && a->rheap_n == 0)
-            a->rheap_last = w;
+    if (w < a->rheap_last)
+        return;
+    if (a->rheap_n == 0) {
+        a->rheap_last = w;
         return;
     }
     int top = rheap_bucket(a->rheap_last, w);
@@ -718,6 +719,16 @@ static void entry_destroy_states(agg_op *a, entry *e)
     for (int i = 0; i < a->nagg; i++)
         if (!a->dup[i] && a->p->aggs[i].fn->destroy)
             a->p->aggs[i].fn->destroy(entry_state(a, e) + a->state_off[i]);
+}
+
+/* Folds every aggregate state of src into dst's (src stays as it is). */
+static void entry_merge_states(agg_op *a, entry *dst, const entry *src)
+{
+    char *d = entry_state(a, dst);
+    const char *s = entry_state(a, src);
+    for (int i = 0; i < a->nagg; i++)
+        if (!a->dup[i])
+            a->p->aggs[i].fn->merge(d + a->state_off[i], s + a->state_off[i]);
 }
 
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
@@ -1003,17 +1014,12 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     if (merges > 0) {
         /* pending steps may point at sessions about to be merged away */
         step_assignments(a);
-        char *tst = entry_state(a, target);
         entry *w = ks->windows;
         while (w) {
             entry *next = w->next;
             int64_t wwe = entry_we(a, w);
             if (w != target && wwe > a->wmk.wm && w->ws < e && s < wwe) {
-                const char *wst = entry_state(a, w);
-                for (int i = 0; i < a->nagg; i++)
-                    if (!a->dup[i])
-                        a->p->aggs[i].fn->merge(tst + a->state_off[i],
-                                                wst + a->state_off[i]);
+                entry_merge_states(a, target, w);
                 if (w->ws < target->ws)
                     target->ws = w->ws;
                 if (wwe > *twe)
@@ -1125,12 +1131,28 @@ static int close_windows(agg_op *a, sl_error *err)
 /* Moves pane_next past the windows that ended by W. Called when no window
 ** that ended holds a pane still to emit (W < pane_due, or after emitting):
 ** those windows closed empty and stay closed, whatever panes come later. */
+/* The start of the first window that ends after W (W > INT64_MIN). */
+static int64_t pane_first_open(const agg_op *a)
+{
+    return floor_div(a->wmk.wm - a->size_ms, a->advance_ms) * a->advance_ms +
+           a->advance_ms;
+}
+
+/* When the watermark must be checked for the windows holding the pane
+** starting at q: at the end of the first of them not closed yet. */
+static int64_t pane_due_of(const agg_op *a, int64_t q)
+{
+    int64_t first = q - a->size_ms + a->advance_ms;     /* q's oldest window */
+    if (first < a->pane_next)
+        first = a->pane_next;
+    return sat_add(first, a->size_ms);
+}
+
 static void pane_skip_closed(agg_op *a)
 {
     if (a->wmk.wm == INT64_MIN)
         return;
-    int64_t open = floor_div(a->wmk.wm - a->size_ms, a->advance_ms) *
-                   a->advance_ms + a->advance_ms;
+    int64_t open = pane_first_open(a);
     if (a->pane_next < open)
         a->pane_next = open;
 }
@@ -1139,10 +1161,7 @@ static entry *pane_new(agg_op *a, keyslot *ks, int64_t p)
 {
     pane_skip_closed(a);            /* agg_push checked W < pane_due */
     entry *e = entry_new(a, ks, p, sat_add(p, a->size_ms));
-    int64_t first = p - a->size_ms + a->advance_ms;     /* its oldest window */
-    if (first < a->pane_next)
-        first = a->pane_next;
-    int64_t due = sat_add(first, a->size_ms);
+    int64_t due = pane_due_of(a, p);
     if (due < a->pane_due)
         a->pane_due = due;
     return e;
@@ -1156,17 +1175,10 @@ static entry *pane_window(agg_op *a, keyslot *ks, int64_t s)
     t->slot = ks;
     t->ws = s;
     entry_init_states(a, t);
-    char *tst = entry_state(a, t);
     int64_t e = sat_add(s, a->size_ms);
-    for (entry *w = ks->windows; w != NULL && w->ws >= s; w = w->next) {
-        if (w->ws >= e)
-            continue;
-        const char *wst = entry_state(a, w);
-        for (int i = 0; i < a->nagg; i++)
-            if (!a->dup[i])
-                a->p->aggs[i].fn->merge(tst + a->state_off[i],
-                                        wst + a->state_off[i]);
-    }
+    for (entry *w = ks->windows; w != NULL && w->ws >= s; w = w->next)
+        if (w->ws < e)
+            entry_merge_states(a, t, w);
     return t;
 }
 
@@ -1190,7 +1202,7 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
             /* window s holds no pane: skip the closed windows before the
             ** first one holding q (not past W: later panes may still fill
             ** an open window) */
-            int64_t open = floor_div(W - size, adv) * adv + adv;
+            int64_t open = pane_first_open(a);
             a->pane_next = q - size + adv < open ? q - size + adv : open;
             continue;
         }
@@ -1225,10 +1237,8 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
         a->lists_first = 0;
         a->pane_due = INT64_MAX;
     } else {
-        int64_t first = a->lists[a->lists_first].end - size - size + adv;
-        if (first < a->pane_next)
-            first = a->pane_next;
-        a->pane_due = sat_add(first, size);
+        /* the oldest pane left: its list ends at its start + size */
+        a->pane_due = pane_due_of(a, a->lists[a->lists_first].end - size);
     }
     if (sweep)
         slots_sweep(a);
@@ -1267,34 +1277,34 @@ static void hash_batch(agg_op *a, const sl_batch *b, int n)
 /* Prefetches the key slot of row r + PREFETCH_SLOT_AHEAD (its bucket is
 ** cached by now) and the newest window of row r + PREFETCH_ENTRY_AHEAD's
 ** key (its slot was prefetched four rows ago). */
+/* The key slot of hash h if it is in its bucket or (a collision) the one
+** just after, else NULL: a guess for prefetching, never for lookups (the
+** hash alone does not make the key). */
+static inline keyslot *slot_guess(const agg_op *a, uint64_t h)
+{
+    const tbucket *t = &a->table[h & (a->table_cap - 1)];
+    for (int k = 0; k < 2 && t->ks != NULL; k++, t++) {
+        if (t->hash == h)
+            return t->ks;
+        if (t + 1 == a->table + a->table_cap)
+            break;
+    }
+    return NULL;
+}
+
 static inline void prefetch_ahead(const agg_op *a, int r, int n)
 {
     if (a->table == NULL)
         return;
-    size_t mask = a->table_cap - 1;
     if (r + PREFETCH_SLOT_AHEAD < n) {
-        const tbucket *t = &a->table[a->hashes[r + PREFETCH_SLOT_AHEAD] & mask];
-        /* the key's slot: in this bucket, or (collisions) one just after */
-        for (int k = 0; k < 2 && t->ks != NULL; k++, t++) {
-            if (t->hash == a->hashes[r + PREFETCH_SLOT_AHEAD]) {
-                __builtin_prefetch(t->ks);
-                break;
-            }
-            if (t + 1 == a->table + a->table_cap)
-                break;
-        }
+        const keyslot *ks = slot_guess(a, a->hashes[r + PREFETCH_SLOT_AHEAD]);
+        if (ks != NULL)
+            __builtin_prefetch(ks);
     }
     if (r + PREFETCH_ENTRY_AHEAD < n) {
-        const tbucket *t = &a->table[a->hashes[r + PREFETCH_ENTRY_AHEAD] & mask];
-        for (int k = 0; k < 2 && t->ks != NULL; k++, t++) {
-            if (t->hash == a->hashes[r + PREFETCH_ENTRY_AHEAD]) {
-                if (t->ks->windows != NULL)
-                    __builtin_prefetch(t->ks->windows);
-                break;
-            }
-            if (t + 1 == a->table + a->table_cap)
-                break;
-        }
+        const keyslot *ks = slot_guess(a, a->hashes[r + PREFETCH_ENTRY_AHEAD]);
+        if (ks != NULL && ks->windows != NULL)
+            __builtin_prefetch(ks->windows);
     }
 }
 
@@ -1698,8 +1708,7 @@ int sl_op_aggregate_load(sl_operator *op, sqlite3 *db, const char *query,
         /* the windows that ended by the saved watermark were emitted: the
         ** first open one is the first ending after it */
         if (a->wmk.wm != INT64_MIN)
-            a->pane_next = floor_div(a->wmk.wm - a->size_ms, a->advance_ms) *
-                           a->advance_ms + a->advance_ms;
+            a->pane_next = pane_first_open(a);
         a->pane_due = INT64_MIN;    /* recomputed by the first close */
     }
     /* the key columns pointed into the loading batch */
