@@ -46,17 +46,30 @@ static inline uint64_t bench_rng_next(bench_rng *r)
     return result;
 }
 
-/* Uniform integer in [0, n), n > 0 (Lemire's multiply-shift; the bias is
- * below 2^-32 for the n used here). */
+/* A uniform 64-bit draw x as an integer in [0, n), n > 0 (Lemire's
+ * multiply-shift; the bias is below 2^-32 for the n used here), and as a
+ * double in [0, 1). Any generator's draws: xoshiro's below, splitmix64's
+ * in connectors/nexmark_gen.c. */
+static inline uint64_t bench_below(uint64_t x, uint64_t n)
+{
+    return (uint64_t)(((unsigned __int128)x * n) >> 64);
+}
+
+static inline double bench_unit(uint64_t x)
+{
+    return (double)(x >> 11) * 0x1.0p-53;
+}
+
+/* Uniform integer in [0, n), n > 0. */
 static inline uint64_t bench_rng_below(bench_rng *r, uint64_t n)
 {
-    return (uint64_t)(((unsigned __int128)bench_rng_next(r) * n) >> 64);
+    return bench_below(bench_rng_next(r), n);
 }
 
 /* Uniform double in [0, 1). */
 static inline double bench_rng_unit(bench_rng *r)
 {
-    return (double)(bench_rng_next(r) >> 11) * 0x1.0p-53;
+    return bench_unit(bench_rng_next(r));
 }
 
 #endif

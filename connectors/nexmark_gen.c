@@ -73,7 +73,7 @@ static uint64_t draw(sl_nexmark_gen *g)
 
 static uint64_t rnd(sl_nexmark_gen *g, uint64_t n)
 {
-    return n ? (uint64_t)(((unsigned __int128)draw(g) * n) >> 64) : 0;
+    return n ? bench_below(draw(g), n) : 0;
 }
 
 static void seed_event(sl_nexmark_gen *g, int64_t n)
@@ -116,7 +116,7 @@ static void next_extra(sl_nexmark_gen *g, int current, int average, sl_nexmark_e
 
 static int64_t next_price(sl_nexmark_gen *g)
 {
-    return llround(pow(10.0, (double)(draw(g) >> 11) * 0x1.0p-53 * 6.0) * 100.0);
+    return llround(pow(10.0, bench_unit(draw(g)) * 6.0) * 100.0);
 }
 
 static int64_t last_base0_person(int64_t event_id)

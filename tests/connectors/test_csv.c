@@ -18,15 +18,22 @@ static const char *names5[] = {"id", "name", "amount", "ok", "ts"};
 static const sl_type types5[] = {SL_BIGINT, SL_TEXT, SL_DOUBLE, SL_BOOL,
                                  SL_TIMESTAMP};
 
-static sl_decoder *csv(char delim, int header, enum sl_ts_format tf)
+/* A decoder of the five columns; not_null: NULL or five NOT NULL flags. */
+static sl_decoder *csv_nn(char delim, int header, enum sl_ts_format tf,
+                          const unsigned char *not_null)
 {
-    sl_decoder_options o = {SL_FORMAT_CSV, delim, header, tf, NULL};
+    sl_decoder_options o = {SL_FORMAT_CSV, delim, header, tf, not_null};
     sl_error err;
     sl_error_clear(&err);
     sl_decoder *d = sl_decoder_new(&o, 5, names5, types5, &err);
     if (d == NULL)
         printf("# decoder_new: %s\n", err.msg);
     return d;
+}
+
+static sl_decoder *csv(char delim, int header, enum sl_ts_format tf)
+{
+    return csv_nn(delim, header, tf, NULL);
 }
 
 static void test_split(void)
@@ -524,10 +531,7 @@ static void test_decode_line(void)
 static void test_not_null(void)
 {
     static const unsigned char nn[5] = {0, 1, 0, 0, 1};
-    sl_decoder_options o = {SL_FORMAT_CSV, ',', 0, SL_TS_ISO, nn};
-    sl_error err;
-    sl_error_clear(&err);
-    sl_decoder *d = sl_decoder_new(&o, 5, names5, types5, &err);
+    sl_decoder *d = csv_nn(',', 0, SL_TS_ISO, nn);
     sl_batch *b = sl_batch_new(5, types5, 4);
     char why[256];
     size_t n = 0;
