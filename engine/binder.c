@@ -64,6 +64,14 @@ void sl_plan_free(sl_plan *p)
     free(p->key_cols);
     sl_expr_free(p->having);
     free(p->having_sql);
+    if (p->topn) {
+        sl_expr_free(p->topn->order);
+        free(p->topn->over_sql);
+        free(p->topn->sql);
+        free(p->topn->carry);
+        free(p->topn->carry_types);
+        free(p->topn);
+    }
     free(p);
 }
 
@@ -167,6 +175,11 @@ static int bind_input_expr(binder *b, sl_expr *e, const char *what)
     if (e->kind == SL_EX_FUNC && sl_is_aggregate_name(e->name))
         return sl_error_set(b->err, e->offset, "aggregate function %s is not "
                             "allowed in %s", e->name, what);
+    if (e->kind == SL_EX_OVER)
+        return sl_error_set(b->err, e->offset, "the window function %s() is "
+                            "not allowed in %s (only in QUALIFY and the "
+                            "select list of a query with QUALIFY)", e->name,
+                            what);
     for (int i = 0; i < e->nargs; i++)
         if (bind_input_expr(b, e->args[i], what) != 0)
             return -1;
@@ -191,6 +204,52 @@ static sl_expr *column_ref(int col, sl_type type, int offset, int end)
     c->col = col;
     c->type = type;
     return c;
+}
+
+/* The group-row column of a window Top-N that keeps input column c (added
+** to the kept columns the first time). */
+static sl_expr *topn_carry_ref(sl_plan *p, int c, int offset, int end)
+{
+    sl_plan_topn *t = p->topn;
+    int k = 0;
+    while (k < t->spec.ncarry && t->carry[k] != c)
+        k++;
+    if (k == t->spec.ncarry) {
+        t->carry = sl_xrealloc(t->carry, sizeof *t->carry * (size_t)(k + 1));
+        t->carry_types = sl_xrealloc(t->carry_types,
+                                     sizeof *t->carry_types * (size_t)(k + 1));
+        t->carry[k] = c;
+        t->carry_types[k] = p->input_types[c];
+        t->spec.ncarry++;
+        t->spec.carry_types = t->carry_types;
+    }
+    return column_ref(p->ngroup + 3 + k, p->input_types[c], offset, end);
+}
+
+/* A window Top-N's select item part *pe: the QUALIFY window function
+** becomes the rank column, an input column a kept column of the group row. */
+static int bind_topn_expr(binder *b, sl_expr **pe)
+{
+    sl_plan *p = b->p;
+    sl_plan_topn *t = p->topn;
+    sl_expr *e = *pe;
+    if (e->kind == SL_EX_OVER) {
+        char *sql = canonical(e);
+        int same = strcasecmp(sql, t->over_sql) == 0;
+        free(sql);
+        if (!same)
+            return sl_error_set(b->err, e->offset, "only the window function "
+                                "of QUALIFY can be selected: %s", t->over_sql);
+        *pe = column_ref(p->ngroup + 2, SL_BIGINT, e->offset, e->end);
+        sl_expr_free(e);
+        return 0;
+    }
+    int c = resolve_input(b, e);
+    if (c < 0)
+        return -1;
+    *pe = topn_carry_ref(p, c, e->offset, e->end);
+    sl_expr_free(e);
+    return 0;
 }
 
 /* Rewrites *pe (a select item or HAVING) to be over the group row. */
@@ -225,6 +284,12 @@ static int bind_group_expr(binder *b, sl_expr **pe)
         sl_expr_free(e);
         return 0;
     }
+    if (p->topn && (e->kind == SL_EX_OVER || e->kind == SL_EX_COLUMN))
+        return bind_topn_expr(b, pe);
+    if (e->kind == SL_EX_OVER)
+        return sl_error_set(b->err, e->offset, "the window function %s() is "
+                            "only allowed in QUALIFY and the select list of a "
+                            "query with QUALIFY", e->name);
     if (e->kind == SL_EX_FUNC && sl_is_aggregate_name(e->name)) {
         sl_expr *arg = NULL;
         int distinct = (e->flags & SL_EXF_DISTINCT) != 0;
@@ -547,7 +612,7 @@ static int bind_select_list(binder *b, const sl_select *sel)
     for (int i = 0; i < sel->nitems; i++) {
         const sl_select_item *it = &sel->items[i];
         if (it->expr->kind == SL_EX_STAR) {
-            if (p->is_agg)
+            if (p->is_agg && !p->topn)
                 return sl_error_set(b->err, it->offset, "SELECT * cannot be "
                                     "used with GROUP BY or aggregates");
             for (int c = 0; c < p->ninput; c++) {
@@ -560,8 +625,10 @@ static int bind_select_list(binder *b, const sl_select *sel)
                 if (output_index(p, p->input_names[c]) >= 0)
                     continue;
                 add_output(p, p->input_names[c],
-                           column_ref(c, p->input_types[c], it->offset,
-                                      it->offset + 1));
+                           p->topn ? topn_carry_ref(p, c, it->offset,
+                                                    it->offset + 1)
+                                   : column_ref(c, p->input_types[c],
+                                                it->offset, it->offset + 1));
             }
             continue;
         }
@@ -599,7 +666,7 @@ static int bind_select_list(binder *b, const sl_select *sel)
 static int bind_key(binder *b, const sl_select *sel)
 {
     sl_plan *p = b->p;
-    if (!p->is_agg)
+    if (!p->is_agg || p->topn)
         return 0;
     int nkeys = p->ngroup + (p->window.kind != SL_WIN_NONE ? 2 : 0);
     p->key_cols = sl_xcalloc((size_t)nkeys + 1, sizeof(int));
@@ -630,6 +697,121 @@ static int bind_key(binder *b, const sl_select *sel)
             found = p->nout - 1;
         }
         p->key_cols[p->nkey++] = found;
+    }
+    return 0;
+}
+
+/* The window function of a QUALIFY condition `f() OVER (...) <= n` (or <,
+** = 1, and the same turned around); *n gets the highest rank kept. */
+static const sl_expr *qualify_over(binder *b, const sl_expr *q, int64_t *n)
+{
+    static const char usage[] = "QUALIFY needs a ranking window function "
+        "compared to a constant: QUALIFY ROW_NUMBER() OVER (PARTITION BY ... "
+        "ORDER BY ... DESC) <= N (or RANK(), DENSE_RANK(); < N, = 1)";
+    if (q->kind != SL_EX_BINARY) {
+        sl_error_set(b->err, q->offset, usage);
+        return NULL;
+    }
+    sl_op op = q->op;
+    const sl_expr *f = q->args[0], *k = q->args[1];
+    if (k->kind == SL_EX_OVER) {     /* N >= f() ... */
+        f = q->args[1];
+        k = q->args[0];
+        op = op == SL_OP_GE ? SL_OP_LE : op == SL_OP_GT ? SL_OP_LT :
+             op == SL_OP_EQ ? SL_OP_EQ : SL_OP_NONE;
+    }
+    if (f->kind != SL_EX_OVER || k->kind != SL_EX_LITERAL ||
+        k->lit_type != SL_BIGINT ||
+        (op != SL_OP_LE && op != SL_OP_LT && op != SL_OP_EQ)) {
+        sl_error_set(b->err, q->offset, usage);
+        return NULL;
+    }
+    if (op == SL_OP_EQ && k->lit_i != 1) {
+        sl_error_set(b->err, k->offset, "QUALIFY ... = %lld: only rank = 1 "
+                     "or rank <= N is supported", (long long)k->lit_i);
+        return NULL;
+    }
+    *n = op == SL_OP_LT ? k->lit_i - 1 : k->lit_i;
+    if (*n < 1 || *n > 100000) {
+        sl_error_set(b->err, k->offset, "QUALIFY keeps ranks 1 to %lld: it "
+                     "must keep between 1 and 100000", (long long)*n);
+        return NULL;
+    }
+    return f;
+}
+
+/* QUALIFY: a window Top-N. Checks the streaming rules, binds the window
+** function's PARTITION BY as the group keys and its ORDER BY. */
+static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
+                        int any_agg)
+{
+    sl_plan *p = b->p;
+    const sl_expr *q = sel->qualify;
+    if (any_agg || sel->ngroup > 0 || sel->having)
+        return sl_error_set(b->err, q->offset, "QUALIFY cannot be combined "
+                            "with GROUP BY, HAVING or aggregate functions: it "
+                            "keeps rows, not groups");
+    if (p->window.kind == SL_WIN_NONE)
+        return sl_error_set(b->err, q->offset, "QUALIFY needs a WINDOW: rows "
+                            "are ranked within each window (for example WINDOW "
+                            "TUMBLING (SIZE 10 SECONDS))");
+    if (p->emit != SL_EMIT_ON_WINDOW_CLOSE)
+        return sl_error_set(b->err, sel->emit.kind ? sel->emit.offset
+                                                   : q->offset,
+                            "QUALIFY needs EMIT ON WINDOW CLOSE: a window's "
+                            "ranks are final only when it closes");
+    if (stmt->kind == SL_ST_CREATE_MVIEW)
+        return sl_error_set(b->err, stmt->offset, "QUALIFY keeps several rows "
+                            "per window and partition, so its result has no "
+                            "key: use CREATE STREAMING TABLE");
+    int64_t n;
+    const sl_expr *f = qualify_over(b, q, &n);
+    if (f == NULL)
+        return -1;
+    sl_rank_kind kind;
+    if (strcasecmp(f->name, "row_number") == 0)
+        kind = SL_RANK_ROW_NUMBER;
+    else if (strcasecmp(f->name, "rank") == 0)
+        kind = SL_RANK_RANK;
+    else if (strcasecmp(f->name, "dense_rank") == 0)
+        kind = SL_RANK_DENSE;
+    else
+        return sl_error_set(b->err, f->offset, "unknown ranking function "
+                            "%s(): use ROW_NUMBER(), RANK() or DENSE_RANK()",
+                            f->name);
+    sl_plan_topn *t = p->topn = sl_xcalloc(1, sizeof *t);
+    t->spec.kind = kind;
+    t->spec.desc = (f->flags & SL_EXF_DESC) != 0;
+    t->spec.n = n;
+    t->over_sql = canonical(f);
+    t->sql = sl_expr_to_sql(q);
+    t->order = sl_expr_dup(f->args[0]);
+    if (bind_input_expr(b, t->order, "a window function's ORDER BY") != 0 ||
+        type_expr(b, t->order) != 0)
+        return -1;
+    sl_type ot = t->order->type;
+    if (ot == SL_NULL)
+        ot = SL_BIGINT;
+    if (ot != SL_BIGINT && ot != SL_TIMESTAMP && ot != SL_BOOL &&
+        ot != SL_DOUBLE)
+        return sl_error_set(b->err, t->order->offset, "a window function "
+                            "orders by a number or a timestamp, not %s",
+                            sl_type_name(ot));
+    t->spec.order_type = ot;
+    for (int i = 1; i < f->nargs; i++) {
+        const sl_expr *g = f->args[i];
+        if (g->kind == SL_EX_COLUMN && g->qualifier == NULL &&
+            is_window_col(g->name) && !has_input_column(p, g->name))
+            continue;    /* the window is always a partition */
+        sl_expr *e = sl_expr_dup(g);
+        if (bind_input_expr(b, e, "PARTITION BY") != 0 ||
+            type_expr(b, e) != 0) {
+            sl_expr_free(e);
+            return -1;
+        }
+        p->group = sl_xrealloc(p->group,
+                               sizeof(sl_expr *) * (size_t)(p->ngroup + 1));
+        p->group[p->ngroup++] = e;
     }
     return 0;
 }
@@ -671,7 +853,10 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
     int any_agg = 0;
     for (int i = 0; i < sel->nitems; i++)
         any_agg |= has_aggregate(sel->items[i].expr);
-    p->is_agg = sel->ngroup > 0 || any_agg || sel->having != NULL;
+    p->is_agg = sel->ngroup > 0 || any_agg || sel->having != NULL ||
+                sel->qualify != NULL;
+    if (sel->qualify && bind_qualify(&b, stmt, sel, any_agg) != 0)
+        goto fail;
     if (!p->is_agg && p->window.kind != SL_WIN_NONE) {
         sl_error_set(err, sel->window.offset, "a WINDOW needs GROUP BY or "
                      "aggregate functions");

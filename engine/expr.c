@@ -1250,6 +1250,10 @@ static int type_expr(sl_expr *e, sl_error *err)
         return 0;
     case SL_EX_STAR:
         return sl_error_set(err, e->offset, "* is not allowed here");
+    case SL_EX_OVER:
+        return sl_error_set(err, e->offset, "the window function %s() is "
+                            "only allowed in QUALIFY and in the select list "
+                            "of a query with QUALIFY", e->name);
     case SL_EX_UNARY: {
         if (type_args(e, 0, err) != 0)
             return -1;
@@ -1687,6 +1691,7 @@ static sl_xnode *compile_node(const sl_expr *e, sl_error *err)
         n->op = (e->flags & SL_EXF_NOT) != 0;
         return n;
     case SL_EX_STAR:
+    case SL_EX_OVER:
         break;
     }
     sl_error_set(err, e->offset, "expression cannot be compiled");

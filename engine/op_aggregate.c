@@ -176,6 +176,11 @@ typedef struct agg_op {
     int panes;
     int64_t pane_next;     /* the first window start not closed yet */
     int64_t pane_due;      /* a window ends here or later: check at W >= it */
+    /* a window Top-N (QUALIFY): each entry's sl_topn pointer at topn_off */
+    const sl_plan_topn *topn;
+    size_t topn_off;       /* from the start of the states */
+    sl_cexpr *topn_ce;     /* the ORDER BY value */
+    sl_column *topn_cols;  /* [order value, kept input columns...] */
 } agg_op;
 
 static int64_t now_ms(void)
@@ -707,11 +712,18 @@ static void close_list_add(agg_op *a, entry *e)
 
 /* Calls init (or destroy) of every aggregate state of e; aggregates that
 ** share an earlier one's state (dup) are skipped. */
+static sl_topn **entry_topn(const agg_op *a, const entry *e)
+{
+    return (sl_topn **)(entry_state(a, e) + a->topn_off);
+}
+
 static void entry_init_states(agg_op *a, entry *e)
 {
     for (int i = 0; i < a->nagg; i++)
         if (!a->dup[i])
             a->p->aggs[i].fn->init(entry_state(a, e) + a->state_off[i]);
+    if (a->topn)
+        *entry_topn(a, e) = NULL;
 }
 
 static void entry_destroy_states(agg_op *a, entry *e)
@@ -719,6 +731,10 @@ static void entry_destroy_states(agg_op *a, entry *e)
     for (int i = 0; i < a->nagg; i++)
         if (!a->dup[i] && a->p->aggs[i].fn->destroy)
             a->p->aggs[i].fn->destroy(entry_state(a, e) + a->state_off[i]);
+    if (a->topn) {
+        sl_topn_free(*entry_topn(a, e));
+        *entry_topn(a, e) = NULL;
+    }
 }
 
 /* Folds every aggregate state of src into dst's (src stays as it is). */
@@ -729,6 +745,8 @@ static void entry_merge_states(agg_op *a, entry *dst, const entry *src)
     for (int i = 0; i < a->nagg; i++)
         if (!a->dup[i])
             a->p->aggs[i].fn->merge(d + a->state_off[i], s + a->state_off[i]);
+    if (a->topn)
+        sl_topn_merge(&a->topn->spec, entry_topn(a, dst), *entry_topn(a, src));
 }
 
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
@@ -845,6 +863,9 @@ static void step_assignments(agg_op *a)
             a->p->aggs[i].fn->step(a->astates, a->state_off[i],
                                    a->arg_ce[i] ? &a->arg_cols[i] : NULL,
                                    a->arows, (int)a->nassign);
+    if (a->topn)
+        sl_topn_step(&a->topn->spec, a->astates, a->topn_off, a->topn_cols,
+                     a->arows, (int)a->nassign);
     a->nassign = 0;
 }
 
@@ -874,9 +895,21 @@ static int key_row(agg_op *a, sl_batch *b, const keyslot *ks, int64_t ws,
     return r;
 }
 
-/* Appends e's group row (keys, window bounds, final aggregates) to b. */
+/* Appends e's group row (keys, window bounds, final aggregates) to b; for
+** a window Top-N, one row per kept row (keys, bounds, rank, its values). */
 static void group_row(agg_op *a, sl_batch *b, const entry *e)
 {
+    if (a->topn) {
+        const sl_topn *t = *entry_topn(a, e);
+        int64_t rank = 0;
+        for (uint32_t i = 0; i < sl_topn_count(t); i++) {
+            int r = key_row(a, b, e->slot, e->ws, entry_we(a, e));
+            rank = sl_topn_rank(&a->topn->spec, t, i, rank);
+            sl_batch_set_int(b, r, a->ngroup + 2, rank);
+            sl_topn_fill(&a->topn->spec, t, i, b, r, a->ngroup + 3);
+        }
+        return;
+    }
     int r = key_row(a, b, e->slot, e->ws, entry_we(a, e));
     const char *st = entry_state(a, e);
     for (int i = 0; i < a->nagg; i++)
@@ -937,13 +970,15 @@ static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
         }
         if (send_retracts(a, err) != 0)
             return -1;
-        /* evaluate the select list over the group rows; keep passing rows */
+        /* evaluate the select list over the group rows (a Top-N has
+        ** several per entry); keep passing rows */
         sl_batch_reset(a->out);
+        size_t ngr = (size_t)a->group_rows->nrows;
         for (int c = 0; c < a->nout; c++) {
             sl_column v;
             sl_cexpr_eval(a->out_ce[c], a->group_rows, &v);
             int r = 0;
-            for (size_t k = 0; k < chunk; k++) {
+            for (size_t k = 0; k < ngr; k++) {
                 if (a->having && (hv.null[k] || !hv.v.i[k]))
                     continue;
                 if (c == 0)
@@ -1319,6 +1354,11 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
     for (int i = 0; i < a->nagg; i++)
         if (a->arg_ce[i])
             sl_cexpr_eval(a->arg_ce[i], b, &a->arg_cols[i]);
+    if (a->topn) {
+        sl_cexpr_eval(a->topn_ce, b, &a->topn_cols[0]);
+        for (int j = 0; j < a->topn->spec.ncarry; j++)
+            a->topn_cols[1 + j] = b->cols[a->topn->carry[j]];
+    }
     const sl_column *et = a->event_col >= 0 ? &b->cols[a->event_col] : NULL;
     a->nassign = 0;
     const uint8_t *sel = b->selected;
@@ -1482,6 +1522,8 @@ static void agg_close(sl_operator *op)
     for (int c = 0; c < a->nout; c++)
         sl_cexpr_free(a->out_ce[c]);
     sl_cexpr_free(a->having);
+    sl_cexpr_free(a->topn_ce);
+    free(a->topn_cols);
     free(a->key_ce);
     free(a->arg_ce);
     free(a->key_cols);
@@ -1547,6 +1589,8 @@ static void save_entry(agg_op *a, const entry *e, sl_buf *b)
         else
             sl_buf_put(b, st, fn->state_bytes);
     }
+    if (a->topn)
+        sl_topn_save(&a->topn->spec, *entry_topn(a, e), b);
 }
 
 int sl_op_aggregate_save(sl_operator *op, sl_ckpt_writer *w,
@@ -1688,6 +1732,8 @@ static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
             return load_bad(c, err);
         }
     }
+    if (a->topn && sl_topn_load(&a->topn->spec, entry_topn(a, e), &p, end) != 0)
+        return load_bad(c, err);
     return p == end ? 0 : load_bad(c, err);
 }
 
@@ -1840,6 +1886,15 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
         a->state_off[i] = off;
         off += (p->aggs[i].fn->state_bytes + 7) & ~(size_t)7;
     }
+    if (p->topn) {
+        a->topn = p->topn;
+        a->topn_off = off;
+        off += sizeof(sl_topn *);
+        if ((a->topn_ce = sl_cexpr_compile(p->topn->order, err)) == NULL)
+            goto fail;
+        a->topn_cols = sl_xcalloc((size_t)p->topn->spec.ncarry + 1,
+                                  sizeof *a->topn_cols);
+    }
     a->entries.bytes = (a->state_base + off + 7) & ~(size_t)7;
     a->slots.bytes = sizeof(keyslot) + sizeof(sl_value) * (size_t)a->ngroup +
                      (size_t)KEY_INLINE * (size_t)a->ngroup;
@@ -1848,8 +1903,10 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
             goto fail;
     if (p->having && (a->having = sl_cexpr_compile(p->having, err)) == NULL)
         goto fail;
-    /* group-row layout: keys, window_start, window_end, aggregates */
-    int ng = a->ngroup + 2 + a->nagg;
+    /* group-row layout: keys, window_start, window_end, aggregates (a
+    ** Top-N: rank, kept columns) */
+    int ncarry = p->topn ? p->topn->spec.ncarry : 0;
+    int ng = a->ngroup + 2 + a->nagg + (p->topn ? 1 + ncarry : 0);
     sl_type *gt = calloc((size_t)ng, sizeof *gt);
     if (gt == NULL)
         abort();
@@ -1858,6 +1915,11 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     gt[a->ngroup] = gt[a->ngroup + 1] = SL_TIMESTAMP;
     for (int i = 0; i < a->nagg; i++)
         gt[a->ngroup + 2 + i] = p->aggs[i].result_type;
+    if (p->topn) {
+        gt[a->ngroup + 2] = SL_BIGINT;
+        for (int j = 0; j < ncarry; j++)
+            gt[a->ngroup + 3 + j] = p->topn->carry_types[j];
+    }
     a->group_rows = sl_batch_new(ng, gt, 256);
     a->retracts = sl_batch_new(a->ngroup + 2, gt, 64);
     free(gt);

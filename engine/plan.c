@@ -107,16 +107,22 @@ char *sl_plan_explain(const sl_plan *p)
         }
         d++;
         indent(&b, d);
-        sb_printf(&b, "aggregate: keys [");
+        sb_printf(&b, p->topn ? "top-n: partition [" : "aggregate: keys [");
         for (int i = 0; i < p->ngroup; i++) {
             char *k = sl_expr_to_sql(p->group[i]);
             sb_printf(&b, "%s%s", i ? ", " : "", k);
             free(k);
         }
-        sb_printf(&b, "] aggregates [");
-        for (int i = 0; i < p->nagg; i++)
-            sb_printf(&b, "%s%s", i ? ", " : "", p->aggs[i].sql);
-        sb_printf(&b, "]\n");
+        if (p->topn) {
+            sb_printf(&b, "] keep %s (%d column%s per row)\n", p->topn->sql,
+                      p->topn->spec.ncarry,
+                      p->topn->spec.ncarry == 1 ? "" : "s");
+        } else {
+            sb_printf(&b, "] aggregates [");
+            for (int i = 0; i < p->nagg; i++)
+                sb_printf(&b, "%s%s", i ? ", " : "", p->aggs[i].sql);
+            sb_printf(&b, "]\n");
+        }
         if (p->window.kind != SL_WIN_NONE) {
             d++;
             indent(&b, d);

@@ -10,7 +10,9 @@
 **              the joined table's columns when there is a JOIN.
 **   group row: for aggregate queries, [group keys..., window_start,
 **              window_end, aggregate results...]; the select list and
-**              HAVING are bound to it.
+**              HAVING are bound to it. A window Top-N (QUALIFY) has
+**              [partition keys..., window_start, window_end, rank, kept
+**              input columns...] instead (sl_plan_topn).
 ** Non-aggregate queries bind the select list to the input row.
 */
 #ifndef SL_PLAN_H
@@ -19,6 +21,7 @@
 #include "grammar/ast.h"
 #include "engine/agg.h"
 #include "engine/source.h"
+#include "engine/topn.h"
 
 typedef struct sl_plan_agg {
     const sl_agg_func *fn;
@@ -38,6 +41,19 @@ typedef struct sl_plan_join {
     int right_key;         /* column of the table */
     sl_join_kind kind;
 } sl_plan_join;
+
+/* A window Top-N (QUALIFY): the plan is an aggregate plan whose group keys
+** are the PARTITION BY expressions and whose group row is [keys...,
+** window_start, window_end, rank, kept input columns...], one row per kept
+** input row. */
+typedef struct sl_plan_topn {
+    sl_topn_spec spec;     /* spec.carry_types points at carry_types */
+    sl_expr *order;        /* ORDER BY of the window function, on the input row */
+    char *over_sql;        /* the window function as written (canonical) */
+    char *sql;             /* QUALIFY as written, for EXPLAIN */
+    int *carry;            /* input columns kept per row */
+    sl_type *carry_types;
+} sl_plan_topn;
 
 typedef struct sl_plan {
     sl_stmt_kind kind;     /* CREATE_MVIEW, CREATE_STABLE, CREATE_SINK, SELECT */
@@ -71,6 +87,7 @@ typedef struct sl_plan {
     int *key_cols;         /* output columns forming it */
     sl_expr *having;       /* bound to the group row, or NULL */
     char *having_sql;      /* HAVING as written, for EXPLAIN */
+    sl_plan_topn *topn;    /* QUALIFY, or NULL */
 
     sl_emit_kind emit;     /* CHANGES or ON_WINDOW_CLOSE (DEFAULT resolved) */
     int64_t emit_every_ms;

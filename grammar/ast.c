@@ -117,6 +117,7 @@ void sl_select_free(sl_select *s)
         sl_expr_free(s->group_by[i]);
     free(s->group_by);
     sl_expr_free(s->having);
+    sl_expr_free(s->qualify);
     for (int i = 0; i < s->norder; i++)
         sl_expr_free(s->order_by[i].expr);
     free(s->order_by);
@@ -469,6 +470,18 @@ static void to_sql(sbuf *b, const sl_expr *e)
         to_sql_operand(b, e->args[0]);
         sb_puts(b, (e->flags & SL_EXF_NOT) ? " IS NOT NULL" : " IS NULL");
         break;
+    case SL_EX_OVER:
+        sb_name(b, e->name ? e->name : "", 1);
+        sb_puts(b, "() OVER (");
+        if (e->nargs > 1) {
+            sb_puts(b, "PARTITION BY ");
+            to_sql_list(b, e->args + 1, e->nargs - 1);
+            sb_puts(b, " ");
+        }
+        sb_puts(b, "ORDER BY ");
+        to_sql(b, e->args[0]);
+        sb_puts(b, (e->flags & SL_EXF_DESC) ? " DESC)" : ")");
+        break;
     }
 }
 
@@ -586,6 +599,19 @@ static void dump_expr(sbuf *b, const sl_expr *e)
         dump_expr(b, e->args[0]);
         sb_puts(b, ")");
         break;
+    case SL_EX_OVER:
+        sb_puts(b, "(over ");
+        sb_name(b, e->name ? e->name : "", 1);
+        sb_puts(b, (e->flags & SL_EXF_DESC) ? " (order-desc " : " (order ");
+        dump_expr(b, e->args[0]);
+        sb_puts(b, ")");
+        if (e->nargs > 1) {
+            sb_puts(b, " (partition");
+            dump_args(b, e->args + 1, e->nargs - 1);
+            sb_puts(b, ")");
+        }
+        sb_puts(b, ")");
+        break;
     }
 }
 
@@ -661,6 +687,11 @@ static void dump_select(sbuf *b, const sl_select *s)
     if (s->having) {
         sb_puts(b, " (having ");
         dump_expr(b, s->having);
+        sb_puts(b, ")");
+    }
+    if (s->qualify) {
+        sb_puts(b, " (qualify ");
+        dump_expr(b, s->qualify);
         sb_puts(b, ")");
     }
     if (s->emit.kind == SL_EMIT_CHANGES) {

@@ -35,7 +35,9 @@ typedef enum sl_expr_kind {
     SL_EX_IN,        /* args[0] [NOT] IN (args[1..]) ; SL_EXF_NOT */
     SL_EX_BETWEEN,   /* args[0] [NOT] BETWEEN args[1] AND args[2]; SL_EXF_NOT */
     SL_EX_LIKE,      /* args[0] [NOT] LIKE args[1]; SL_EXF_NOT */
-    SL_EX_ISNULL     /* args[0] IS [NOT] NULL; SL_EXF_NOT */
+    SL_EX_ISNULL,    /* args[0] IS [NOT] NULL; SL_EXF_NOT */
+    SL_EX_OVER       /* name() OVER (PARTITION BY args[1..] ORDER BY args[0]
+                     ** [DESC: SL_EXF_DESC]): a ranking window function */
 } sl_expr_kind;
 
 typedef enum sl_op {
@@ -51,6 +53,7 @@ typedef enum sl_op {
 #define SL_EXF_STAR     0x04   /* COUNT(*) */
 #define SL_EXF_OPERAND  0x08   /* CASE x WHEN ... */
 #define SL_EXF_ELSE     0x10   /* CASE ... ELSE ... */
+#define SL_EXF_DESC     0x20   /* OVER (... ORDER BY x DESC) */
 
 typedef struct sl_expr sl_expr;
 struct sl_expr {
@@ -159,6 +162,7 @@ typedef struct sl_select {
     sl_expr **group_by;
     int ngroup;
     sl_expr *having;
+    sl_expr *qualify;      /* QUALIFY condition, or NULL */
     sl_emit_clause emit;
     sl_order_item *order_by;
     int norder;

@@ -541,7 +541,7 @@ static sl_stmt *add_row(sl_stmt *s, sl_expr *holder)
 %fallback ID ADVANCE ASC CHANGES CLOSE COPY DAY DAYS DELAY DESC DESCRIBE
     EMIT EVERY EXISTS EXPLAIN EXTRACT FINAL FOR GAP HOPPING HOUR HOURS IF
     INTERVAL KEY MATERIALIZED MILLISECOND MILLISECONDS MINUTE MINUTES MONTH
-    MONTHS PRIMARY QUERIES REPLACE SECOND SECONDS SESSION SET SHOW SINK SINKS
+    MONTHS OVER PARTITION PRIMARY QUALIFY QUERIES REPLACE SECOND SECONDS SESSION SET SHOW SINK SINKS
     SIZE SOURCE SOURCES STREAMING TABLE TABLES TIMESTAMP TUMBLING VIEW VIEWS
     WATERMARK WEEK WEEKS WINDOW YEAR YEARS.
 
@@ -818,7 +818,8 @@ objkind(A) ::= SINK.              { A = SL_OBJ_SINK; }
 %destructor select { sl_select_free($$); }
 select(A) ::= selitems(A). { A->end = p->prev_end; }
 select(A) ::= joined(A) where_opt(W) window_opt(N) wm_opt(M) groupby_opt(G)
-              having_opt(H) emit_opt(E) orderby_opt(O) limit_opt(L). {
+              having_opt(H) qualify_opt(Q) emit_opt(E) orderby_opt(O)
+              limit_opt(L). {
     A->where = W;
     A->window = N;
     A->watermark = M;
@@ -830,6 +831,7 @@ select(A) ::= joined(A) where_opt(W) window_opt(N) wm_opt(M) groupby_opt(G)
         sl_expr_free(G);
     }
     A->having = H;
+    A->qualify = Q;
     A->emit = E;
     A->order_by = O.v;
     A->norder = O.n;
@@ -936,6 +938,11 @@ groupby_opt(A) ::= GROUP BY exprlist(L). { A = L; }
 having_opt(A) ::= .               { A = NULL; }
 having_opt(A) ::= HAVING expr(E). { A = E; }
 
+%type qualify_opt {sl_expr *}
+%destructor qualify_opt { sl_expr_free($$); }
+qualify_opt(A) ::= .                { A = NULL; }
+qualify_opt(A) ::= QUALIFY expr(E). { A = E; }
+
 %type emit_opt {sl_emit_clause}
 emit_opt(A) ::= . { memset(&A, 0, sizeof A); }
 emit_opt(A) ::= EMIT(E) CHANGES. {
@@ -1032,6 +1039,22 @@ expr(A) ::= nm(N) LP exprlist(L) RP(R). {
     A = take_args(span(sl_expr_new(SL_EX_FUNC, N.offset), N.offset, R.offset + 1), L);
     A->name = ident(N);
 }
+/* A ranking window function: RANK() OVER (PARTITION BY k ORDER BY v DESC).
+** args[0] is the ORDER BY expression, args[1..] the PARTITION BY ones. */
+expr(A) ::= nm(N) LP RP OVER LP partby_opt(P) ORDER BY expr(O) sortorder(D)
+            RP(R). {
+    A = span(sl_expr_new(SL_EX_OVER, N.offset), N.offset, R.offset + 1);
+    A->name = ident(N);
+    take_args(sl_expr_add_arg(A, O), P);
+    if (D)
+        A->flags |= SL_EXF_DESC;
+}
+
+%type partby_opt {sl_expr *}
+%destructor partby_opt { sl_expr_free($$); }
+partby_opt(A) ::= .                         { A = NULL; }
+partby_opt(A) ::= PARTITION BY exprlist(L). { A = L; }
+
 expr(A) ::= nm(N) LP DISTINCT exprlist(L) RP(R). {
     A = take_args(span(sl_expr_new(SL_EX_FUNC, N.offset), N.offset, R.offset + 1), L);
     A->name = ident(N);
