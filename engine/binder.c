@@ -732,9 +732,14 @@ static const sl_expr *qualify_over(binder *b, const sl_expr *q, int64_t *n)
         return NULL;
     }
     *n = op == SL_OP_LT ? k->lit_i - 1 : k->lit_i;
-    if (*n < 1 || *n > 100000) {
-        sl_error_set(b->err, k->offset, "QUALIFY keeps ranks 1 to %lld: it "
-                     "must keep between 1 and 100000", (long long)*n);
+    if (*n < 1) {
+        sl_error_set(b->err, k->offset, "QUALIFY keeps no row: no rank is "
+                     "below 1");
+        return NULL;
+    }
+    if (*n > 100000) {
+        sl_error_set(b->err, k->offset, "QUALIFY keeps at most the first "
+                     "100000 ranks, not %lld", (long long)*n);
         return NULL;
     }
     return f;

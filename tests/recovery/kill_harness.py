@@ -28,6 +28,19 @@ CREATE SOURCE IF NOT EXISTS orders (
     order_id BIGINT, store_id TEXT, user_id TEXT, amount DOUBLE, event_time TIMESTAMP,
     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECONDS)
 WITH (connector = 'file', path = 'orders.csv', format = 'csv');
+CREATE STREAMING TABLE IF NOT EXISTS top_orders AS
+SELECT store_id, window_start, order_id, amount, user_id,
+       RANK() OVER (PARTITION BY store_id ORDER BY amount DESC) AS r
+FROM orders WINDOW TUMBLING (SIZE 1 MINUTE)
+QUALIFY RANK() OVER (PARTITION BY store_id ORDER BY amount DESC) <= 3
+EMIT ON WINDOW CLOSE
+WITH (commit_interval = '1100 rows', batch_rows = 300);
+CREATE STREAMING TABLE IF NOT EXISTS session_low AS
+SELECT user_id, window_start, window_end, order_id, amount
+FROM orders WINDOW SESSION (GAP 20 SECONDS)
+QUALIFY ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY amount) <= 2
+EMIT ON WINDOW CLOSE
+WITH (commit_interval = '800 rows', batch_rows = 250);
 CREATE MATERIALIZED VIEW IF NOT EXISTS per_minute AS
 SELECT store_id, window_start, COUNT(*) AS n, SUM(amount) AS total, MAX(user_id) AS top_user
 FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY store_id EMIT ON WINDOW CLOSE
@@ -53,7 +66,7 @@ CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
-NQUERIES = 6
+NQUERIES = 8
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
@@ -61,6 +74,8 @@ QUERIES = {
     "sliding": "SELECT store_id, window_start, window_end, round(avg_amount, 9) FROM sliding",
     "sliding_final": "SELECT store_id, window_start, window_end, n, top FROM sliding_final",
     "big_orders": "SELECT order_id, store_id, amount FROM big_orders",
+    "top_orders": "SELECT store_id, window_start, order_id, amount, user_id, r FROM top_orders",
+    "session_low": "SELECT user_id, window_start, window_end, order_id, amount FROM session_low",
     "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
     "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
 }
