@@ -66,6 +66,9 @@ void sl_plan_free(sl_plan *p)
     free(p->having_sql);
     if (p->topn) {
         sl_expr_free(p->topn->order);
+        for (int i = 0; i < p->topn->npart; i++)
+            sl_expr_free(p->topn->part[i]);
+        free(p->topn->part);
         free(p->topn->over_sql);
         free(p->topn->sql);
         free(p->topn->carry);
@@ -284,8 +287,21 @@ static int bind_group_expr(binder *b, sl_expr **pe)
         sl_expr_free(e);
         return 0;
     }
-    if (p->topn && (e->kind == SL_EX_OVER || e->kind == SL_EX_COLUMN))
+    if (p->topn && !p->topn->of_groups &&
+        (e->kind == SL_EX_OVER || e->kind == SL_EX_COLUMN))
         return bind_topn_expr(b, pe);
+    if (p->topn && p->topn->of_groups && e->kind == SL_EX_OVER) {
+        char *sql = canonical(e);
+        int same = strcasecmp(sql, p->topn->over_sql) == 0;
+        free(sql);
+        if (!same)
+            return sl_error_set(b->err, e->offset, "only the window function "
+                                "of QUALIFY can be selected: %s",
+                                p->topn->over_sql);
+        *pe = column_ref(p->ngroup + 2, SL_BIGINT, e->offset, e->end);
+        sl_expr_free(e);
+        return 0;
+    }
     if (e->kind == SL_EX_OVER)
         return sl_error_set(b->err, e->offset, "the window function %s() is "
                             "only allowed in QUALIFY and the select list of a "
@@ -334,7 +350,9 @@ static int bind_group_expr(binder *b, sl_expr **pe)
             sl_expr_free(arg);
             free(sql);
         }
-        *pe = column_ref(p->ngroup + 2 + slot, rt, e->offset, e->end);
+        /* after the rank, when QUALIFY ranks the groups */
+        *pe = column_ref(p->ngroup + 2 + (p->topn != NULL) + slot, rt,
+                         e->offset, e->end);
         sl_expr_free(e);
         return 0;
     }
@@ -666,7 +684,7 @@ static int bind_select_list(binder *b, const sl_select *sel)
 static int bind_key(binder *b, const sl_select *sel)
 {
     sl_plan *p = b->p;
-    if (!p->is_agg || p->topn)
+    if (!p->is_agg || (p->topn && !p->topn->of_groups))
         return 0;
     int nkeys = p->ngroup + (p->window.kind != SL_WIN_NONE ? 2 : 0);
     p->key_cols = sl_xcalloc((size_t)nkeys + 1, sizeof(int));
@@ -745,17 +763,65 @@ static const sl_expr *qualify_over(binder *b, const sl_expr *q, int64_t *n)
     return f;
 }
 
-/* QUALIFY: a window Top-N. Checks the streaming rules, binds the window
-** function's PARTITION BY as the group keys and its ORDER BY. */
+/* The type of a bound window function ORDER BY: numbers and timestamps. */
+static int qualify_order_type(binder *b, sl_plan_topn *t)
+{
+    sl_type ot = t->order->type;
+    if (ot == SL_NULL)
+        ot = SL_BIGINT;
+    if (ot != SL_BIGINT && ot != SL_TIMESTAMP && ot != SL_BOOL &&
+        ot != SL_DOUBLE)
+        return sl_error_set(b->err, t->order->offset, "a window function "
+                            "orders by a number or a timestamp, not %s",
+                            sl_type_name(ot));
+    t->spec.order_type = ot;
+    return 0;
+}
+
+/* 1 for window_start / window_end as a PARTITION BY expression: the window
+** is always part of the partition. */
+static int is_window_partition(const sl_plan *p, const sl_expr *g)
+{
+    return g->kind == SL_EX_COLUMN && g->qualifier == NULL &&
+           is_window_col(g->name) && !has_input_column(p, g->name);
+}
+
+/* QUALIFY over an aggregate (a Top-N of each window's groups): binds the
+** window function's ORDER BY and PARTITION BY over the group row, after
+** GROUP BY. */
+static int bind_qualify_groups(binder *b, const sl_select *sel)
+{
+    sl_plan *p = b->p;
+    sl_plan_topn *t = p->topn;
+    int64_t n;
+    const sl_expr *f = qualify_over(b, sel->qualify, &n);
+    t->order = sl_expr_dup(f->args[0]);
+    if (bind_group_expr(b, &t->order) != 0 || type_expr(b, t->order) != 0 ||
+        qualify_order_type(b, t) != 0)
+        return -1;
+    for (int i = 1; i < f->nargs; i++) {
+        if (is_window_partition(p, f->args[i]))
+            continue;
+        sl_expr *e = sl_expr_dup(f->args[i]);
+        if (bind_group_expr(b, &e) != 0 || type_expr(b, e) != 0) {
+            sl_expr_free(e);
+            return -1;
+        }
+        t->part = sl_xrealloc(t->part, sizeof *t->part * (size_t)(t->npart + 1));
+        t->part[t->npart++] = e;
+    }
+    return 0;
+}
+
+/* QUALIFY: a window Top-N. Checks the streaming rules; over rows, binds the
+** window function's PARTITION BY as the group keys and its ORDER BY (over
+** groups, bind_qualify_groups does after GROUP BY). */
 static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
                         int any_agg)
 {
     sl_plan *p = b->p;
     const sl_expr *q = sel->qualify;
-    if (any_agg || sel->ngroup > 0 || sel->having)
-        return sl_error_set(b->err, q->offset, "QUALIFY cannot be combined "
-                            "with GROUP BY, HAVING or aggregate functions: it "
-                            "keeps rows, not groups");
+    int of_groups = any_agg || sel->ngroup > 0 || sel->having;
     if (p->window.kind == SL_WIN_NONE)
         return sl_error_set(b->err, q->offset, "QUALIFY needs a WINDOW: rows "
                             "are ranked within each window (for example WINDOW "
@@ -765,7 +831,7 @@ static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
                                                    : q->offset,
                             "QUALIFY needs EMIT ON WINDOW CLOSE: a window's "
                             "ranks are final only when it closes");
-    if (stmt->kind == SL_ST_CREATE_MVIEW)
+    if (stmt->kind == SL_ST_CREATE_MVIEW && !of_groups)
         return sl_error_set(b->err, stmt->offset, "QUALIFY keeps several rows "
                             "per window and partition, so its result has no "
                             "key: use CREATE STREAMING TABLE");
@@ -790,24 +856,17 @@ static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
     t->spec.n = n;
     t->over_sql = canonical(f);
     t->sql = sl_expr_to_sql(q);
+    t->of_groups = of_groups;
+    if (of_groups)
+        return 0;       /* bound over the group row by bind_qualify_groups */
     t->order = sl_expr_dup(f->args[0]);
     if (bind_input_expr(b, t->order, "a window function's ORDER BY") != 0 ||
-        type_expr(b, t->order) != 0)
+        type_expr(b, t->order) != 0 || qualify_order_type(b, t) != 0)
         return -1;
-    sl_type ot = t->order->type;
-    if (ot == SL_NULL)
-        ot = SL_BIGINT;
-    if (ot != SL_BIGINT && ot != SL_TIMESTAMP && ot != SL_BOOL &&
-        ot != SL_DOUBLE)
-        return sl_error_set(b->err, t->order->offset, "a window function "
-                            "orders by a number or a timestamp, not %s",
-                            sl_type_name(ot));
-    t->spec.order_type = ot;
     for (int i = 1; i < f->nargs; i++) {
         const sl_expr *g = f->args[i];
-        if (g->kind == SL_EX_COLUMN && g->qualifier == NULL &&
-            is_window_col(g->name) && !has_input_column(p, g->name))
-            continue;    /* the window is always a partition */
+        if (is_window_partition(p, g))
+            continue;
         sl_expr *e = sl_expr_dup(g);
         if (bind_input_expr(b, e, "PARTITION BY") != 0 ||
             type_expr(b, e) != 0) {
@@ -892,7 +951,9 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
                      "row-by-row results");
         goto fail;
     }
-    if (bind_group_by(&b, sel) != 0 || bind_select_list(&b, sel) != 0)
+    if (bind_group_by(&b, sel) != 0 ||
+        (p->topn && p->topn->of_groups && bind_qualify_groups(&b, sel) != 0) ||
+        bind_select_list(&b, sel) != 0)
         goto fail;
     if (sel->having) {
         p->having_sql = sl_expr_to_sql(sel->having);

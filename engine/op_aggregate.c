@@ -181,6 +181,15 @@ typedef struct agg_op {
     size_t topn_off;       /* from the start of the states */
     sl_cexpr *topn_ce;     /* the ORDER BY value */
     sl_column *topn_cols;  /* [order value, kept input columns...] */
+    /* QUALIFY over groups: each window's group rows are ranked at close */
+    const sl_plan_topn *grank;
+    sl_cexpr *grank_order;
+    sl_cexpr **grank_part;
+    sl_column *grank_cols; /* their values over the group rows */
+    uint8_t *pass;         /* per group row: emitted (HAVING, rank) */
+    int *ranked;           /* sort space: group rows passing HAVING */
+    size_t pass_cap;
+    int agg_col0;          /* the first aggregate's group-row column */
 } agg_op;
 
 static int64_t now_ms(void)
@@ -913,7 +922,7 @@ static void group_row(agg_op *a, sl_batch *b, const entry *e)
     int r = key_row(a, b, e->slot, e->ws, entry_we(a, e));
     const char *st = entry_state(a, e);
     for (int i = 0; i < a->nagg; i++)
-        a->p->aggs[i].fn->final(st + a->state_off[i], b, r, a->ngroup + 2 + i);
+        a->p->aggs[i].fn->final(st + a->state_off[i], b, r, a->agg_col0 + i);
 }
 
 /* Queues the retraction of the row published for ks and [ws, we). */
@@ -931,14 +940,118 @@ static int send_retracts(agg_op *a, sl_error *err)
     return rc;
 }
 
-/* Publishes entries[0..n): applies HAVING, evaluates the select list and
-** writes the rows; under CHANGES also retracts rows that HAVING now rejects
-** and rows whose window bounds moved (sessions). */
+/* The group rows being ranked by QUALIFY over groups, for qsort_r. */
+typedef struct grank_ctx {
+    const agg_op *a;
+    const sl_column *ws, *we, *order, *part;
+    int npart;
+} grank_ctx;
+
+/* <0, 0, >0: x's partition (window bounds, PARTITION BY values; NULLs
+** equal) before, with or after y's. */
+static int part_cmp(const grank_ctx *c, int x, int y)
+{
+    int64_t d = c->ws->v.i[x] - c->ws->v.i[y];
+    if (d == 0)
+        d = c->we->v.i[x] - c->we->v.i[y];
+    if (d != 0)
+        return d < 0 ? -1 : 1;
+    for (int j = 0; j < c->npart; j++) {
+        const sl_column *p = &c->part[j];
+        int xn = p->null[x] != 0, yn = p->null[y] != 0, r;
+        if (xn || yn) {
+            r = xn - yn;
+        } else if (p->type == SL_TEXT) {
+            sl_str a = p->v.s[x], b = p->v.s[y];
+            r = memcmp(a.z, b.z, (size_t)(a.n < b.n ? a.n : b.n));
+            if (r == 0)
+                r = (a.n > b.n) - (a.n < b.n);
+        } else if (p->type == SL_DOUBLE) {
+            double a = p->v.d[x], b = p->v.d[y];
+            r = (a > b) - (a < b);
+        } else {
+            r = (p->v.i[x] > p->v.i[y]) - (p->v.i[x] < p->v.i[y]);
+        }
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* <0, 0, >0: x ranks before, with or after y (NULLs last, NaN largest). */
+static int order_cmp(const grank_ctx *c, int x, int y)
+{
+    const sl_column *o = c->order;
+    int xn = o->null[x] != 0, yn = o->null[y] != 0, r;
+    if (xn || yn)
+        return xn - yn;
+    if (o->type == SL_DOUBLE) {
+        double a = o->v.d[x], b = o->v.d[y];
+        int an = a != a, bn = b != b;
+        r = an || bn ? an - bn : (a > b) - (a < b);
+    } else {
+        r = (o->v.i[x] > o->v.i[y]) - (o->v.i[x] < o->v.i[y]);
+    }
+    return c->a->grank->spec.desc ? -r : r;
+}
+
+static int grank_cmp(const void *px, const void *py, void *ctx)
+{
+    const grank_ctx *c = ctx;
+    int x = *(const int *)px, y = *(const int *)py;
+    int r = part_cmp(c, x, y);
+    if (r == 0)
+        r = order_cmp(c, x, y);
+    return r != 0 ? r : (x > y) - (x < y);    /* ties: closing order */
+}
+
+/* QUALIFY over groups: ranks the group rows that pass (pass[k]) within
+** their window and partition, writes each one's rank into its row and
+** clears pass[] for the rows ranked past n. */
+static void grank_rows(agg_op *a, uint8_t *pass)
+{
+    sl_batch *g = a->group_rows;
+    const sl_topn_spec *sp = &a->grank->spec;
+    int npart = a->grank->npart;
+    sl_column order, *part = a->grank_cols;
+    for (int j = 0; j < npart; j++)
+        sl_cexpr_eval(a->grank_part[j], g, &part[j]);
+    sl_cexpr_eval(a->grank_order, g, &order);
+    grank_ctx c = {a, &g->cols[a->ngroup], &g->cols[a->ngroup + 1], &order,
+                   part, npart};
+    int m = 0;
+    for (int k = 0; k < g->nrows; k++)
+        if (pass[k])
+            a->ranked[m++] = k;
+    qsort_r(a->ranked, (size_t)m, sizeof *a->ranked, grank_cmp, &c);
+    int64_t rank = 0, pos = 0;
+    for (int i = 0; i < m; i++) {
+        int k = a->ranked[i];
+        if (i == 0 || part_cmp(&c, a->ranked[i - 1], k) != 0) {
+            pos = 1;
+            rank = 1;
+        } else {
+            pos++;
+            if (sp->kind == SL_RANK_ROW_NUMBER ||
+                order_cmp(&c, a->ranked[i - 1], k) != 0)
+                rank = sp->kind == SL_RANK_DENSE ? rank + 1 : pos;
+        }
+        sl_batch_set_int(g, k, a->ngroup + 2, rank);
+        if (rank > sp->n)
+            pass[k] = 0;
+    }
+}
+
+/* Publishes entries[0..n): applies HAVING (and QUALIFY over groups),
+** evaluates the select list and writes the rows; under CHANGES also
+** retracts rows that HAVING now rejects and rows whose window bounds moved
+** (sessions). */
 static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
 {
     size_t i = 0;
     while (i < n) {
-        size_t chunk = n - i > 4096 ? 4096 : n - i;
+        /* QUALIFY ranks a window's groups together: one chunk */
+        size_t chunk = n - i > 4096 && !a->grank ? 4096 : n - i;
         sl_batch_reset(a->group_rows);
         for (size_t k = 0; k < chunk; k++) {
             if (k + 8 < chunk)      /* the key slot, a cache miss apart */
@@ -948,6 +1061,21 @@ static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
         sl_column hv;
         if (a->having)
             sl_cexpr_eval(a->having, a->group_rows, &hv);
+        /* pass[k]: group row k is emitted (NULL: all are) */
+        uint8_t *pass = NULL;
+        size_t ngr = (size_t)a->group_rows->nrows;
+        if (a->having || a->grank) {
+            if (ngr > a->pass_cap) {
+                a->pass_cap = ngr;
+                a->pass = sl_xrealloc(a->pass, ngr);
+                a->ranked = sl_xrealloc(a->ranked, sizeof *a->ranked * ngr);
+            }
+            pass = a->pass;
+            for (size_t k = 0; k < ngr; k++)
+                pass[k] = !a->having || (!hv.null[k] && hv.v.i[k]);
+            if (a->grank)
+                grank_rows(a, pass);
+        }
         for (size_t k = 0; k < chunk; k++) {
             entry *e = entries[i + k];
             int pass = !a->having || (!hv.null[k] && hv.v.i[k]);
@@ -973,13 +1101,12 @@ static int publish(agg_op *a, entry **entries, size_t n, sl_error *err)
         /* evaluate the select list over the group rows (a Top-N has
         ** several per entry); keep passing rows */
         sl_batch_reset(a->out);
-        size_t ngr = (size_t)a->group_rows->nrows;
         for (int c = 0; c < a->nout; c++) {
             sl_column v;
             sl_cexpr_eval(a->out_ce[c], a->group_rows, &v);
             int r = 0;
             for (size_t k = 0; k < ngr; k++) {
-                if (a->having && (hv.null[k] || !hv.v.i[k]))
+                if (pass && !pass[k])
                     continue;
                 if (c == 0)
                     sl_batch_add_row(a->out);
@@ -1524,6 +1651,13 @@ static void agg_close(sl_operator *op)
     sl_cexpr_free(a->having);
     sl_cexpr_free(a->topn_ce);
     free(a->topn_cols);
+    sl_cexpr_free(a->grank_order);
+    for (int j = 0; a->grank_part && j < a->grank->npart; j++)
+        sl_cexpr_free(a->grank_part[j]);
+    free(a->grank_part);
+    free(a->grank_cols);
+    free(a->pass);
+    free(a->ranked);
     free(a->key_ce);
     free(a->arg_ce);
     free(a->key_cols);
@@ -1886,7 +2020,19 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
         a->state_off[i] = off;
         off += (p->aggs[i].fn->state_bytes + 7) & ~(size_t)7;
     }
-    if (p->topn) {
+    if (p->topn && p->topn->of_groups) {
+        a->grank = p->topn;
+        a->grank_part = sl_xcalloc((size_t)p->topn->npart + 1,
+                                   sizeof *a->grank_part);
+        a->grank_cols = sl_xcalloc((size_t)p->topn->npart + 1,
+                                   sizeof *a->grank_cols);
+        if ((a->grank_order = sl_cexpr_compile(p->topn->order, err)) == NULL)
+            goto fail;
+        for (int j = 0; j < p->topn->npart; j++)
+            if ((a->grank_part[j] = sl_cexpr_compile(p->topn->part[j],
+                                                     err)) == NULL)
+                goto fail;
+    } else if (p->topn) {
         a->topn = p->topn;
         a->topn_off = off;
         off += sizeof(sl_topn *);
@@ -1906,7 +2052,8 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     /* group-row layout: keys, window_start, window_end, aggregates (a
     ** Top-N: rank, kept columns) */
     int ncarry = p->topn ? p->topn->spec.ncarry : 0;
-    int ng = a->ngroup + 2 + a->nagg + (p->topn ? 1 + ncarry : 0);
+    a->agg_col0 = a->ngroup + 2 + (p->topn != NULL);   /* after the rank */
+    int ng = a->agg_col0 + a->nagg + ncarry;
     sl_type *gt = calloc((size_t)ng, sizeof *gt);
     if (gt == NULL)
         abort();
@@ -1914,7 +2061,7 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
         gt[k] = p->group[k]->type == SL_NULL ? SL_TEXT : p->group[k]->type;
     gt[a->ngroup] = gt[a->ngroup + 1] = SL_TIMESTAMP;
     for (int i = 0; i < a->nagg; i++)
-        gt[a->ngroup + 2 + i] = p->aggs[i].result_type;
+        gt[a->agg_col0 + i] = p->aggs[i].result_type;
     if (p->topn) {
         gt[a->ngroup + 2] = SL_BIGINT;
         for (int j = 0; j < ncarry; j++)

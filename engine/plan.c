@@ -100,6 +100,12 @@ char *sl_plan_explain(const sl_plan *p)
             sb_printf(&b, "\n");
         } else
             sb_printf(&b, "emit: changes (upsert at each commit)\n");
+        if (p->topn && p->topn->of_groups) {
+            d++;
+            indent(&b, d);
+            sb_printf(&b, "qualify: %s (ranks each window's groups when it "
+                      "closes)\n", p->topn->sql);
+        }
         if (p->having) {
             d++;
             indent(&b, d);
@@ -107,13 +113,14 @@ char *sl_plan_explain(const sl_plan *p)
         }
         d++;
         indent(&b, d);
-        sb_printf(&b, p->topn ? "top-n: partition [" : "aggregate: keys [");
+        int rows = p->topn && !p->topn->of_groups;
+        sb_printf(&b, rows ? "top-n: partition [" : "aggregate: keys [");
         for (int i = 0; i < p->ngroup; i++) {
             char *k = sl_expr_to_sql(p->group[i]);
             sb_printf(&b, "%s%s", i ? ", " : "", k);
             free(k);
         }
-        if (p->topn) {
+        if (rows) {
             sb_printf(&b, "] keep %s (%d column%s per row)\n", p->topn->sql,
                       p->topn->spec.ncarry,
                       p->topn->spec.ncarry == 1 ? "" : "s");

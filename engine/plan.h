@@ -48,7 +48,15 @@ typedef struct sl_plan_join {
 ** input row. */
 typedef struct sl_plan_topn {
     sl_topn_spec spec;     /* spec.carry_types points at carry_types */
-    sl_expr *order;        /* ORDER BY of the window function, on the input row */
+    /* over groups (the query aggregates): each window's group rows are
+    ** ranked when it closes; the group row is [keys..., window_start,
+    ** window_end, rank, aggregates...], order and part are bound to it,
+    ** and nothing is kept per row (carry is empty) */
+    int of_groups;
+    int npart;
+    sl_expr **part;        /* PARTITION BY besides the window (over groups) */
+    sl_expr *order;        /* ORDER BY of the window function, on the input
+                              row (over groups: on the group row) */
     char *over_sql;        /* the window function as written (canonical) */
     char *sql;             /* QUALIFY as written, for EXPLAIN */
     int *carry;            /* input columns kept per row */
