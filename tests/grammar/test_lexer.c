@@ -53,6 +53,10 @@ int main(void)
     tok("SeLeCt *", TK_SELECT, 6, "keyword mixed case");
     tok("selection", TK_ID, 9, "keyword prefix is an identifier");
     tok("window", TK_WINDOW, 6, "non-reserved keyword still lexes as keyword");
+    tok("QUALIFY a", TK_QUALIFY, 7, "QUALIFY keyword");
+    tok("over (", TK_OVER, 4, "OVER keyword");
+    tok("Partition by", TK_PARTITION, 9, "PARTITION keyword");
+    tok("overs", TK_ID, 5, "OVER prefix is an identifier");
     tok("\"my col\" x", TK_ID, 8, "quoted identifier");
     tok("\"a\"\"b\" x", TK_ID, 6, "quoted identifier with \"\" escape");
     tok("\"select\"", TK_ID, 8, "quoted keyword is an identifier");
@@ -153,6 +157,10 @@ int main(void)
         ok(sorted, "keyword table is sorted (binary search relies on it)");
         is_int(sl_keyword_code("emit", 4), TK_EMIT, "keyword lookup lower case");
         is_int(sl_keyword_code("Watermark", 9), TK_WATERMARK, "keyword lookup mixed case");
+        is_int(sl_keyword_code("qualify", 7), TK_QUALIFY, "keyword lookup QUALIFY");
+        is_int(sl_keyword_code("OVER", 4), TK_OVER, "keyword lookup OVER");
+        is_int(sl_keyword_code("partition", 9), TK_PARTITION, "keyword lookup PARTITION");
+        is_int(sl_keyword_code("partitions", 10), 0, "PARTITIONS is not a keyword");
         is_int(sl_keyword_code("SELECTX", 6), TK_SELECT, "lookup uses n, not NUL");
         is_int(sl_keyword_code("orders", 6), 0, "non-keyword");
         is_int(sl_keyword_code("", 0), 0, "empty");

@@ -5,7 +5,8 @@
 ** Each statement is parsed with sl_parse_next and compared through
 ** sl_stmt_dump (the S-expression form described in docs/dialect.md):
 ** every example of DESIGN §2, every clause and expression form, operator
-** precedence, non-reserved keywords used as names, node offsets, error
+** precedence, QUALIFY and ranking window functions (OVER), non-reserved
+** keywords used as names, node offsets, error
 ** messages with their offsets, statement splitting, sl_statement_complete,
 ** sl_expr_to_sql round trips and sl_expr_dup.
 */
@@ -257,6 +258,88 @@ static void clauses(void)
             "(select (items a) (from t) (window tumbling 1))", "MILLISECOND");
 }
 
+/* QUALIFY (after HAVING, before EMIT) and the ranking window functions
+** name() OVER ([PARTITION BY list] ORDER BY e [ASC|DESC]): SL_EX_OVER with
+** args[0] the ORDER BY expression and args[1..] the PARTITION BY ones. */
+static void qualify_over(void)
+{
+    dump_is("SELECT a FROM s WINDOW TUMBLING (SIZE 10 SECONDS) QUALIFY RANK() OVER "
+            "(PARTITION BY k ORDER BY v DESC) <= 3 EMIT ON WINDOW CLOSE",
+            "(select (items a) (from s) (window tumbling 10000) (qualify (<= (over RANK "
+            "(order-desc v) (partition k)) 3)) (emit on-window-close))",
+            "QUALIFY RANK() with PARTITION BY and DESC between WINDOW and EMIT");
+    dump_is("SELECT a FROM s WINDOW TUMBLING (SIZE 1 MINUTE) QUALIFY ROW_NUMBER() OVER "
+            "(ORDER BY ts) = 1 EMIT FINAL",
+            "(select (items a) (from s) (window tumbling 60000) (qualify (= (over "
+            "ROW_NUMBER (order ts)) 1)) (emit on-window-close))",
+            "QUALIFY ROW_NUMBER() without PARTITION BY, default order");
+    dump_is("SELECT k, count(*) AS n FROM s WINDOW HOPPING (SIZE 10 MINUTES, ADVANCE BY "
+            "1 MINUTE) WATERMARK ts DELAY 5 SECONDS GROUP BY k HAVING count(*) > 1 "
+            "QUALIFY DENSE_RANK() OVER (PARTITION BY window_start, k ORDER BY count(*) ASC) "
+            "< 2 EMIT ON WINDOW CLOSE ORDER BY k DESC LIMIT 5",
+            "(select (items k (as (call count *) n)) (from s) (window hopping 600000 60000) "
+            "(watermark ts 5000) (group-by k) (having (> (call count *) 1)) (qualify (< "
+            "(over DENSE_RANK (order (call count *)) (partition window_start k)) 2)) "
+            "(emit on-window-close) (order-by (desc k)) (limit 5))",
+            "QUALIFY DENSE_RANK() with ASC among every clause, in order");
+    dump_is("SELECT a FROM s WINDOW SESSION (GAP 30 SECONDS) GROUP BY a QUALIFY "
+            "rank() OVER (ORDER BY sum(x) DESC) <= 10 EMIT CHANGES EVERY 1 MINUTE",
+            "(select (items a) (from s) (window session 30000) (group-by a) (qualify (<= "
+            "(over rank (order-desc (call sum x))) 10)) (emit changes 60000))",
+            "QUALIFY rank() without PARTITION BY, DESC, session window, EMIT CHANGES");
+    dump_is("select a from s qualify row_number() over (partition by a + 1, lower(b) "
+            "order by v asc) = 1",
+            "(select (items a) (from s) (qualify (= (over row_number (order v) "
+            "(partition (+ a 1) (call lower b))) 1)))",
+            "lower-case QUALIFY/OVER/PARTITION, expressions in PARTITION BY");
+    dump_is("SELECT a FROM s QUALIFY RANK() OVER (ORDER BY v) <= 3 AND k <> 'x'",
+            "(select (items a) (from s) (qualify (and (<= (over RANK (order v)) 3) "
+            "(<> k 'x'))))",
+            "QUALIFY condition with AND");
+    dump_is("SELECT a FROM t x WHERE b > 0 QUALIFY x.a > 1",
+            "(select (items a) (from t x) (where (> b 0)) (qualify (> x.a 1)))",
+            "QUALIFY without a window function, after a table alias");
+    dump_is("CREATE MATERIALIZED VIEW top3 AS SELECT k, v FROM s WINDOW TUMBLING "
+            "(SIZE 1 MINUTE) QUALIFY ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) "
+            "<= 3 EMIT ON WINDOW CLOSE",
+            "(create-mview top3 (select (items k v) (from s) (window tumbling 60000) "
+            "(qualify (<= (over ROW_NUMBER (order-desc v) (partition k)) 3)) "
+            "(emit on-window-close)))",
+            "QUALIFY in CREATE MATERIALIZED VIEW");
+    dump_is("SELECT k, RANK() OVER (PARTITION BY k ORDER BY v DESC) AS r, "
+            "DENSE_RANK() OVER (ORDER BY v) dr FROM s",
+            "(select (items k (as (over RANK (order-desc v) (partition k)) r) "
+            "(as (over DENSE_RANK (order v)) dr)) (from s))",
+            "OVER expressions as select items with aliases");
+    expr_is("RANK() OVER (ORDER BY a) + 1", "(+ (over RANK (order a)) 1)",
+            "OVER expression is an operand");
+    expr_is("(ROW_NUMBER() OVER (PARTITION BY a, b, c ORDER BY (d)))",
+            "(over ROW_NUMBER (order d) (partition a b c))",
+            "parenthesised OVER, three PARTITION BY expressions");
+    expr_is("\"RANK\"() OVER (ORDER BY a)", "(over RANK (order a))",
+            "quoted function name before OVER");
+
+    /* the QUALIFY condition printed by sl_expr_to_sql parses back the same */
+    const char *q = "SELECT a FROM s QUALIFY DENSE_RANK() OVER (PARTITION BY k, "
+                    "\"my col\" ORDER BY v * 2 DESC) <= 3 OR a IS NULL";
+    sl_stmt *s = parse1(q);
+    char *sql = s ? sl_expr_to_sql(s->select->qualify) : NULL;
+    is_str(sql, "(DENSE_RANK() OVER (PARTITION BY k, \"my col\" ORDER BY v * 2 DESC) "
+                "<= 3) OR (a IS NULL)", "to_sql of a QUALIFY condition");
+    if (sql != NULL) {
+        char again[1024];
+        snprintf(again, sizeof again, "SELECT a FROM s QUALIFY %s", sql);
+        sl_stmt *s2 = parse1(again);
+        char *d1 = sl_stmt_dump(s), *d2 = s2 ? sl_stmt_dump(s2) : NULL;
+        is_str(d2, d1, "  ... and parses back to the same tree");
+        free(d1);
+        free(d2);
+        sl_stmt_free(s2);
+    }
+    free(sql);
+    sl_stmt_free(s);
+}
+
 static void expressions(void)
 {
     /* precedence: OR < AND < NOT < comparison < || < +,- < *,/,% < unary */
@@ -344,6 +427,45 @@ static void non_reserved(void)
             "(select (items s.\"key\") (from \"sources\" s) (inner-join \"tables\" v "
             "(= s.\"key\" v.\"key\")))",
             "keywords as table names and qualified columns");
+    dump_is("SELECT over, partition, qualify FROM t",
+            "(select (items \"over\" \"partition\" \"qualify\") (from t))",
+            "OVER, PARTITION, QUALIFY as column names");
+    dump_is("SELECT a over, b partition, c qualify, d AS over, now() AS qualify, "
+            "count(*) over, f(x) partition FROM t",
+            "(select (items (as a \"over\") (as b \"partition\") (as c \"qualify\") "
+            "(as d \"over\") (as (call now) \"qualify\") (as (call count *) \"over\") "
+            "(as (call f x) \"partition\")) (from t))",
+            "OVER, PARTITION, QUALIFY as aliases");
+    dump_is("SELECT RANK() OVER (ORDER BY a) over FROM t",
+            "(select (items (as (over RANK (order a)) \"over\")) (from t))",
+            "alias named over after an OVER expression");
+    dump_is("SELECT over FROM t WHERE partition = 1 GROUP BY over, partition "
+            "HAVING qualify > 1 QUALIFY qualify > 2 ORDER BY over",
+            "(select (items \"over\") (from t) (where (= \"partition\" 1)) "
+            "(group-by \"over\" \"partition\") (having (> \"qualify\" 1)) "
+            "(qualify (> \"qualify\" 2)) (order-by \"over\"))",
+            "OVER, PARTITION, QUALIFY as names in every clause, next to QUALIFY");
+    dump_is("SELECT partition() OVER (PARTITION BY partition ORDER BY over DESC) "
+            "qualify FROM t QUALIFY qualify",
+            "(select (items (as (over partition (order-desc \"over\") "
+            "(partition \"partition\")) \"qualify\")) (from t) (qualify \"qualify\"))",
+            "OVER, PARTITION, QUALIFY as names inside an OVER expression");
+    dump_is("SELECT qualify(x), over(1), partition() FROM t",
+            "(select (items (call qualify x) (call over 1) (call partition)) (from t))",
+            "OVER, PARTITION, QUALIFY as function names");
+    dump_is("SELECT q.over FROM qualify AS q JOIN partition p ON p.over = q.partition",
+            "(select (items q.\"over\") (from \"qualify\" q) (inner-join \"partition\" p "
+            "(= p.\"over\" q.\"partition\")))",
+            "OVER, PARTITION, QUALIFY as table names and qualified columns");
+    dump_is("SELECT a FROM t over", "(select (items a) (from t \"over\"))",
+            "table alias named over (not a clause keyword)");
+    dump_is("SELECT a FROM t AS qualify", "(select (items a) (from t \"qualify\"))",
+            "table alias named qualify with AS");
+    dump_is("SELECT 1 qualify", "(select (items (as 1 \"qualify\")))",
+            "without FROM there is no QUALIFY clause: an alias");
+    dump_is("CREATE SOURCE over (partition BIGINT, qualify TEXT)",
+            "(create-source \"over\" (cols (\"partition\" BIGINT) (\"qualify\" TEXT)))",
+            "OVER, PARTITION, QUALIFY as object and column names in a definition");
 }
 
 static void to_sql(void)
@@ -369,6 +491,16 @@ static void to_sql(void)
     sql_is("window + 1.5", "\"window\" + 1.5", "to_sql quotes keyword names");
     sql_is("2.0 * 0.1", "2.0 * 0.1", "to_sql keeps decimals decimal");
     sql_is("true or null", "TRUE OR NULL", "to_sql TRUE/NULL");
+    sql_is("rank() over (partition by a, b order by c desc)",
+           "rank() OVER (PARTITION BY a, b ORDER BY c DESC)", "to_sql OVER with PARTITION BY");
+    sql_is("ROW_NUMBER() OVER (ORDER BY ts ASC)", "ROW_NUMBER() OVER (ORDER BY ts)",
+           "to_sql OVER drops ASC");
+    sql_is("DENSE_RANK() OVER (PARTITION BY k + 1 ORDER BY a + b) <= 3",
+           "DENSE_RANK() OVER (PARTITION BY k + 1 ORDER BY a + b) <= 3",
+           "to_sql OVER as an operand, expressions inside");
+    sql_is("over() over (partition by partition order by qualify)",
+           "over() OVER (PARTITION BY \"partition\" ORDER BY \"qualify\")",
+           "to_sql OVER quotes keyword names");
 }
 
 static void offsets(void)
@@ -429,6 +561,38 @@ static void offsets(void)
     is_int(s->select->emit.offset, (int)(strstr(win, "EMIT") - win), "emit offset");
     sl_stmt_free(s);
 
+    const char *ov = "SELECT k, RANK() OVER (PARTITION BY k, g ORDER BY v DESC) AS r FROM s "
+                     "QUALIFY ROW_NUMBER()  OVER ( ORDER BY v ) <= 3 ;";
+    s = parse1(ov);
+    if (s == NULL)
+        return;
+    sl_expr *over = s->select->items[1].expr;
+    is_int(over->kind, SL_EX_OVER, "OVER node kind");
+    is_int(over->offset, (int)(strstr(ov, "RANK") - ov), "OVER offset is the name");
+    is_int(over->end, (int)(strstr(ov, " AS r") - ov), "OVER end is past its ')'");
+    is_int(s->select->items[1].offset, over->offset, "OVER item offset");
+    is_int(over->nargs, 3, "OVER args: ORDER BY and two PARTITION BY");
+    ok(over->flags & SL_EXF_DESC, "OVER ... DESC sets SL_EXF_DESC");
+    if (over->nargs == 3) {
+        is_int(over->args[0]->offset, (int)(strstr(ov, "v DESC") - ov), "ORDER BY expr offset");
+        is_int(over->args[1]->offset, (int)(strstr(ov, "k, g") - ov), "PARTITION BY expr offset");
+        is_int(over->args[2]->offset, (int)(strstr(ov, "g ORDER") - ov), "second PARTITION BY offset");
+    }
+    sl_expr *qual = s->select->qualify;
+    ok(qual != NULL, "qualify is set");
+    if (qual != NULL) {
+        is_int(qual->offset, (int)(strstr(ov, "ROW_NUMBER") - ov), "qualify offset");
+        is_int(qual->end, (int)(strstr(ov, " ;") - ov), "qualify end");
+        sl_expr *rn = qual->args[0];
+        is_int(rn->kind, SL_EX_OVER, "qualify: OVER node kind");
+        is_int(rn->offset, (int)(strstr(ov, "ROW_NUMBER") - ov), "qualify: OVER offset");
+        is_int(rn->end, (int)(strstr(ov, " <= 3") - ov), "qualify: OVER end");
+        is_int(rn->nargs, 1, "OVER without PARTITION BY has one arg");
+        ok(!(rn->flags & SL_EXF_DESC), "OVER without DESC: no SL_EXF_DESC");
+    }
+    is_int(s->end, (int)(strstr(ov, " ;") - ov), "stmt end after QUALIFY");
+    sl_stmt_free(s);
+
     const char *ex = "EXPLAIN SELECT a FROM t;";
     s = parse1(ex);
     if (s == NULL)
@@ -477,6 +641,35 @@ static void errors(void)
     err_is("CREATE OR REPLACE VIEW IF NOT EXISTS v AS SELECT 1;",
            "OR REPLACE and IF NOT EXISTS cannot be combined", "CREATE", "OR REPLACE + IF NOT EXISTS");
     err_is("SELECT a FROM t EMIT CHANGES EVERY;", "syntax error at \";\"", ";", "EVERY without interval");
+    err_is("SELECT RANK() OVER (PARTITION BY a) FROM t;", "syntax error at \")\"",
+           ") FROM", "OVER without ORDER BY");
+    err_is("SELECT RANK() OVER () FROM t;", "syntax error at \")\"", ") FROM",
+           "empty OVER ()");
+    err_is("SELECT RANK() OVER (ORDER BY a, b) FROM t;", "syntax error at \",\"", ", b",
+           "OVER with two ORDER BY expressions");
+    err_is("SELECT RANK() OVER (ORDER BY a DESC, b) FROM t;", "syntax error at \",\"", ", b",
+           "OVER with two ORDER BY expressions after DESC");
+    err_is("SELECT RANK() OVER (PARTITION BY ORDER BY a) FROM t;",
+           "syntax error at \"ORDER\"", "ORDER", "PARTITION BY without expressions");
+    err_is("SELECT RANK() OVER (PARTITION a ORDER BY b) FROM t;",
+           "syntax error at \"a\"", "a ORDER", "PARTITION without BY");
+    err_is("SELECT RANK() OVER ORDER BY a FROM t;", "syntax error at \"ORDER\"", "ORDER",
+           "OVER without parentheses");
+    err_is("SELECT RANK() OVER (ORDER BY a FROM t;", "syntax error at \"FROM\"", "FROM",
+           "OVER without its ')'");
+    err_is("SELECT RANK(x) OVER (ORDER BY a) FROM t;", "syntax error at \"(\"", "(ORDER",
+           "OVER after a call with arguments");
+    err_is("SELECT RANK() OVER (ORDER BY a) OVER (ORDER BY b) FROM t;",
+           "syntax error at \"(\"", "(ORDER BY b", "two OVERs");
+    err_is("SELECT a FROM t QUALIFY;", "syntax error at \";\"", ";", "QUALIFY without condition");
+    err_is("SELECT a FROM t QUALIFY a > 1 HAVING count(*) > 1;", "syntax error at \"HAVING\"",
+           "HAVING", "QUALIFY before HAVING");
+    err_is("SELECT a FROM t QUALIFY a > 1 WINDOW TUMBLING (SIZE 1 SECOND);",
+           "syntax error at \"WINDOW\"", "WINDOW", "QUALIFY before WINDOW");
+    err_is("SELECT a FROM t WINDOW TUMBLING (SIZE 1 SECOND) EMIT FINAL QUALIFY a > 1;",
+           "syntax error at \"QUALIFY\"", "QUALIFY", "QUALIFY after EMIT");
+    err_is("SELECT a FROM t qualify;", "syntax error at \";\"", ";",
+           "table alias qualify right after the table starts a QUALIFY clause");
 
     /* deep nesting is an error, not a crash */
     {
@@ -571,6 +764,21 @@ static void dup(void)
     free(b);
     sl_expr_free(d);
     sl_stmt_free(s);
+
+    s = parse1("SELECT RANK() OVER (PARTITION BY k, g ORDER BY v DESC) FROM t");
+    if (s == NULL)
+        return;
+    e = s->select->items[0].expr;
+    d = sl_expr_dup(e);
+    a = sl_expr_to_sql(e);
+    b = sl_expr_to_sql(d);
+    is_str(b, a, "sl_expr_dup copies an OVER expression");
+    ok(d->kind == SL_EX_OVER && (d->flags & SL_EXF_DESC) && d->nargs == 3 &&
+       d->args[0] != e->args[0], "  ... kind, DESC and its own args");
+    free(a);
+    free(b);
+    sl_expr_free(d);
+    sl_stmt_free(s);
 }
 
 int main(void)
@@ -578,6 +786,7 @@ int main(void)
     design_examples();
     statements();
     clauses();
+    qualify_over();
     expressions();
     non_reserved();
     to_sql();

@@ -1,0 +1,1 @@
+SELECT k, count(*) AS n, RANK() OVER (PARTITION BY window_start, k ORDER BY count(*) DESC) AS r FROM s WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 5 SECONDS) GROUP BY k HAVING count(*) > 1 QUALIFY DENSE_RANK() OVER (ORDER BY count(*) ASC) < 2 AND over <> partition EMIT CHANGES ORDER BY k LIMIT 5; SELECT over, partition, qualify, a over FROM qualify AS q QUALIFY qualify;
