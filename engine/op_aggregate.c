@@ -180,6 +180,7 @@ typedef struct agg_op {
     const sl_plan_topn *topn;
     size_t topn_off;       /* from the start of the states */
     sl_cexpr *topn_ce;     /* the ORDER BY value */
+    int64_t topn_bytes, topn_peak;  /* held by the kept rows: now, at most */
     sl_column *topn_cols;  /* [order value, kept input columns...] */
     /* QUALIFY over groups: each window's group rows are ranked at close */
     const sl_plan_topn *grank;
@@ -726,6 +727,12 @@ static sl_topn **entry_topn(const agg_op *a, const entry *e)
     return (sl_topn **)(entry_state(a, e) + a->topn_off);
 }
 
+static void topn_peak(agg_op *a)
+{
+    if (a->topn_bytes > a->topn_peak)
+        a->topn_peak = a->topn_bytes;
+}
+
 static void entry_init_states(agg_op *a, entry *e)
 {
     for (int i = 0; i < a->nagg; i++)
@@ -741,6 +748,8 @@ static void entry_destroy_states(agg_op *a, entry *e)
         if (!a->dup[i] && a->p->aggs[i].fn->destroy)
             a->p->aggs[i].fn->destroy(entry_state(a, e) + a->state_off[i]);
     if (a->topn) {
+        a->topn_bytes -= (int64_t)sl_topn_bytes(&a->topn->spec,
+                                                *entry_topn(a, e));
         sl_topn_free(*entry_topn(a, e));
         *entry_topn(a, e) = NULL;
     }
@@ -754,8 +763,11 @@ static void entry_merge_states(agg_op *a, entry *dst, const entry *src)
     for (int i = 0; i < a->nagg; i++)
         if (!a->dup[i])
             a->p->aggs[i].fn->merge(d + a->state_off[i], s + a->state_off[i]);
-    if (a->topn)
-        sl_topn_merge(&a->topn->spec, entry_topn(a, dst), *entry_topn(a, src));
+    if (a->topn) {
+        sl_topn_merge(&a->topn->spec, entry_topn(a, dst), *entry_topn(a, src),
+                      &a->topn_bytes);
+        topn_peak(a);
+    }
 }
 
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
@@ -872,9 +884,11 @@ static void step_assignments(agg_op *a)
             a->p->aggs[i].fn->step(a->astates, a->state_off[i],
                                    a->arg_ce[i] ? &a->arg_cols[i] : NULL,
                                    a->arows, (int)a->nassign);
-    if (a->topn)
+    if (a->topn) {
         sl_topn_step(&a->topn->spec, a->astates, a->topn_off, a->topn_cols,
-                     a->arows, (int)a->nassign);
+                     a->arows, (int)a->nassign, &a->topn_bytes);
+        topn_peak(a);
+    }
     a->nassign = 0;
 }
 
@@ -1866,8 +1880,13 @@ static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
             return load_bad(c, err);
         }
     }
-    if (a->topn && sl_topn_load(&a->topn->spec, entry_topn(a, e), &p, end) != 0)
-        return load_bad(c, err);
+    if (a->topn) {
+        int rc = sl_topn_load(&a->topn->spec, entry_topn(a, e), &p, end,
+                              &a->topn_bytes);
+        topn_peak(a);
+        if (rc != 0)
+            return load_bad(c, err);
+    }
     return p == end ? 0 : load_bad(c, err);
 }
 
@@ -1937,7 +1956,7 @@ int64_t sl_op_aggregate_state_bytes(const sl_operator *op)
     queue += (a->due.cap + a->due_tmp.cap) * sizeof(heap_item);
     return (int64_t)(a->entries.chunk_bytes + queue +
                      a->lists_cap * sizeof *a->lists +
-                     a->dirty_cap * sizeof *a->dirty);
+                     a->dirty_cap * sizeof *a->dirty) + a->topn_peak;
 }
 
 sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,

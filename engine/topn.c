@@ -86,15 +86,24 @@ static int wanted(const sl_topn_spec *sp, const sl_topn *t, int null,
     return sp->kind == SL_RANK_ROW_NUMBER ? c < 0 : c <= 0;
 }
 
+static size_t row_bytes(const sl_topn_spec *sp, const trow *r);
+
 /* Inserts r (owned) after every row that ranks before or with it, then
-** drops the rows ranked past n. */
-static void insert(const sl_topn_spec *sp, sl_topn **pt, trow *r)
+** drops the rows ranked past n. *bytes (if not NULL) gets the change in
+** bytes held. */
+static void insert(const sl_topn_spec *sp, sl_topn **pt, trow *r,
+                   int64_t *bytes)
 {
     sl_topn *t = *pt;
-    if (t == NULL)
+    int64_t delta = (int64_t)row_bytes(sp, r);
+    if (t == NULL) {
         t = *pt = sl_xcalloc(1, sizeof *t);
+        delta += (int64_t)sizeof *t;
+    }
     if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 2;
+        uint32_t cap = t->cap ? t->cap * 2 : 2;
+        delta += (int64_t)(sizeof *t->rows * (cap - t->cap));
+        t->cap = cap;
         t->rows = sl_xrealloc(t->rows, sizeof *t->rows * t->cap);
     }
     uint32_t at = t->n;
@@ -104,9 +113,13 @@ static void insert(const sl_topn_spec *sp, sl_topn **pt, trow *r)
     t->rows[at] = r;
     t->n++;
     uint32_t keep = keep_count(sp, t);
-    for (uint32_t k = keep; k < t->n; k++)
+    for (uint32_t k = keep; k < t->n; k++) {
+        delta -= (int64_t)row_bytes(sp, t->rows[k]);
         free(t->rows[k]);
+    }
     t->n = keep;
+    if (bytes)
+        *bytes += delta;
 }
 
 /* A row of nval values with room for text bytes after them. */
@@ -122,7 +135,8 @@ static char *row_text(const sl_topn_spec *sp, trow *r)
 }
 
 void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
-                  const sl_column *cols, const int *rows, int n)
+                  const sl_column *cols, const int *rows, int n,
+                  int64_t *bytes)
 {
     const sl_column *o = &cols[0];
     for (int k = 0; k < n; k++) {
@@ -169,7 +183,7 @@ void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
                 v->u.i = col->v.i[r];
             }
         }
-        insert(sp, pt, row);
+        insert(sp, pt, row, bytes);
     }
 }
 
@@ -180,6 +194,12 @@ static size_t row_text_bytes(const sl_topn_spec *sp, const trow *r)
         if (r->vals[c].type == SL_TEXT && !r->vals[c].is_null)
             n += (size_t)r->vals[c].u.s.n;
     return n;
+}
+
+static size_t row_bytes(const sl_topn_spec *sp, const trow *r)
+{
+    return sizeof(trow) + sizeof(sl_value) * (size_t)sp->ncarry +
+           row_text_bytes(sp, r);
 }
 
 static trow *row_copy(const sl_topn_spec *sp, const trow *src)
@@ -199,14 +219,15 @@ static trow *row_copy(const sl_topn_spec *sp, const trow *src)
     return r;
 }
 
-void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src)
+void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src,
+                   int64_t *bytes)
 {
     if (src == NULL)
         return;
     for (uint32_t i = 0; i < src->n; i++) {
         const trow *r = src->rows[i];
         if (wanted(sp, *dst, r->null, r->key.i, r->key.d))
-            insert(sp, dst, row_copy(sp, r));
+            insert(sp, dst, row_copy(sp, r), bytes);
     }
 }
 
@@ -259,8 +280,7 @@ size_t sl_topn_bytes(const sl_topn_spec *sp, const sl_topn *t)
         return 0;
     size_t n = sizeof *t + sizeof *t->rows * t->cap;
     for (uint32_t i = 0; i < t->n; i++)
-        n += sizeof(trow) + sizeof(sl_value) * (size_t)sp->ncarry +
-             row_text_bytes(sp, t->rows[i]);
+        n += row_bytes(sp, t->rows[i]);
     return n;
 }
 
@@ -295,7 +315,7 @@ void sl_topn_save(const sl_topn_spec *sp, const sl_topn *t, sl_buf *out)
 }
 
 int sl_topn_load(const sl_topn_spec *sp, sl_topn **t, const unsigned char **p,
-                 const unsigned char *end)
+                 const unsigned char *end, int64_t *bytes)
 {
     uint32_t n;
     if (sl_buf_get(p, end, &n, sizeof n) != 0)
@@ -351,7 +371,7 @@ int sl_topn_load(const sl_topn_spec *sp, sl_topn **t, const unsigned char **p,
             }
         }
         /* saved rows are in rank order: appending keeps them so */
-        insert(sp, t, r);
+        insert(sp, t, r, bytes);
     }
     return 0;
 }

@@ -39,11 +39,14 @@ typedef struct sl_topn sl_topn;
 
 /* Folds rows rows[0..n) into the sets at *(sl_topn **)(states[k] + off),
 ** creating them as needed. cols[0] holds the order values, cols[1..ncarry]
-** the kept values. */
+** the kept values. The functions that change sets add the change in the
+** bytes they hold (sl_topn_bytes) to *bytes, unless bytes is NULL. */
 void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
-                  const sl_column *cols, const int *rows, int n);
+                  const sl_column *cols, const int *rows, int n,
+                  int64_t *bytes);
 /* Folds a copy of every row of src into *dst (src is unchanged). */
-void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src);
+void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src,
+                   int64_t *bytes);
 /* Rows kept (0 for NULL). */
 uint32_t sl_topn_count(const sl_topn *t);
 /* The rank of row i given the rank of row i - 1 (ignored for i = 0). */
@@ -60,6 +63,6 @@ size_t sl_topn_bytes(const sl_topn_spec *sp, const sl_topn *t);
 ** *p, advancing it; returns -1 on bad data. */
 void sl_topn_save(const sl_topn_spec *sp, const sl_topn *t, sl_buf *out);
 int sl_topn_load(const sl_topn_spec *sp, sl_topn **t, const unsigned char **p,
-                 const unsigned char *end);
+                 const unsigned char *end, int64_t *bytes);
 
 #endif

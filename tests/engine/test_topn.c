@@ -69,6 +69,17 @@ static sl_batch *dbls(const double *keys, int n, int64_t id0)
     return b;
 }
 
+/* Changes of a set whose reported byte change disagreed with
+** sl_topn_bytes before and after (checked in feed, feed1, merges, loads). */
+static int bytes_bad;
+
+static void check_bytes(const sl_topn_spec *sp, size_t before, int64_t delta,
+                        const sl_topn *after)
+{
+    if ((int64_t)before + delta != (int64_t)sl_topn_bytes(sp, after))
+        bytes_bad++;
+}
+
 /* Steps every row of b into *t in one call (every state the same set). */
 static void feed(const sl_topn_spec *sp, sl_topn **t, const sl_batch *b)
 {
@@ -81,8 +92,11 @@ static void feed(const sl_topn_spec *sp, sl_topn **t, const sl_batch *b)
         states[i] = (char *)&h;
         rows[i] = i;
     }
-    sl_topn_step(sp, states, OFF, b->cols, rows, b->nrows);
+    size_t before = sl_topn_bytes(sp, *t);
+    int64_t delta = 0;
+    sl_topn_step(sp, states, OFF, b->cols, rows, b->nrows, &delta);
     *t = h.t;
+    check_bytes(sp, before, delta, *t);
     free(states);
     free(rows);
 }
@@ -94,9 +108,12 @@ static void feed1(const sl_topn_spec *sp, sl_topn **t, const sl_batch *b)
     memset(&h, 0, sizeof h);
     h.t = *t;
     char *states[1] = {(char *)&h};
+    size_t before = sl_topn_bytes(sp, *t);
+    int64_t delta = 0;
     for (int i = 0; i < b->nrows; i++)
-        sl_topn_step(sp, states, OFF, b->cols, &i, 1);
+        sl_topn_step(sp, states, OFF, b->cols, &i, 1, &delta);
     *t = h.t;
+    check_bytes(sp, before, delta, *t);
 }
 
 static void render_val(char *out, size_t cap, const sl_column *c, int r)
@@ -362,14 +379,14 @@ static void test_states(void)
     int rows[] = {5, 0, 3, 2, 1};
     char *states[] = {(char *)&h[1], (char *)&h[0], (char *)&h[1],
                       (char *)&h[0], (char *)&h[1]};
-    sl_topn_step(&sp, states, OFF, b->cols, rows, N(rows));
+    sl_topn_step(&sp, states, OFF, b->cols, rows, N(rows), NULL);
     is_str(render(&sp, h[1].t), "5:1 3:2", "states[k] gets rows[k]: set 1");
     is_str(render(&sp, h[0].t), "2:1 0:2", "states[k] gets rows[k]: set 0");
     int none = 0;
     holder e;
     memset(&e, 0, sizeof e);
     char *es[] = {(char *)&e};
-    sl_topn_step(&sp, es, OFF, b->cols, &none, 0);
+    sl_topn_step(&sp, es, OFF, b->cols, &none, 0, NULL);
     ok(e.t == NULL, "no rows: no set created");
     sl_topn_free(h[0].t);
     sl_topn_free(h[1].t);
@@ -455,7 +472,7 @@ static void test_values(void)
 
     /* texts of the set and of a copy are independent */
     sl_topn *m = NULL;
-    sl_topn_merge(&sp, &m, t);
+    sl_topn_merge(&sp, &m, t, NULL);
     sl_topn_free(t);
     is_str(render(&sp, m), vals_want, "merge into NULL copies the rows and text");
     sl_topn_free(m);
@@ -478,11 +495,11 @@ static void test_values(void)
     memset(&h, 0, sizeof h);
     char *st[] = {(char *)&h};
     int row = 0;
-    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1);
+    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1, NULL);
     small = h.t;
     h.t = NULL;
     row = 1;
-    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1);
+    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1, NULL);
     large = h.t;
     size_t bs = sl_topn_bytes(&ts, small), bl = sl_topn_bytes(&ts, large);
     ok(bs > 0 && bl >= bs + 999, "sl_topn_bytes grows with text (%zu, %zu)", bs, bl);
@@ -627,7 +644,9 @@ static int save_load(const sl_topn_spec *sp, const sl_topn *t, const char *name)
     sl_topn_save(sp, t, &buf);
     sl_topn *u = NULL;
     const unsigned char *p = buf.z;
-    int rc = sl_topn_load(sp, &u, &p, buf.z + buf.n);
+    int64_t ldelta = 0;
+    int rc = sl_topn_load(sp, &u, &p, buf.z + buf.n, &ldelta);
+    check_bytes(sp, 0, ldelta, u);
     int good = rc == 0 && p == buf.z + buf.n && strcmp(render(sp, u), want) == 0 &&
                sl_topn_count(u) == sl_topn_count(t);
     if (!good)
@@ -645,7 +664,7 @@ static int save_load(const sl_topn_spec *sp, const sl_topn *t, const char *name)
         memcpy(cut, buf.z, len);
         sl_topn *v = NULL;
         const unsigned char *q = cut;
-        if (sl_topn_load(sp, &v, &q, cut + len) != -1) {
+        if (sl_topn_load(sp, &v, &q, cut + len, NULL) != -1) {
             if (bad++ == 0)
                 printf("# %s: truncation to %zu of %zu bytes loaded\n", name, len, buf.n);
         }
@@ -702,7 +721,10 @@ static void test_random(void)
                                    kname[kind], desc, dbl, (long long)n, got, want);
 
                         snprintf(bwas, sizeof bwas, "%s", render(&sp, b));
-                        sl_topn_merge(&sp, &a, b);
+                        size_t abytes = sl_topn_bytes(&sp, a);
+                        int64_t mdelta = 0;
+                        sl_topn_merge(&sp, &a, b, &mdelta);
+                        check_bytes(&sp, abytes, mdelta, a);
                         snprintf(got, sizeof got, "%s", render(&sp, a));
                         if (strcmp(got, want) != 0 && merge_bad++ < 3)
                             printf("# merge %s desc=%d dbl=%d n=%lld:\n#  got  %s\n#  want %s\n",
@@ -725,6 +747,8 @@ static void test_random(void)
     is_int(merge_bad, 0, "merge(A, B) equals stepping B's rows after A's");
     is_int(src_bad, 0, "merge leaves its source unchanged");
     is_int(save_bad, 0, "save/load round trips; every truncation fails");
+    is_int(bytes_bad, 0, "every step, merge and load reports the change of "
+           "sl_topn_bytes");
     ok(runs == 288, "%d random runs", runs);
 }
 
@@ -736,9 +760,9 @@ static void test_merge_cases(void)
     int64_t kb[] = {5, 9, 1};
     more(&sp, &a, ka, N(ka), 0);
     more(&sp, &b, kb, N(kb), 10);
-    sl_topn_merge(&sp, &a, NULL);
+    sl_topn_merge(&sp, &a, NULL, NULL);
     is_str(render(&sp, a), "0:1 1:2", "merge of NULL changes nothing");
-    sl_topn_merge(&sp, &a, b);
+    sl_topn_merge(&sp, &a, b, NULL);
     is_str(render(&sp, a), "11:1 0:2 10:2", "RANK merge: 9, then 5s tied at 2 (dst first)");
     sl_topn_free(a);
     sl_topn_free(b);
@@ -759,9 +783,9 @@ static void test_load_bad(void)
     sl_topn_save(&sp, t, &buf);
     const unsigned char *p = buf.z, *end = buf.z + buf.n;
     sl_topn *x = NULL, *y = NULL, *z = NULL;
-    int rc = sl_topn_load(&sp, &x, &p, end);
-    rc |= sl_topn_load(&sp, &y, &p, end);
-    rc |= sl_topn_load(&sp, &z, &p, end);
+    int rc = sl_topn_load(&sp, &x, &p, end, NULL);
+    rc |= sl_topn_load(&sp, &y, &p, end, NULL);
+    rc |= sl_topn_load(&sp, &z, &p, end, NULL);
     ok(rc == 0 && p == end, "three sets back to back load, p advances to the end");
     ok(y == NULL && sl_topn_count(y) == 0, "an empty (NULL) set loads as empty");
     char want[8192];
@@ -776,7 +800,7 @@ static void test_load_bad(void)
     unsigned char huge[] = {0xff, 0xff, 0xff, 0xff};
     p = huge;
     x = NULL;
-    is_int(sl_topn_load(&sp, &x, &p, huge + 4), -1, "row count past the data: -1");
+    is_int(sl_topn_load(&sp, &x, &p, huge + 4, NULL), -1, "row count past the data: -1");
     sl_topn_free(x);
 
     /* a text length past the data: the third kept value of row 0 */
@@ -791,13 +815,13 @@ static void test_load_bad(void)
     memcpy(bad + at, &big, 4);
     p = bad;
     x = NULL;
-    is_int(sl_topn_load(&sp, &x, &p, bad + buf.n), -1, "text length past the data: -1");
+    is_int(sl_topn_load(&sp, &x, &p, bad + buf.n, NULL), -1, "text length past the data: -1");
     sl_topn_free(x);
     big = 0xffffffffu;
     memcpy(bad + at, &big, 4);
     p = bad;
     x = NULL;
-    is_int(sl_topn_load(&sp, &x, &p, bad + buf.n), -1, "text length 4G: -1");
+    is_int(sl_topn_load(&sp, &x, &p, bad + buf.n, NULL), -1, "text length 4G: -1");
     sl_topn_free(x);
     free(bad);
     sl_buf_free(&buf);
