@@ -135,20 +135,58 @@ static inline double sl_dec_pow10(int e)
 ** 20th digit) and returns where; what may follow, and which shapes are
 ** taken, is the caller's (CSV and JSON differ). The fast paths of both
 ** decoders read numbers with it. */
+/* The number of decimal digits (0 to 8) that start the 8 bytes at p, and
+** in *v their value: eight bytes tested and converted at once (SWAR; the
+** conversion is Lemire's eight-digit parse), since a field's digits are
+** usually fewer than eight and a byte-at-a-time loop branches per digit. */
+static inline int sl_dec_digits8(const char *p, uint64_t *v)
+{
+    const uint64_t lo = UINT64_C(0x0F0F0F0F0F0F0F0F), hi = ~lo;
+    uint64_t a;
+    memcpy(&a, p, 8);
+    a ^= UINT64_C(0x3030303030303030);      /* '0'..'9' -> 0..9 */
+    /* a byte is not a digit when its high nibble is set now, or its low
+    ** nibble is above 9 (adding 6 carries into the high nibble) */
+    uint64_t bad = (a & hi) | (((a & lo) + UINT64_C(0x0606060606060606)) & hi);
+    int n = bad ? __builtin_ctzll(bad) >> 3 : 8;
+    if (n == 0) {
+        *v = 0;
+        return 0;
+    }
+    a <<= 8 * (8 - n);                      /* leading zeros, little-endian */
+    a = (a * 2561) >> 8;
+    a = ((a & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+    *v = ((a & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+    return n;
+}
+
 static inline const char *sl_dec_plain_decimal(const char *p, const char *end,
                                                int *neg, uint64_t *m,
                                                int *nd, int *fd)
 {
+    static const uint32_t pow10[9] = {1, 10, 100, 1000, 10000, 100000,
+                                      1000000, 10000000, 100000000};
     *neg = p < end && *p == '-';
     p += *neg;
     uint64_t v = 0;
     int n = 0, f = -1;
+    if (end - p >= 8) {
+        n = sl_dec_digits8(p, &v);
+        p += n;
+    }
     while (p < end && n < 19 && (unsigned)(*p - '0') <= 9) {
         v = v * 10 + (unsigned)(*p++ - '0');
         n++;
     }
     if (p < end && *p == '.') {
         const char *s = ++p;
+        if (end - p >= 8 && n <= 11) {      /* stays within 19 digits */
+            uint64_t w;
+            int k = sl_dec_digits8(p, &w);
+            v = v * pow10[k] + w;
+            n += k;
+            p += k;
+        }
         while (p < end && n < 19 && (unsigned)(*p - '0') <= 9) {
             v = v * 10 + (unsigned)(*p++ - '0');
             n++;
