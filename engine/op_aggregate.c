@@ -181,6 +181,7 @@ typedef struct agg_op {
     size_t topn_off;       /* from the start of the states */
     sl_cexpr *topn_ce;     /* the ORDER BY value */
     int64_t topn_bytes, topn_peak;  /* held by the kept rows: now, at most */
+    uint64_t topn_seq;     /* arrival of the current batch's first row */
     sl_column *topn_cols;  /* [order value, kept input columns...] */
     /* QUALIFY over groups: each window's group rows are ranked at close */
     const sl_plan_topn *grank;
@@ -297,6 +298,16 @@ static uint64_t hash_row(const agg_op *a, int r)
     return h;
 }
 
+/* Whether x and y (n bytes each) are equal: keys of 8 to 16 bytes, the
+** common case, as two overlapping 8-byte loads instead of a memcmp call. */
+static inline int text_equal(const char *x, const char *y, size_t n)
+{
+    if (n >= 8 && n <= 16)
+        return load64(x) == load64(y) &&
+               load64(x + n - 8) == load64(y + n - 8);
+    return memcmp(x, y, n) == 0;
+}
+
 static int key_equal(const agg_op *a, const keyslot *ks, int r)
 {
     for (int k = 0; k < a->ngroup; k++) {
@@ -310,7 +321,7 @@ static int key_equal(const agg_op *a, const keyslot *ks, int r)
         switch (c->type) {
         case SL_TEXT:
             if (c->v.s[r].n != v->u.s.n ||
-                memcmp(c->v.s[r].z, v->u.s.z, (size_t)v->u.s.n) != 0)
+                !text_equal(c->v.s[r].z, v->u.s.z, (size_t)v->u.s.n))
                 return 0;
             break;
         case SL_DOUBLE:
@@ -886,7 +897,7 @@ static void step_assignments(agg_op *a)
                                    a->arows, (int)a->nassign);
     if (a->topn) {
         sl_topn_step(&a->topn->spec, a->astates, a->topn_off, a->topn_cols,
-                     a->arows, (int)a->nassign, &a->topn_bytes);
+                     a->arows, (int)a->nassign, a->topn_seq, &a->topn_bytes);
         topn_peak(a);
     }
     a->nassign = 0;
@@ -1584,6 +1595,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
         sl_watermark_observe(&a->wmk, b->loc[r].part, t);
     }
     step_assignments(a);
+    a->topn_seq += (uint64_t)n;     /* the next batch's rows arrive later */
     if (a->retracts->nrows > 0 && send_retracts(a, err) != 0)
         return -1;
     if (a->panes)
@@ -1884,6 +1896,10 @@ static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
         int rc = sl_topn_load(&a->topn->spec, entry_topn(a, e), &p, end,
                               &a->topn_bytes);
         topn_peak(a);
+        /* rows read after the restart arrived after every saved one */
+        uint64_t last = sl_topn_last_seq(*entry_topn(a, e));
+        if (last >= a->topn_seq)
+            a->topn_seq = last + 1;
         if (rc != 0)
             return load_bad(c, err);
     }

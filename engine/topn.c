@@ -18,6 +18,7 @@ typedef struct trow {
         int64_t i;
         double d;
     } key;
+    uint64_t seq;            /* arrival: ties rank in seq order */
     int null;                /* the order value is NULL */
     sl_value vals[];         /* ncarry values; their text follows them */
 } trow;
@@ -50,6 +51,13 @@ static int row_cmp(const sl_topn_spec *sp, const trow *a, const trow *b)
     return key_cmp(sp, a->null, a->key.i, a->key.d, b);
 }
 
+/* row_cmp, ties broken by arrival: the order of a set's rows. */
+static int row_order(const sl_topn_spec *sp, const trow *a, const trow *b)
+{
+    int c = row_cmp(sp, a, b);
+    return c != 0 ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
 /* How many of t's rows have rank <= n; sets t->full. */
 static uint32_t keep_count(const sl_topn_spec *sp, sl_topn *t)
 {
@@ -76,21 +84,24 @@ static uint32_t keep_count(const sl_topn_spec *sp, sl_topn *t)
     return k;
 }
 
-/* Whether a row with this order value would be kept. */
+/* Whether a row with this order value and arrival would be kept. */
 static int wanted(const sl_topn_spec *sp, const sl_topn *t, int null,
-                  int64_t i, double d)
+                  int64_t i, double d, uint64_t seq)
 {
     if (t == NULL || !t->full)
         return 1;
-    int c = key_cmp(sp, null, i, d, t->rows[t->n - 1]);
-    return sp->kind == SL_RANK_ROW_NUMBER ? c < 0 : c <= 0;
+    const trow *last = t->rows[t->n - 1];
+    int c = key_cmp(sp, null, i, d, last);
+    if (c == 0 && sp->kind == SL_RANK_ROW_NUMBER)
+        return seq < last->seq;     /* a merged row may have arrived first */
+    return c <= 0;
 }
 
 static size_t row_bytes(const sl_topn_spec *sp, const trow *r);
 
-/* Inserts r (owned) after every row that ranks before or with it, then
-** drops the rows ranked past n. *bytes (if not NULL) gets the change in
-** bytes held. */
+/* Inserts r (owned) in rank order (after the rows it ties with that
+** arrived before it), then drops the rows ranked past n. *bytes (if not
+** NULL) gets the change in bytes held. */
 static void insert(const sl_topn_spec *sp, sl_topn **pt, trow *r,
                    int64_t *bytes)
 {
@@ -107,7 +118,7 @@ static void insert(const sl_topn_spec *sp, sl_topn **pt, trow *r,
         t->rows = sl_xrealloc(t->rows, sizeof *t->rows * t->cap);
     }
     uint32_t at = t->n;
-    while (at > 0 && row_cmp(sp, r, t->rows[at - 1]) < 0)
+    while (at > 0 && row_order(sp, r, t->rows[at - 1]) < 0)
         at--;
     memmove(t->rows + at + 1, t->rows + at, sizeof *t->rows * (t->n - at));
     t->rows[at] = r;
@@ -136,7 +147,7 @@ static char *row_text(const sl_topn_spec *sp, trow *r)
 
 void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
                   const sl_column *cols, const int *rows, int n,
-                  int64_t *bytes)
+                  uint64_t seq0, int64_t *bytes)
 {
     const sl_column *o = &cols[0];
     for (int k = 0; k < n; k++) {
@@ -151,7 +162,8 @@ void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
             else
                 i = o->v.i[r];
         }
-        if (!wanted(sp, *pt, null, i, d))
+        uint64_t seq = seq0 + (uint64_t)r;
+        if (!wanted(sp, *pt, null, i, d, seq))
             continue;
         size_t text = 0;
         for (int c = 0; c < sp->ncarry; c++)
@@ -159,6 +171,7 @@ void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
                 text += (size_t)cols[1 + c].v.s[r].n;
         trow *row = row_new(sp, text);
         row->null = null;
+        row->seq = seq;
         if (sp->order_type == SL_DOUBLE)
             row->key.d = d;
         else
@@ -226,7 +239,7 @@ void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src,
         return;
     for (uint32_t i = 0; i < src->n; i++) {
         const trow *r = src->rows[i];
-        if (wanted(sp, *dst, r->null, r->key.i, r->key.d))
+        if (wanted(sp, *dst, r->null, r->key.i, r->key.d, r->seq))
             insert(sp, dst, row_copy(sp, r), bytes);
     }
 }
@@ -234,6 +247,15 @@ void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src,
 uint32_t sl_topn_count(const sl_topn *t)
 {
     return t ? t->n : 0;
+}
+
+uint64_t sl_topn_last_seq(const sl_topn *t)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; t != NULL && i < t->n; i++)
+        if (t->rows[i]->seq > m)
+            m = t->rows[i]->seq;
+    return m;
 }
 
 int64_t sl_topn_rank(const sl_topn_spec *sp, const sl_topn *t, uint32_t i,
@@ -285,8 +307,9 @@ size_t sl_topn_bytes(const sl_topn_spec *sp, const sl_topn *t)
 }
 
 /* ---- checkpoints ---------------------------------------------------------
-** u32 rows; per row: u8 null, 8-byte order value, then per kept value u8
-** null and, when not NULL, 8 bytes or (TEXT) u32 length and the bytes. */
+** u32 rows; per row: u8 null, 8-byte order value, 8-byte arrival, then per
+** kept value u8 null and, when not NULL, 8 bytes or (TEXT) u32 length and
+** the bytes. */
 
 void sl_topn_save(const sl_topn_spec *sp, const sl_topn *t, sl_buf *out)
 {
@@ -297,6 +320,7 @@ void sl_topn_save(const sl_topn_spec *sp, const sl_topn *t, sl_buf *out)
         uint8_t null = (uint8_t)r->null;
         sl_buf_put(out, &null, 1);
         sl_buf_put(out, &r->key, sizeof r->key);
+        sl_buf_put(out, &r->seq, sizeof r->seq);
         for (int c = 0; c < sp->ncarry; c++) {
             const sl_value *v = &r->vals[c];
             null = (uint8_t)v->is_null;
@@ -325,9 +349,9 @@ int sl_topn_load(const sl_topn_spec *sp, sl_topn **t, const unsigned char **p,
         const unsigned char *q = *p;
         size_t text = 0;
         uint8_t null;
-        if (sl_buf_get(&q, end, &null, 1) != 0 || end - q < 8)
+        if (sl_buf_get(&q, end, &null, 1) != 0 || end - q < 16)
             return -1;
-        q += 8;
+        q += 16;
         for (int c = 0; c < sp->ncarry; c++) {
             if (sl_buf_get(&q, end, &null, 1) != 0)
                 return -1;
@@ -351,6 +375,7 @@ int sl_topn_load(const sl_topn_spec *sp, sl_topn **t, const unsigned char **p,
         sl_buf_get(p, end, &null, 1);
         r->null = null != 0;
         sl_buf_get(p, end, &r->key, sizeof r->key);
+        sl_buf_get(p, end, &r->seq, sizeof r->seq);
         for (int c = 0; c < sp->ncarry; c++) {
             sl_value *v = &r->vals[c];
             v->type = sp->carry_types[c];
@@ -370,7 +395,7 @@ int sl_topn_load(const sl_topn_spec *sp, sl_topn **t, const unsigned char **p,
                 sl_buf_get(p, end, &v->u, 8);
             }
         }
-        /* saved rows are in rank order: appending keeps them so */
+        /* saved rows are in rank order, and keep their arrival */
         insert(sp, t, r, bytes);
     }
     return 0;

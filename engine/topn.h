@@ -9,9 +9,10 @@
 ** fold in rows (step), merge two (session merges, hopping panes), read the
 ** kept rows back in rank order, save and load them.
 **
-** Rows are kept sorted best first. Ties keep arrival order (an earlier row
-** ranks first under ROW_NUMBER), so the result depends only on the input
-** order, as every result of a continuous query does. NULL order values
+** Rows are kept sorted best first. Ties keep arrival order (each row
+** carries its arrival number; an earlier row ranks first under
+** ROW_NUMBER), so the result depends only on the input order, as every
+** result of a continuous query does. NULL order values
 ** rank after every other value, ascending or descending.
 */
 #ifndef SL_TOPN_H
@@ -39,16 +40,21 @@ typedef struct sl_topn sl_topn;
 
 /* Folds rows rows[0..n) into the sets at *(sl_topn **)(states[k] + off),
 ** creating them as needed. cols[0] holds the order values, cols[1..ncarry]
-** the kept values. The functions that change sets add the change in the
-** bytes they hold (sl_topn_bytes) to *bytes, unless bytes is NULL. */
+** the kept values. Row r's arrival is seq0 + r: rows that tie rank in
+** arrival order, whichever set they came through (panes and sessions
+** merge sets), so arrivals must grow with the stream. The functions that
+** change sets add the change in the bytes they hold (sl_topn_bytes) to
+** *bytes, unless bytes is NULL. */
 void sl_topn_step(const sl_topn_spec *sp, char *const *states, size_t off,
                   const sl_column *cols, const int *rows, int n,
-                  int64_t *bytes);
+                  uint64_t seq0, int64_t *bytes);
 /* Folds a copy of every row of src into *dst (src is unchanged). */
 void sl_topn_merge(const sl_topn_spec *sp, sl_topn **dst, const sl_topn *src,
                    int64_t *bytes);
 /* Rows kept (0 for NULL). */
 uint32_t sl_topn_count(const sl_topn *t);
+/* The latest arrival among t's rows (0 for none). */
+uint64_t sl_topn_last_seq(const sl_topn *t);
 /* The rank of row i given the rank of row i - 1 (ignored for i = 0). */
 int64_t sl_topn_rank(const sl_topn_spec *sp, const sl_topn *t, uint32_t i,
                      int64_t prev);

@@ -69,6 +69,17 @@ static sl_batch *dbls(const double *keys, int n, int64_t id0)
     return b;
 }
 
+/* Arrival numbers: each batch stepped takes the next nrows of them, so
+** rows arrive in the order the tests step them. */
+static uint64_t next_seq = 1;
+
+static uint64_t seq_for(const sl_batch *b)
+{
+    uint64_t s = next_seq;
+    next_seq += (uint64_t)b->nrows;
+    return s;
+}
+
 /* Changes of a set whose reported byte change disagreed with
 ** sl_topn_bytes before and after (checked in feed, feed1, merges, loads). */
 static int bytes_bad;
@@ -94,7 +105,7 @@ static void feed(const sl_topn_spec *sp, sl_topn **t, const sl_batch *b)
     }
     size_t before = sl_topn_bytes(sp, *t);
     int64_t delta = 0;
-    sl_topn_step(sp, states, OFF, b->cols, rows, b->nrows, &delta);
+    sl_topn_step(sp, states, OFF, b->cols, rows, b->nrows, seq_for(b), &delta);
     *t = h.t;
     check_bytes(sp, before, delta, *t);
     free(states);
@@ -110,8 +121,9 @@ static void feed1(const sl_topn_spec *sp, sl_topn **t, const sl_batch *b)
     char *states[1] = {(char *)&h};
     size_t before = sl_topn_bytes(sp, *t);
     int64_t delta = 0;
+    uint64_t seq0 = seq_for(b);
     for (int i = 0; i < b->nrows; i++)
-        sl_topn_step(sp, states, OFF, b->cols, &i, 1, &delta);
+        sl_topn_step(sp, states, OFF, b->cols, &i, 1, seq0, &delta);
     *t = h.t;
     check_bytes(sp, before, delta, *t);
 }
@@ -379,14 +391,14 @@ static void test_states(void)
     int rows[] = {5, 0, 3, 2, 1};
     char *states[] = {(char *)&h[1], (char *)&h[0], (char *)&h[1],
                       (char *)&h[0], (char *)&h[1]};
-    sl_topn_step(&sp, states, OFF, b->cols, rows, N(rows), NULL);
+    sl_topn_step(&sp, states, OFF, b->cols, rows, N(rows), seq_for(b), NULL);
     is_str(render(&sp, h[1].t), "5:1 3:2", "states[k] gets rows[k]: set 1");
     is_str(render(&sp, h[0].t), "2:1 0:2", "states[k] gets rows[k]: set 0");
     int none = 0;
     holder e;
     memset(&e, 0, sizeof e);
     char *es[] = {(char *)&e};
-    sl_topn_step(&sp, es, OFF, b->cols, &none, 0, NULL);
+    sl_topn_step(&sp, es, OFF, b->cols, &none, 0, seq_for(b), NULL);
     ok(e.t == NULL, "no rows: no set created");
     sl_topn_free(h[0].t);
     sl_topn_free(h[1].t);
@@ -495,11 +507,11 @@ static void test_values(void)
     memset(&h, 0, sizeof h);
     char *st[] = {(char *)&h};
     int row = 0;
-    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1, NULL);
+    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1, seq_for(tb), NULL);
     small = h.t;
     h.t = NULL;
     row = 1;
-    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1, NULL);
+    sl_topn_step(&ts, st, OFF, tb->cols, &row, 1, seq_for(tb), NULL);
     large = h.t;
     size_t bs = sl_topn_bytes(&ts, small), bl = sl_topn_bytes(&ts, large);
     ok(bs > 0 && bl >= bs + 999, "sl_topn_bytes grows with text (%zu, %zu)", bs, bl);
@@ -806,8 +818,9 @@ static void test_load_bad(void)
     /* a text length past the data: the third kept value of row 0 */
     unsigned char *bad = malloc(buf.n);
     memcpy(bad, buf.z, buf.n);
-    /* u32 n, u8 null, 8 key, then id: u8 + 8, double: u8 (NULL), text: u8 + u32 */
-    size_t at = 4 + 1 + 8 + 9 + 1 + 1;
+    /* u32 n, u8 null, 8 key, 8 arrival, then id: u8 + 8, double: u8
+    ** (NULL), text: u8 + u32 */
+    size_t at = 4 + 1 + 8 + 8 + 9 + 1 + 1;
     uint32_t len = 0;
     memcpy(&len, bad + at, 4);
     ok(len == 13, "layout as documented (text length %u at %zu)", len, at);
@@ -828,9 +841,60 @@ static void test_load_bad(void)
     sl_topn_free(t);
 }
 
+/* Rows that tie rank by arrival even when merged in another order: the
+** sets of hopping panes are merged newest pane first, and merging
+** sessions merge in either direction. */
+static void test_merge_arrival(void)
+{
+    const int64_t five[] = {5};
+    sl_batch *early = ints(five, 1, 1), *late = ints(five, 1, 2);
+    const sl_rank_kind kinds[] = {SL_RANK_ROW_NUMBER, SL_RANK_RANK};
+    const char *want[] = {"1:1", "1:1 2:1"};
+    for (int k = 0; k < 2; k++) {
+        sl_topn_spec sp = spec(kinds[k], 1, 1, SL_BIGINT);
+        sl_topn *a = NULL, *b = NULL, *m = NULL, *m2 = NULL;
+        feed(&sp, &a, early);           /* arrives first */
+        feed(&sp, &b, late);
+        sl_topn_merge(&sp, &m, b, NULL);
+        sl_topn_merge(&sp, &m, a, NULL);
+        sl_topn_merge(&sp, &m2, a, NULL);
+        sl_topn_merge(&sp, &m2, b, NULL);
+        char nm[96];
+        snprintf(nm, sizeof nm, "%s: the later set merged first",
+                 k ? "RANK" : "ROW_NUMBER");
+        is_str(render(&sp, m), want[k], nm);
+        snprintf(nm, sizeof nm, "%s: the earlier set merged first",
+                 k ? "RANK" : "ROW_NUMBER");
+        is_str(render(&sp, m2), want[k], nm);
+        /* the arrival survives a checkpoint */
+        sl_buf buf = {0};
+        sl_topn_save(&sp, a, &buf);
+        const unsigned char *p = buf.z;
+        sl_topn *a2 = NULL;
+        ok(sl_topn_load(&sp, &a2, &p, buf.z + buf.n, NULL) == 0 &&
+           sl_topn_last_seq(a2) == sl_topn_last_seq(a) &&
+           sl_topn_last_seq(a) < sl_topn_last_seq(b),
+           "arrivals are saved and loaded");
+        sl_topn *m3 = NULL;
+        sl_topn_merge(&sp, &m3, b, NULL);
+        sl_topn_merge(&sp, &m3, a2, NULL);
+        is_str(render(&sp, m3), want[k], "a loaded row keeps its place");
+        sl_buf_free(&buf);
+        sl_topn_free(a);
+        sl_topn_free(a2);
+        sl_topn_free(b);
+        sl_topn_free(m);
+        sl_topn_free(m2);
+        sl_topn_free(m3);
+    }
+    sl_batch_free(early);
+    sl_batch_free(late);
+}
+
 int main(void)
 {
     test_row_number();
+    test_merge_arrival();
     test_rank();
     test_dense();
     test_doubles_and_nulls();

@@ -135,25 +135,6 @@ def check_sqlite(case, sluice):
                     if dr else "")
 
 
-def report_failure(case, text, failures, label):
-    print("# FAIL %s seed=%s" % (label, case["seed"]))
-    print("# env: %s" % " ".join("%s=%s" % kv for kv in sorted(case.get("env", {}).items())))
-    print("# SQL:")
-    for line in case["sql"].splitlines():
-        print("#   " + line)
-    print("# input CSV:")
-    for line in case["csv"].splitlines():
-        print("#   " + line)
-    for line in text.splitlines():
-        print("# " + line)
-    if failures:
-        os.makedirs(failures, exist_ok=True)
-        path = os.path.join(failures, "%s-%s.json" % (label.replace("/", "-"), case["seed"]))
-        with open(path, "w") as f:
-            json.dump(case, f, indent=1)
-        print("# saved: %s (replay: differential.py SLUICE --replay %s)" % (path, path))
-
-
 def replay(args):
     with open(args.replay) as f:
         case = json.load(f)
@@ -244,7 +225,7 @@ def main():
         else:
             failed += 1
             print("not ok %d - %s" % (n, desc))
-            report_failure(case, text, args.failures, label)
+            sr.report_failure(case, text, args.failures, label)
     # EMIT ON WINDOW CLOSE without a window is an error (exit status 1)
     n += 1
     d = sr.scratch_dir()

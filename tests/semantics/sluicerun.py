@@ -143,11 +143,11 @@ def run_sluice(sluice, db, sql, env=None, cwd=None, timeout=120):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-def read_results(db, name="mv"):
+def read_results(db, name="mv", cols="*"):
     """(view rows, late events, dead-letter ids) of query `name`."""
     con = sqlite3.connect(db)
     try:
-        rows = [tuple(r) for r in con.execute('SELECT * FROM "%s"' % name)]
+        rows = [tuple(r) for r in con.execute('SELECT %s FROM "%s"' % (cols, name))]
         late = []
         for ev, et, wm in con.execute("SELECT event, event_time, watermark FROM "
                                       "sluice_late_events WHERE query = ?", (name,)):
@@ -272,3 +272,25 @@ def shrink(case, sluice, still_fails):
 
 def rng_for(seed):
     return random.Random(seed)
+
+
+def report_failure(case, text, failures, label, prefix="", script="differential.py"):
+    """Prints a failing case (seed, env, SQL, input, differences) as TAP
+    comments and saves it as JSON under failures, for --replay."""
+    print("# FAIL %s seed=%s" % (label, case["seed"]))
+    print("# env: %s" % " ".join("%s=%s" % kv for kv in sorted(case.get("env", {}).items())))
+    print("# SQL:")
+    for line in case["sql"].splitlines():
+        print("#   " + line)
+    print("# input CSV:")
+    for line in case["csv"].splitlines():
+        print("#   " + line)
+    for line in text.splitlines():
+        print("# " + line)
+    if failures:
+        os.makedirs(failures, exist_ok=True)
+        path = os.path.join(failures, "%s%s-%s.json" % (prefix, label.replace("/", "-"),
+                                                         case["seed"]))
+        with open(path, "w") as f:
+            json.dump(case, f, indent=1)
+        print("# saved: %s (replay: %s SLUICE --replay %s)" % (path, script, path))
