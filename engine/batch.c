@@ -10,6 +10,7 @@
 #include "engine/error.h"
 #include "engine/batch.h"
 #include "connectors/decoder.h"
+#include "engine/functions.h"
 
 struct sl_arena_block {
     sl_arena_block *next;
@@ -239,7 +240,7 @@ const char *sl_column_text(const sl_column *col, int r, char *buf, int *len)
         *len = snprintf(buf, 64, "%s", col->v.i[r] ? "true" : "false");
         return buf;
     default:
-        *len = snprintf(buf, 64, "%lld", (long long)col->v.i[r]);
+        *len = sl_xfmt_int(col->v.i[r], buf);
         return buf;
     }
 }
@@ -278,10 +279,30 @@ int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
 }
 
 
+/* Appends one byte (JSON punctuation). */
+static inline void put1(sl_buf *b, char c)
+{
+    if (b->n < b->cap)
+        b->z[b->n++] = (unsigned char)c;
+    else
+        sl_buf_put(b, &c, 1);
+}
+
 static void json_string(sl_buf *out, const char *z, int n)
 {
     static const char hex[] = "0123456789abcdef";
-    sl_buf_put(out, "\"", 1);
+    /* the common case: nothing to escape, one copy */
+    int plain = 0;
+    while (plain < n && (unsigned char)z[plain] >= 0x20 && z[plain] != '"' &&
+           z[plain] != '\\')
+        plain++;
+    if (plain == n) {
+        put1(out, '"');
+        sl_buf_put(out, z, (size_t)n);
+        put1(out, '"');
+        return;
+    }
+    put1(out, '"');
     int run = 0;                /* start of the plain characters not yet put */
     for (int i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)z[i];
@@ -304,13 +325,13 @@ static void json_string(sl_buf *out, const char *z, int n)
 void sl_row_to_json(const sl_batch *b, int r, int ncols, char *const *names,
                     sl_buf *out)
 {
-    sl_buf_put(out, "{", 1);
+    put1(out, '{');
     for (int c = 0; c < ncols; c++) {
         const sl_column *col = &b->cols[c];
         if (c)
-            sl_buf_put(out, ",", 1);
+            put1(out, ',');
         json_string(out, names[c], (int)strlen(names[c]));
-        sl_buf_put(out, ":", 1);
+        put1(out, ':');
         char buf[64];
         int len = 0;
         const char *v = sl_column_text(col, r, buf, &len);
@@ -323,5 +344,5 @@ void sl_row_to_json(const sl_batch *b, int r, int ncols, char *const *names,
         else
             json_string(out, v, len);
     }
-    sl_buf_put(out, "}", 1);
+    put1(out, '}');
 }
