@@ -409,7 +409,11 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
     sl_buf_put(&q->late_text, t, TS_TEXT);
     sl_ts_format(wm_ms, t);
     sl_buf_put(&q->late_text, t, TS_TEXT);
-    q->nlate_buf++;
+    /* bounded memory between commit points: the transaction is open, so
+    ** a full buffer goes in now (a failure fails the query at its next
+    ** step, as for any record) */
+    if (++q->nlate_buf >= 64 * LATE_ROWS && !q->deferred.set)
+        flush_late(q, &q->deferred);
 }
 
 static void insert_dead(sl_query *q, const char *loc, const char *raw,
