@@ -1003,21 +1003,15 @@ static int part_cmp(const grank_ctx *c, int x, int y)
     return 0;
 }
 
-/* <0, 0, >0: x ranks before, with or after y (NULLs last, NaN largest). */
+/* <0, 0, >0: x ranks before, with or after y. */
 static int order_cmp(const grank_ctx *c, int x, int y)
 {
     const sl_column *o = c->order;
-    int xn = o->null[x] != 0, yn = o->null[y] != 0, r;
-    if (xn || yn)
-        return xn - yn;
-    if (o->type == SL_DOUBLE) {
-        double a = o->v.d[x], b = o->v.d[y];
-        int an = a != a, bn = b != b;
-        r = an || bn ? an - bn : (a > b) - (a < b);
-    } else {
-        r = (o->v.i[x] > o->v.i[y]) - (o->v.i[x] < o->v.i[y]);
-    }
-    return c->a->grank->spec.desc ? -r : r;
+    int dbl = o->type == SL_DOUBLE;
+    return sl_topn_cmp(&c->a->grank->spec, o->null[x] != 0,
+                       dbl ? 0 : o->v.i[x], dbl ? o->v.d[x] : 0,
+                       o->null[y] != 0, dbl ? 0 : o->v.i[y],
+                       dbl ? o->v.d[y] : 0);
 }
 
 static int grank_cmp(const void *px, const void *py, void *ctx)

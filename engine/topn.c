@@ -29,21 +29,27 @@ struct sl_topn {
     trow **rows;
 };
 
+int sl_topn_cmp(const sl_topn_spec *sp, int anull, int64_t ai, double ad,
+                int bnull, int64_t bi, double bd)
+{
+    if (anull || bnull)
+        return anull - bnull;
+    int c;
+    if (sp->order_type == SL_DOUBLE) {
+        /* NaN sorts as the largest value, as in SQLite and DuckDB */
+        int an = isnan(ad), bn = isnan(bd);
+        c = an || bn ? an - bn : (ad > bd) - (ad < bd);
+    } else {
+        c = (ai > bi) - (ai < bi);
+    }
+    return sp->desc ? -c : c;
+}
+
 /* <0: a ranks before b; 0: tie; >0: a ranks after b. */
 static int key_cmp(const sl_topn_spec *sp, int anull, int64_t ai, double ad,
                    const trow *b)
 {
-    if (anull || b->null)
-        return anull - b->null;
-    int c;
-    if (sp->order_type == SL_DOUBLE) {
-        /* NaN sorts as the largest value, as in SQLite and DuckDB */
-        int an = isnan(ad), bn = isnan(b->key.d);
-        c = an || bn ? an - bn : (ad > b->key.d) - (ad < b->key.d);
-    } else {
-        c = (ai > b->key.i) - (ai < b->key.i);
-    }
-    return sp->desc ? -c : c;
+    return sl_topn_cmp(sp, anull, ai, ad, b->null, b->key.i, b->key.d);
 }
 
 static int row_cmp(const sl_topn_spec *sp, const trow *a, const trow *b)

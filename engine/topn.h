@@ -38,6 +38,12 @@ typedef struct sl_topn_spec {
 
 typedef struct sl_topn sl_topn;
 
+/* <0, 0, >0: order value a ranks before, with or after b (NULLs last in
+** both directions, NaN the largest DOUBLE; i for the integer types, d for
+** DOUBLE). QUALIFY over groups ranks with it too. */
+int sl_topn_cmp(const sl_topn_spec *sp, int anull, int64_t ai, double ad,
+                int bnull, int64_t bi, double bd);
+
 /* Folds rows rows[0..n) into the sets at *(sl_topn **)(states[k] + off),
 ** creating them as needed. cols[0] holds the order values, cols[1..ncarry]
 ** the kept values. Row r's arrival is seq0 + r: rows that tie rank in
