@@ -14,7 +14,8 @@
 ** committed snapshots.
 **
 ** Late events and dead letters are written into the same transaction as
-** the results they belong with.
+** the results they belong with (late events buffered and inserted 64 to a
+** statement at the commit point, or when 4096 are waiting).
 */
 #include <limits.h>
 #include <stdlib.h>
