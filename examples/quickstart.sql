@@ -32,6 +32,24 @@ EMIT ON WINDOW CLOSE;
 SELECT store_id, SUM(orders) AS orders, ROUND(SUM(revenue), 2) AS revenue
 FROM hourly_revenue GROUP BY store_id ORDER BY revenue DESC LIMIT 5;
 
--- Late events and malformed records are kept, never dropped silently.
-SELECT (SELECT COUNT(*) FROM sluice_late_events) AS late_events,
-       (SELECT COUNT(*) FROM sluice_dead_letters) AS dead_letters;
+-- 4. A window Top-N: the three stores with the most revenue each hour.
+--    QUALIFY ranks each hour's groups when the hour closes.
+CREATE MATERIALIZED VIEW IF NOT EXISTS top_stores AS
+SELECT store_id, window_start, ROUND(SUM(amount), 2) AS revenue,
+       RANK() OVER (PARTITION BY window_start ORDER BY SUM(amount) DESC) AS place
+FROM orders
+WHERE status = 'placed'
+WINDOW TUMBLING (SIZE 1 HOUR)
+GROUP BY store_id
+QUALIFY RANK() OVER (PARTITION BY window_start ORDER BY SUM(amount) DESC) <= 3
+EMIT ON WINDOW CLOSE;
+
+SELECT strftime('%H:%M', window_start) AS hour, place, store_id, revenue
+FROM top_stores ORDER BY window_start, place LIMIT 6;
+
+-- Late events and malformed records are kept, never dropped silently
+-- (each query records the ones it met).
+SELECT name AS query,
+       (SELECT COUNT(*) FROM sluice_late_events l WHERE l.query = c.name) AS late_events,
+       (SELECT COUNT(*) FROM sluice_dead_letters d WHERE d.query = c.name) AS dead_letters
+FROM sluice_catalog c WHERE kind = 'materialized view';
