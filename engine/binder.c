@@ -23,6 +23,7 @@ typedef struct binder {
     sl_session *s;
     sl_plan *p;
     sl_error *err;
+    const sl_expr *qualify_fn; /* QUALIFY's window function (in the stmt) */
 } binder;
 
 void sl_plan_free(sl_plan *p)
@@ -229,28 +230,33 @@ static sl_expr *topn_carry_ref(sl_plan *p, int c, int offset, int end)
     return column_ref(p->ngroup + 3 + k, p->input_types[c], offset, end);
 }
 
-/* A window Top-N's select item part *pe: the QUALIFY window function
-** becomes the rank column, an input column a kept column of the group row. */
-static int bind_topn_expr(binder *b, sl_expr **pe)
+/* The QUALIFY window function in a select item (either kind of Top-N):
+** the rank column of the group row. Any other window function is an
+** error. */
+static int bind_rank_ref(binder *b, sl_expr **pe)
 {
     sl_plan *p = b->p;
-    sl_plan_topn *t = p->topn;
     sl_expr *e = *pe;
-    if (e->kind == SL_EX_OVER) {
-        char *sql = canonical(e);
-        int same = strcasecmp(sql, t->over_sql) == 0;
-        free(sql);
-        if (!same)
-            return sl_error_set(b->err, e->offset, "only the window function "
-                                "of QUALIFY can be selected: %s", t->over_sql);
-        *pe = column_ref(p->ngroup + 2, SL_BIGINT, e->offset, e->end);
-        sl_expr_free(e);
-        return 0;
-    }
+    char *sql = canonical(e);
+    int same = strcasecmp(sql, p->topn->over_sql) == 0;
+    free(sql);
+    if (!same)
+        return sl_error_set(b->err, e->offset, "only the window function of "
+                            "QUALIFY can be selected: %s", p->topn->over_sql);
+    *pe = column_ref(p->ngroup + 2, SL_BIGINT, e->offset, e->end);
+    sl_expr_free(e);
+    return 0;
+}
+
+/* An input column in a select item of a Top-N over rows: a kept column of
+** the group row. */
+static int bind_topn_column(binder *b, sl_expr **pe)
+{
+    sl_expr *e = *pe;
     int c = resolve_input(b, e);
     if (c < 0)
         return -1;
-    *pe = topn_carry_ref(p, c, e->offset, e->end);
+    *pe = topn_carry_ref(b->p, c, e->offset, e->end);
     sl_expr_free(e);
     return 0;
 }
@@ -287,21 +293,10 @@ static int bind_group_expr(binder *b, sl_expr **pe)
         sl_expr_free(e);
         return 0;
     }
-    if (p->topn && !p->topn->of_groups &&
-        (e->kind == SL_EX_OVER || e->kind == SL_EX_COLUMN))
-        return bind_topn_expr(b, pe);
-    if (p->topn && p->topn->of_groups && e->kind == SL_EX_OVER) {
-        char *sql = canonical(e);
-        int same = strcasecmp(sql, p->topn->over_sql) == 0;
-        free(sql);
-        if (!same)
-            return sl_error_set(b->err, e->offset, "only the window function "
-                                "of QUALIFY can be selected: %s",
-                                p->topn->over_sql);
-        *pe = column_ref(p->ngroup + 2, SL_BIGINT, e->offset, e->end);
-        sl_expr_free(e);
-        return 0;
-    }
+    if (p->topn && e->kind == SL_EX_OVER)
+        return bind_rank_ref(b, pe);
+    if (p->topn && !p->topn->of_groups && e->kind == SL_EX_COLUMN)
+        return bind_topn_column(b, pe);
     if (e->kind == SL_EX_OVER)
         return sl_error_set(b->err, e->offset, "the window function %s() is "
                             "only allowed in QUALIFY and the select list of a "
@@ -592,7 +587,7 @@ static int bind_group_by(binder *b, const sl_select *sel)
             sl_expr tmp = *g;
             sl_error e2;
             sl_error_clear(&e2);
-            binder b2 = {b->s, p, &e2};
+            binder b2 = {b->s, p, &e2, NULL};
             if (resolve_input(&b2, &tmp) < 0) {
                 for (int k = 0; k < sel->nitems; k++)
                     if (sel->items[k].alias &&
@@ -789,12 +784,11 @@ static int is_window_partition(const sl_plan *p, const sl_expr *g)
 /* QUALIFY over an aggregate (a Top-N of each window's groups): binds the
 ** window function's ORDER BY and PARTITION BY over the group row, after
 ** GROUP BY. */
-static int bind_qualify_groups(binder *b, const sl_select *sel)
+static int bind_qualify_groups(binder *b)
 {
     sl_plan *p = b->p;
     sl_plan_topn *t = p->topn;
-    int64_t n;
-    const sl_expr *f = qualify_over(b, sel->qualify, &n);
+    const sl_expr *f = b->qualify_fn;
     t->order = sl_expr_dup(f->args[0]);
     if (bind_group_expr(b, &t->order) != 0 || type_expr(b, t->order) != 0 ||
         qualify_order_type(b, t) != 0)
@@ -836,7 +830,7 @@ static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
                             "per window and partition, so its result has no "
                             "key: use CREATE STREAMING TABLE");
     int64_t n;
-    const sl_expr *f = qualify_over(b, q, &n);
+    const sl_expr *f = b->qualify_fn = qualify_over(b, q, &n);
     if (f == NULL)
         return -1;
     sl_rank_kind kind;
@@ -884,7 +878,7 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
 {
     const sl_select *sel = stmt->select;
     sl_plan *p = sl_xcalloc(1, sizeof *p);
-    binder b = {s, p, err};
+    binder b = {s, p, err, NULL};
     p->kind = stmt->kind;
     p->name = stmt->kind == SL_ST_SELECT ? NULL : strdup(stmt->name);
     p->limit = -1;
@@ -952,7 +946,7 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
         goto fail;
     }
     if (bind_group_by(&b, sel) != 0 ||
-        (p->topn && p->topn->of_groups && bind_qualify_groups(&b, sel) != 0) ||
+        (p->topn && p->topn->of_groups && bind_qualify_groups(&b) != 0) ||
         bind_select_list(&b, sel) != 0)
         goto fail;
     if (sel->having) {
