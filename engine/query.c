@@ -333,54 +333,59 @@ static int late_bind_row(sl_query *q, sqlite3_stmt *st, int first, int i)
 }
 
 /* Inserts the buffered late events into the open transaction. */
+/* Prepares (once) the INSERT of nrows late events into *st. */
+static int late_stmt(sl_query *q, sqlite3_stmt **st, int nrows)
+{
+    if (*st != NULL)
+        return 0;
+    sqlite3_str *s = sqlite3_str_new(q->s->db);
+    sqlite3_str_appendall(s, "INSERT INTO sluice_late_events(query, source, "
+                          "event, event_time, watermark, recorded_at) VALUES ");
+    for (int k = 0; k < nrows; k++)
+        sqlite3_str_appendf(s, "%s(?1, ?2, ?%d, ?%d, ?%d, ?3)", k ? ", " : "",
+                            4 + 3 * k, 5 + 3 * k, 6 + 3 * k);
+    char *sql = sqlite3_str_finish(s);
+    int rc = sql == NULL ||
+             sqlite3_prepare_v3(q->s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                st, NULL) != SQLITE_OK;
+    sqlite3_free(sql);
+    return rc ? -1 : 0;
+}
+
+/* Inserts buffered late events first..first+nrows with st (of nrows rows). */
+static int late_insert(sl_query *q, sqlite3_stmt *st, int first, int nrows,
+                       const char *now)
+{
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+    for (int k = 0, p = 4; k < nrows; k++)
+        p = late_bind_row(q, st, p, first + k);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Inserts the buffered late events into the open transaction. */
 static int flush_late(sl_query *q, sl_error *err)
 {
     if (q->nlate_buf == 0)
         return 0;
     char now[32];
     sl_ts_format(wall_ms(), now);
-    int i = 0, rc = SQLITE_DONE;
-    if (q->late_many == NULL && q->nlate_buf >= LATE_ROWS) {
-        sqlite3_str *s = sqlite3_str_new(q->s->db);
-        sqlite3_str_appendall(s, "INSERT INTO sluice_late_events(query, "
-                              "source, event, event_time, watermark, "
-                              "recorded_at) VALUES ");
-        for (int k = 0; k < LATE_ROWS; k++)
-            sqlite3_str_appendf(s, "%s(?1, ?2, ?%d, ?%d, ?%d, ?3)",
-                                k ? ", " : "", 4 + 3 * k, 5 + 3 * k, 6 + 3 * k);
-        char *sql = sqlite3_str_finish(s);
-        if (sql == NULL ||
-            sqlite3_prepare_v3(q->s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                               &q->late_many, NULL) != SQLITE_OK)
-            rc = SQLITE_ERROR;
-        sqlite3_free(sql);
-    }
-    for (; rc == SQLITE_DONE && i + LATE_ROWS <= q->nlate_buf; i += LATE_ROWS) {
-        sqlite3_stmt *st = q->late_many;
-        sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-        for (int k = 0, p = 4; k < LATE_ROWS; k++)
-            p = late_bind_row(q, st, p, i + k);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    sqlite3_stmt *one = rc == SQLITE_DONE ? record_stmt(q, &q->late_st,
-        "INSERT INTO sluice_late_events(query, source, event, event_time, "
-        "watermark, recorded_at) VALUES (?1, ?2, ?4, ?5, ?6, ?3)") : NULL;
-    if (rc == SQLITE_DONE && one == NULL)
-        rc = SQLITE_ERROR;
-    for (; rc == SQLITE_DONE && i < q->nlate_buf; i++) {
-        sqlite3_bind_text(one, 1, q->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(one, 2, q->plan->src->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(one, 3, now, -1, SQLITE_STATIC);
-        late_bind_row(q, one, 4, i);
-        rc = sqlite3_step(one);
-        sqlite3_reset(one);
+    int i = 0, rc = 0;
+    while (rc == 0 && i < q->nlate_buf) {
+        int many = q->nlate_buf - i >= LATE_ROWS;
+        sqlite3_stmt **st = many ? &q->late_many : &q->late_st;
+        int nrows = many ? LATE_ROWS : 1;
+        rc = late_stmt(q, st, nrows);
+        if (rc == 0)
+            rc = late_insert(q, *st, i, nrows, now);
+        i += nrows;
     }
     q->nlate_buf = 0;
     q->late_text.n = 0;
-    if (rc != SQLITE_DONE)
+    if (rc != 0)
         return sl_error_set(err, -1, "cannot record the late events of %s: "
                             "%s", q->name, sqlite3_errmsg(q->s->db));
     return 0;
