@@ -47,6 +47,22 @@ static void expr_is(const char *expr, const char *want, const char *name)
     dump_is(sql, full, name);
 }
 
+/* The canonical text got, put back at its place (prefix), parses to the
+** same tree as s. */
+static void parses_back(const sl_stmt *s, const char *prefix, const char *got)
+{
+    if (got == NULL)
+        return;
+    char again[1024];
+    snprintf(again, sizeof again, "%s%s", prefix, got);
+    sl_stmt *s2 = parse1(again);
+    char *d1 = sl_stmt_dump(s), *d2 = s2 ? sl_stmt_dump(s2) : NULL;
+    is_str(d2, d1, "  ... and parses back to the same tree");
+    free(d1);
+    free(d2);
+    sl_stmt_free(s2);
+}
+
 /* sl_expr_to_sql of the first select item of `SELECT <expr>`. */
 static void sql_is(const char *expr, const char *want, const char *name)
 {
@@ -55,17 +71,7 @@ static void sql_is(const char *expr, const char *want, const char *name)
     sl_stmt *s = parse1(sql);
     char *got = s ? sl_expr_to_sql(s->select->items[0].expr) : NULL;
     is_str(got, want, name);
-    /* the canonical text parses back to the same tree */
-    if (got != NULL) {
-        char again[1024];
-        snprintf(again, sizeof again, "SELECT %s", got);
-        sl_stmt *s2 = parse1(again);
-        char *d1 = sl_stmt_dump(s), *d2 = s2 ? sl_stmt_dump(s2) : NULL;
-        is_str(d2, d1, "  ... and parses back to the same tree");
-        free(d1);
-        free(d2);
-        sl_stmt_free(s2);
-    }
+    parses_back(s, "SELECT ", got);
     free(got);
     sl_stmt_free(s);
 }
@@ -326,16 +332,7 @@ static void qualify_over(void)
     char *sql = s ? sl_expr_to_sql(s->select->qualify) : NULL;
     is_str(sql, "(DENSE_RANK() OVER (PARTITION BY k, \"my col\" ORDER BY v * 2 DESC) "
                 "<= 3) OR (a IS NULL)", "to_sql of a QUALIFY condition");
-    if (sql != NULL) {
-        char again[1024];
-        snprintf(again, sizeof again, "SELECT a FROM s QUALIFY %s", sql);
-        sl_stmt *s2 = parse1(again);
-        char *d1 = sl_stmt_dump(s), *d2 = s2 ? sl_stmt_dump(s2) : NULL;
-        is_str(d2, d1, "  ... and parses back to the same tree");
-        free(d1);
-        free(d2);
-        sl_stmt_free(s2);
-    }
+    parses_back(s, "SELECT a FROM s QUALIFY ", sql);
     free(sql);
     sl_stmt_free(s);
 }
