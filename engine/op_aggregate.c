@@ -266,7 +266,7 @@ static uint64_t hash_text(const char *z, size_t n)
     return h ^ (h >> 32);
 }
 
-static uint64_t hash_row(const agg_op *a, int r)
+static inline uint64_t hash_row(const agg_op *a, int r)
 {
     uint64_t h = 0x12345678;
     for (int k = 0; k < a->ngroup; k++) {
@@ -1440,22 +1440,12 @@ static void hash_batch(agg_op *a, const sl_batch *b, int n)
     }
     const uint8_t *sel = b->selected;
     size_t mask = a->table_cap - 1;
-    /* one TEXT key (the common GROUP BY): hash_row's value, without its
-    ** per-row dispatch */
-    const sl_column *one = a->ngroup == 1 && a->key_cols[0].type == SL_TEXT
-                               ? &a->key_cols[0] : NULL;
     for (int r = 0; r < n; r++) {
         if (sel != NULL && !sel[r]) {
             a->hashes[r] = 0;
             continue;
         }
-        uint64_t h;
-        if (one != NULL)
-            h = mix(0x12345678, one->null[r] ? 0xdeadbeef
-                                : hash_text(one->v.s[r].z,
-                                            (size_t)one->v.s[r].n));
-        else
-            h = hash_row(a, r);
+        uint64_t h = hash_row(a, r);
         a->hashes[r] = h;
         if (a->table != NULL)
             __builtin_prefetch(&a->table[h & mask]);
