@@ -103,7 +103,8 @@ int64_t sl_op_aggregate_peak_groups(const sl_operator *op);
 
 /* Bytes the operator holds for its open windows, besides the group keys
 ** (key slots, their text, the key hash table): the blocks of window entries
-** (headers and aggregate states, free ones included), the close lists or heap and
+** (headers and aggregate states, free ones included: the close lists' chunks
+** or the pool's blocks), the close lists or heap and
 ** the list of changed windows, at their allocated sizes. None of these
 ** shrink, so this is also the peak; divided by the peak number of groups it
 ** is the state per open (window, key) (docs/benchmarks.md). */

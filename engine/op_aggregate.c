@@ -54,10 +54,9 @@ struct keyslot {
 **   sessions:            we                      (8 bytes)
 **   EMIT CHANGES:        dirty_idx               (4 bytes)
 **   sessions + CHANGES:  emitted_ws, emitted_we  (16 bytes)
-**   tumbling, hopping:   close_next              (8 bytes)
-** Tumbling and hopping windows derive their end from ws and are on one
-** close list (linked through close_next), closed and freed with it, so
-** they need no item in the session queue. */
+** Tumbling and hopping windows derive their end from ws and live in the
+** chunks of their end's close list (see close_list), closed and freed with
+** it, so they need no link and no item in the session queue. */
 struct entry {
     keyslot *slot;
     entry *next;           /* in slot->windows */
@@ -69,6 +68,7 @@ struct entry {
     uint64_t dirty : 1;    /* changed since last published */
     uint64_t dead : 1;     /* merged away or closed; freed when popped */
     uint64_t queued : 1;   /* a session with an item in the radix heap */
+    uint64_t in_list : 1;  /* lives in a close list's chunks, not a pool */
 };
 
 /* Fixed-size blocks carved from 64 KiB chunks; released blocks are reused
@@ -99,11 +99,21 @@ typedef struct rbucket {
 
 #define RHEAP_BUCKETS 65
 
-/* The tumbling or hopping windows (of every key) that end at `end`, in the
-** order they opened. */
+/* The tumbling or hopping windows (of every key) that end at `end` are
+** allocated in their list's own chunks, in the order they opened: closing
+** walks them in memory order and frees the chunks whole, so an entry needs
+** no list link (8 bytes of every open window). A chunk's LCHUNK entries
+** follow its header; freed chunks are kept for the next lists. */
+#define LCHUNK 128
+
+typedef struct lchunk {
+    struct lchunk *next;
+    size_t n;              /* entries made in it */
+} lchunk;
+
 typedef struct close_list {
     int64_t end;
-    entry *head, *tail;
+    lchunk *head, *tail;
 } close_list;
 
 typedef struct agg_op {
@@ -139,6 +149,8 @@ typedef struct agg_op {
     close_list *lists;     /* tumbling, hopping: lists[first .. first + nlists),
                               ascending end */
     size_t lists_first, nlists, lists_cap;
+    lchunk *lfree;         /* chunks of closed lists, for reuse */
+    size_t list_bytes;     /* every chunk allocated */
 
     entry **dirty;         /* entries with dirty = 1 */
     size_t ndirty, dirty_cap;
@@ -163,7 +175,7 @@ typedef struct agg_op {
     pool entries, slots;
     size_t nempty;         /* key slots without windows, kept for reuse */
     /* the entry tail (see struct entry): byte offsets, 0 when absent */
-    size_t off_we, off_didx, off_ews, off_close;
+    size_t off_we, off_didx, off_ews;
     size_t state_base;     /* where the aggregate states start */
     uint8_t *dup;          /* dup[i]: aggregate i shares an earlier state */
     int64_t next_id;       /* entry ids; 0 is the operator's metadata */
@@ -464,7 +476,8 @@ static entry *entry_alloc(agg_op *a)
 
 static void entry_release(agg_op *a, entry *e)
 {
-    pool_release(&a->entries, e);
+    if (!e->in_list)            /* else freed with its list */
+        pool_release(&a->entries, e);
 }
 
 static keyslot *slot_find(agg_op *a, int r, uint64_t h, int create)
@@ -673,10 +686,45 @@ static void heap_take_due(agg_op *a, int64_t wm)
         closing_add(a, a->due.v[i].e);
 }
 
-/* the next window on e's close list (tumbling and hopping) */
-static entry **close_next(const agg_op *a, entry *e)
+/* the i-th entry of chunk c */
+static entry *lchunk_entry(const agg_op *a, lchunk *c, size_t i)
 {
-    return TAIL(a, e, off_close, entry *);
+    return (entry *)((char *)(c + 1) + (size_t)i * a->entries.bytes);
+}
+
+/* Every entry of list l still linked to its key, in the order they opened:
+** for (entry *e = list_first(a, l, &it); e; e = list_next(a, &it)) */
+typedef struct list_iter {
+    lchunk *c;
+    size_t i;
+} list_iter;
+
+static entry *list_next(const agg_op *a, list_iter *it)
+{
+    for (; it->c != NULL; it->c = it->c->next, it->i = 0)
+        while (it->i < it->c->n) {
+            entry *e = lchunk_entry(a, it->c, it->i++);
+            if (!e->dead)
+                return e;
+        }
+    return NULL;
+}
+
+static entry *list_first(const agg_op *a, const close_list *l, list_iter *it)
+{
+    *it = (list_iter){l->head, 0};
+    return list_next(a, it);
+}
+
+/* Frees list l's chunks: its entries are unlinked and off every list that
+** pointed at them (closing, dirty). */
+static void list_free(agg_op *a, close_list *l)
+{
+    if (l->tail != NULL) {
+        l->tail->next = a->lfree;
+        a->lfree = l->head;
+    }
+    l->head = l->tail = NULL;
 }
 
 /* The first of the n lists l (ascending end) whose end is >= end, or n. */
@@ -693,42 +741,65 @@ static size_t lists_lower_bound(const close_list *l, size_t n, int64_t end)
     return lo;
 }
 
-/* Puts e (tumbling or hopping) at the end of the close list of its end,
-** making the list when it is new: nearly always the newest end, so found
-** at once; an end between others is found by binary search. */
-static void close_list_add(agg_op *a, entry *e)
+/* The close list of windows ending at `end`, made when it is new: nearly
+** always the newest end, so found at once; an end between others is found
+** by binary search. */
+static close_list *close_list_of(agg_op *a, int64_t end)
 {
-    int64_t end = entry_we(a, e);
-    *close_next(a, e) = NULL;
     close_list *l = a->lists + a->lists_first;
     size_t n = a->nlists, k = n;
     if (n == 0 || l[n - 1].end < end) {
         k = n;                      /* a new newest end */
     } else if (l[n - 1].end == end) {
-        k = n - 1;
+        return &l[n - 1];
     } else {
         k = lists_lower_bound(l, n, end);
+        if (k < n && l[k].end == end)
+            return &l[k];
     }
-    if (k == n || l[k].end != end) {
-        if (a->lists_first + n == a->lists_cap) {
-            if (a->lists_first > 0) {   /* reuse the room of closed lists */
-                memmove(a->lists, l, sizeof *l * n);
-                a->lists_first = 0;
-            } else {
-                a->lists_cap = a->lists_cap ? a->lists_cap * 2 : 64;
-                a->lists = sl_xrealloc(a->lists, sizeof *a->lists * a->lists_cap);
-            }
-            l = a->lists + a->lists_first;
+    if (a->lists_first + n == a->lists_cap) {
+        if (a->lists_first > 0) {   /* reuse the room of closed lists */
+            memmove(a->lists, l, sizeof *l * n);
+            a->lists_first = 0;
+        } else {
+            a->lists_cap = a->lists_cap ? a->lists_cap * 2 : 64;
+            a->lists = sl_xrealloc(a->lists, sizeof *a->lists * a->lists_cap);
         }
-        memmove(l + k + 1, l + k, sizeof *l * (n - k));
-        l[k] = (close_list){end, NULL, NULL};
-        a->nlists++;
+        l = a->lists + a->lists_first;
     }
-    if (l[k].tail != NULL)
-        *close_next(a, l[k].tail) = e;
-    else
-        l[k].head = e;
-    l[k].tail = e;
+    memmove(l + k + 1, l + k, sizeof *l * (n - k));
+    l[k] = (close_list){end, NULL, NULL};
+    a->nlists++;
+    return &l[k];
+}
+
+/* A new zeroed entry (tumbling or hopping) in the chunks of the close list
+** of its end: a list leaves fewer than LCHUNK entries' room unused. */
+static entry *list_entry_alloc(agg_op *a, int64_t end)
+{
+    close_list *l = close_list_of(a, end);
+    lchunk *c = l->tail;
+    if (c == NULL || c->n == LCHUNK) {
+        if (a->lfree != NULL) {
+            c = a->lfree;
+            a->lfree = c->next;
+        } else {
+            size_t bytes = sizeof *c + LCHUNK * a->entries.bytes;
+            c = sl_xmalloc(bytes);
+            a->list_bytes += bytes;
+        }
+        c->next = NULL;
+        c->n = 0;
+        if (l->tail != NULL)
+            l->tail->next = c;
+        else
+            l->head = c;
+        l->tail = c;
+    }
+    entry *e = lchunk_entry(a, c, c->n++);
+    memset(e, 0, a->entries.bytes);
+    e->in_list = 1;
+    return e;
 }
 
 /* Calls init (or destroy) of every aggregate state of e; aggregates that
@@ -783,7 +854,9 @@ static void entry_merge_states(agg_op *a, entry *dst, const entry *src)
 
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
 {
-    entry *e = entry_alloc(a);
+    int listed = a->wkind == SL_WIN_TUMBLING || a->wkind == SL_WIN_HOPPING;
+    entry *e = listed ? list_entry_alloc(a, sat_add(ws, a->size_ms))
+                      : entry_alloc(a);
     e->slot = ks;
     e->ws = ws;
     if (a->off_we)
@@ -804,8 +877,6 @@ static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
     *pp = e;
     if (a->wkind == SL_WIN_SESSION)
         heap_push(a, e);
-    else if (a->wkind != SL_WIN_NONE)
-        close_list_add(a, e);
     if (++a->open_groups > a->peak_groups)
         a->peak_groups = a->open_groups;
     return e;
@@ -1230,18 +1301,32 @@ static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
     return target;
 }
 
-/* Closes every window whose end the watermark has passed. */
-static int close_windows(agg_op *a, sl_error *err)
+/* Frees the n oldest close lists (every entry in them unlinked). */
+static void lists_drop(agg_op *a, size_t n)
 {
-    a->nclosing = 0;
-    while (a->nlists > 0 && a->lists[a->lists_first].end <= a->wmk.wm) {
-        for (entry *e = a->lists[a->lists_first].head; e; e = *close_next(a, e))
-            closing_add(a, e);
+    for (; n > 0; n--) {
+        list_free(a, &a->lists[a->lists_first]);
         a->lists_first++;
         a->nlists--;
     }
     if (a->nlists == 0)
         a->lists_first = 0;
+}
+
+/* Closes every window whose end the watermark has passed. */
+static int close_windows(agg_op *a, sl_error *err)
+{
+    a->nclosing = 0;
+    /* the lists that end by W (taken off only once their rows are out) */
+    size_t nlists = 0;
+    while (nlists < a->nlists &&
+           a->lists[a->lists_first + nlists].end <= a->wmk.wm) {
+        list_iter it;
+        for (entry *e = list_first(a, &a->lists[a->lists_first + nlists], &it);
+             e; e = list_next(a, &it))
+            closing_add(a, e);
+        nlists++;
+    }
     /* sessions: first take every queued end that is due (touching the
     ** queue only), then look at their entries, prefetched a few ahead so
     ** that the entries' cache misses overlap */
@@ -1266,8 +1351,10 @@ static int close_windows(agg_op *a, sl_error *err)
         }
         a->closing[a->nclosing++] = e;
     }
-    if (a->nclosing == 0)
+    if (a->nclosing == 0) {
+        lists_drop(a, nlists);
         return 0;
+    }
     /* emit: ON WINDOW CLOSE the final row of every closing window;
     ** CHANGES the last change of those with unpublished changes (moved to
     ** the front; the others keep their places after them) */
@@ -1289,6 +1376,7 @@ static int close_windows(agg_op *a, sl_error *err)
         unmark_dirty(a, e);
         entry_unlink(a, e);
     }
+    lists_drop(a, nlists);
     slots_sweep(a);
     return 0;
 }
@@ -1388,10 +1476,13 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
             continue;
         }
         for (size_t j = k; j < n && l[j].end - size < e; j++)
-            for (entry *p = l[j].head; p; p = *close_next(a, p))
+        {
+            list_iter it;
+            for (entry *p = list_first(a, &l[j], &it); p; p = list_next(a, &it))
                 /* once per key: at its oldest pane inside the window */
                 if (p->next == NULL || p->next->ws < s)
                     closing_add(a, pane_window(a, p->slot, s));
+        }
         a->pane_next = s + adv;
     }
     int rc = publish(a, a->closing, a->nclosing, err);
@@ -1404,18 +1495,16 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
         return -1;
     pane_skip_closed(a);
     /* panes whose last window has closed */
-    while (a->nlists > 0 && a->lists[a->lists_first].end <= W) {
-        entry *p = a->lists[a->lists_first].head;
-        while (p) {
-            entry *next = *close_next(a, p);
+    size_t done = 0;
+    while (done < a->nlists && a->lists[a->lists_first + done].end <= W) {
+        list_iter it;
+        for (entry *p = list_first(a, &a->lists[a->lists_first + done], &it);
+             p; p = list_next(a, &it))
             entry_unlink(a, p);
-            p = next;
-        }
-        a->lists_first++;
-        a->nlists--;
+        done++;
     }
+    lists_drop(a, done);
     if (a->nlists == 0) {
-        a->lists_first = 0;
         a->pane_due = INT64_MAX;
     } else {
         /* the oldest pane left: its list ends at its start + size */
@@ -1645,6 +1734,12 @@ static void agg_close(sl_operator *op)
         for (entry *e = ks->windows; e; e = e->next)
             entry_destroy_states(a, e);
         slot_release(a, ks);
+    }
+    lists_drop(a, a->nlists);
+    while (a->lfree != NULL) {
+        lchunk *c = a->lfree;
+        a->lfree = c->next;
+        free(c);
     }
     pool_destroy(&a->entries);
     pool_destroy(&a->slots);
@@ -1964,7 +2059,7 @@ int64_t sl_op_aggregate_state_bytes(const sl_operator *op)
     for (int b = 0; b < RHEAP_BUCKETS; b++)
         queue += a->rheap[b].cap * sizeof(heap_item);
     queue += (a->due.cap + a->due_tmp.cap) * sizeof(heap_item);
-    return (int64_t)(a->entries.chunk_bytes + queue +
+    return (int64_t)(a->entries.chunk_bytes + queue + a->list_bytes +
                      a->lists_cap * sizeof *a->lists +
                      a->dirty_cap * sizeof *a->dirty) + a->topn_peak;
 }
@@ -2021,10 +2116,6 @@ sl_operator *sl_op_aggregate_new(const sl_plan *p, const sl_op_ctx *ctx,
     if (a->wkind == SL_WIN_SESSION && !a->emit_final) {
         a->off_ews = off;
         off += 16;
-    }
-    if (a->wkind == SL_WIN_TUMBLING || a->wkind == SL_WIN_HOPPING) {
-        a->off_close = off;
-        off += 8;
     }
     a->state_base = off;
     a->dup = sl_xcalloc((size_t)a->nagg + 1, 1);
