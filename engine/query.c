@@ -17,6 +17,7 @@
 ** the results they belong with (late events buffered and inserted 64 to a
 ** statement at the commit point, or when 4096 are waiting).
 */
+#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -829,19 +830,60 @@ static int finish_done(sl_session *s, sl_query *q, sl_error *err)
     return 0;
 }
 
+/* Records in the catalog that o's query failed, and why. */
+static void mark_failed(sl_session *s, sl_catalog_obj *o, const char *why)
+{
+    sl_error e2;
+    sl_error_clear(&e2);
+    char status[SL_ERROR_MAX + 16];
+    snprintf(status, sizeof status, "failed: %s", why);
+    sl_catalog_set_status(s->cat, o, status, &e2);
+}
+
+/* Starts o's query from its last commit (a resume); when it cannot, says so
+** on the session's messages and marks it failed. */
+static void resume_or_fail(sl_session *s, sl_catalog_obj *o)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_query_start(s, o, 0, &err) == NULL) {
+        fprintf(s->msg, "warning: cannot resume %s: %s\n", o->name, err.msg);
+        mark_failed(s, o, err.msg);
+    }
+}
+
+/* Query q failed at run time: the session's open transaction is rolled
+** back, q is marked failed and freed. The rollback (or a failed COMMIT)
+** also takes back what every other running query published since the last
+** commit point (rows, late events, dead letters, state), while their
+** operators and sources have moved past those events: each of them is
+** freed and started again from its last commit, as a restart does, so
+** nothing is lost or counted twice. All are freed before any starts, since
+** starting one is a commit point for those already running. */
 static void fail_query(sl_session *s, sl_query *q, const sl_error *why)
 {
     sl_error e2;
     sl_error_clear(&e2);
     if (!sqlite3_get_autocommit(s->db))
         sl_db_exec(s->db, "ROLLBACK", &e2);
-    if (q->obj) {
-        char buf[SL_ERROR_MAX + 16];
-        snprintf(buf, sizeof buf, "failed: %s", why->msg);
-        sl_catalog_set_status(s->cat, q->obj, buf, &e2);
-    }
+    if (q->obj)
+        mark_failed(s, q->obj, why->msg);
     list_remove(s, q);
     sl_query_free(q);
+    int n = s->nqueries;
+    sl_catalog_obj **others = sl_xmalloc(sizeof *others * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        others[i] = s->queries[i]->obj;
+        assert(others[i] != NULL);      /* push queries are not listed */
+    }
+    while (s->nqueries > 0) {
+        sl_query *r = s->queries[s->nqueries - 1];
+        list_remove(s, r);
+        sl_query_free(r);
+    }
+    for (int i = 0; i < n; i++)
+        resume_or_fail(s, others[i]);
+    free(others);
 }
 
 int sl_query_finish(sl_session *s, sl_query *q, sl_error *err)
@@ -874,6 +916,7 @@ int sl_query_commit_all(sl_session *s, sl_error *err)
 
 int sl_query_resume_all(sl_session *s, sl_error *err)
 {
+    (void)err;      /* a query that cannot resume is marked failed instead */
     for (int i = 0; i < s->cat->n; i++) {
         sl_catalog_obj *o = s->cat->objs[i];
         if (o->kind != SL_OBJ_MVIEW && o->kind != SL_OBJ_STABLE &&
@@ -882,15 +925,7 @@ int sl_query_resume_all(sl_session *s, sl_error *err)
         if (strcmp(o->status, "done") == 0 ||
             strncmp(o->status, "failed", 6) == 0)
             continue;
-        sl_error qerr;
-        sl_error_clear(&qerr);
-        if (sl_query_start(s, o, 0, &qerr) == NULL) {
-            fprintf(s->msg, "warning: cannot resume %s: %s\n", o->name,
-                    qerr.msg);
-            char status[SL_ERROR_MAX + 16];
-            snprintf(status, sizeof status, "failed: %s", qerr.msg);
-            sl_catalog_set_status(s->cat, o, status, err);
-        }
+        resume_or_fail(s, o);
     }
     return 0;
 }

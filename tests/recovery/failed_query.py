@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""failed_query.py: a query failing at run time takes nothing from the others.
+
+The queries of a session publish into one open SQLite transaction between
+commit points; when one of them fails, that transaction is rolled back. The
+other queries must then lose nothing and count nothing twice (DESIGN §5).
+
+Four continuous queries follow one CSV file of 1000 orders (follow = true,
+so they run side by side in the background, in this order): per_minute (a
+tumbling window ON WINDOW CLOSE, committing every 300 rows), kept (every
+order), refused, per_store (a materialised view). The user put a unique
+index on refused's table and a row for order 700 into it, so refused fails
+with a constraint violation when it reaches order 700. By then per_minute
+has published windows after its last commit (at order 900) and kept all its
+rows, none committed: the rollback takes them back.
+
+1. The first run ends with exit 1 and refused `failed: ...`. Every
+   survivor's committed output must be exactly what its committed position
+   says it has read: no commit may record a position whose results were
+   rolled back.
+2. 200 more orders are appended; `--serve` (commits every 100 rows, 300 for
+   per_minute) resumes the survivors until each has read all 1200, then
+   SIGTERM: every output equals the one computed here from the file, every
+   order counted exactly once; refused stays failed and is not resumed.
+
+usage: failed_query.py SLUICE
+Prints TAP.
+"""
+import argparse
+import datetime
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+from kill_harness import ok   # the TAP lines, counted in kill_harness
+import kill_harness
+
+N = 1000        # in the first run; 200 more in the second
+MORE = 200
+DELAY_S = 5
+BASE = datetime.datetime(2026, 3, 17, 10, 0, 0)
+
+JOB = """
+CREATE SOURCE orders (order_id BIGINT, store_id TEXT, amount DOUBLE,
+    event_time TIMESTAMP,
+    WATERMARK FOR event_time AS event_time - INTERVAL '%d' SECONDS)
+WITH (connector = 'file', path = 'orders.csv', format = 'csv', header = true,
+      follow = true);
+CREATE STREAMING TABLE per_minute AS
+SELECT window_start, COUNT(*) AS n, SUM(amount) AS total
+FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) EMIT ON WINDOW CLOSE
+WITH (commit_interval = '300 rows');
+CREATE STREAMING TABLE kept AS SELECT order_id, amount FROM orders;
+CREATE STREAMING TABLE refused AS SELECT order_id FROM orders;
+INSERT INTO refused (order_id) VALUES (700);
+CREATE UNIQUE INDEX refused_once ON refused (order_id);
+CREATE MATERIALIZED VIEW per_store AS
+SELECT store_id, COUNT(*) AS n, SUM(amount) AS total FROM orders
+GROUP BY store_id;
+""" % DELAY_S
+
+SURVIVORS = {
+    "kept": "SELECT order_id, round(amount, 6) FROM kept",
+    "per_minute": "SELECT window_start, n, round(total, 6) FROM per_minute",
+    "per_store": "SELECT store_id, n, round(total, 6) FROM per_store",
+}
+
+def events():
+    """(order_id, store_id, amount, event_time), one a second, in order."""
+    return [(i, f"s{i % 7}", (i * 37) % 1000 / 10, BASE + datetime.timedelta(seconds=i))
+            for i in range(N + MORE)]
+
+
+def write_csv(path, evs, mode="w"):
+    with open(path, mode) as f:
+        if mode == "w":
+            f.write("order_id,store_id,amount,event_time\n")
+        for i, store, amount, t in evs:
+            f.write(f"{i},{store},{amount},{t:%Y-%m-%d %H:%M:%S}\n")
+
+
+def expected(name, evs):
+    """What survivor `name` has published after reading evs (sorted rows)."""
+    if name == "kept":
+        return sorted((i, round(a, 6)) for i, _, a, _ in evs)
+    if name == "per_store":
+        groups = {}
+        for _, store, a, _ in evs:
+            n, total = groups.get(store, (0, 0.0))
+            groups[store] = (n + 1, total + a)
+        return sorted((k, n, round(t, 6)) for k, (n, t) in groups.items())
+    # per_minute: a window is published once the watermark (the largest
+    # event time minus the delay) has reached its end
+    if not evs:
+        return []
+    wm = max(t for *_, t in evs) - datetime.timedelta(seconds=DELAY_S)
+    windows = {}
+    for _, _, a, t in evs:
+        start = t.replace(second=0)
+        n, total = windows.get(start, (0, 0.0))
+        windows[start] = (n + 1, total + a)
+    return sorted((f"{s:%Y-%m-%d %H:%M:%S}.000", n, round(tot, 6))
+                  for s, (n, tot) in windows.items()
+                  if s + datetime.timedelta(minutes=1) <= wm)
+
+
+def table(db, name):
+    con = sqlite3.connect(db)
+    try:
+        return sorted(tuple(r) for r in con.execute(SURVIVORS[name]))
+    finally:
+        con.close()
+
+
+def committed_rows_in(db):
+    con = sqlite3.connect(db)
+    try:
+        return {q: int(v) for q, v in con.execute(
+            "SELECT query, value FROM sluice_metrics WHERE name = 'rows_in'")}
+    finally:
+        con.close()
+
+
+def status(db, name):
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT status FROM sluice_catalog WHERE name = ?",
+                          (name,)).fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+def diff(want, got):
+    missing = [r for r in want if r not in got]
+    extra = [r for r in got if r not in want]
+    return (f"want {len(want)} rows, got {len(got)}\n"
+            f"missing (first 5): {missing[:5]}\nextra (first 5): {extra[:5]}")
+
+
+def env(commit_rows=None):
+    """Batches of 100 rows; commits every commit_rows rows, else none but
+    the ones at a query's start and at the end of the run."""
+    e = dict(os.environ)
+    e["SLUICE_BATCH_ROWS"] = "100"
+    e.pop("SLUICE_COMMIT_ROWS", None)
+    if commit_rows:
+        e["SLUICE_COMMIT_ROWS"] = str(commit_rows)
+    e["SLUICE_COMMIT_INTERVAL_MS"] = "3600000"
+    return e
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sluice")
+    sluice = os.path.abspath(ap.parse_args().sluice)
+    d = tempfile.mkdtemp(prefix="sluice-failed-query-")
+    try:
+        run(sluice, d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    print(f"1..{kill_harness.n_tests}")
+    return 1 if kill_harness.failed else 0
+
+
+def run(sluice, d):
+    evs = events()
+    write_csv(os.path.join(d, "orders.csv"), evs[:N])
+    db = os.path.join(d, "t.db")
+
+    # 1. refused fails at order 700 while the others run beside it
+    p = subprocess.run([sluice, "t.db", "-c", JOB], cwd=d, env=env(),
+                       capture_output=True, text=True, timeout=120)
+    ok(p.returncode == 1 and "UNIQUE constraint failed: refused.order_id"
+       in p.stderr, "the_failing_query_reports_its_error_and_exits_1",
+       f"exit {p.returncode}\nstderr:\n{p.stderr}")
+    ok("warning" not in p.stderr, "the_other_queries_restart_without_warning",
+       p.stderr)
+    st = status(db, "refused")
+    ok(st is not None and st.startswith("failed: cannot write to refused"),
+       "the_failing_query_is_marked_failed", st)
+    rows_in = committed_rows_in(db)
+    for name in SURVIVORS:
+        ok(status(db, name) == "running", f"{name}_keeps_running",
+           status(db, name))
+        r = rows_in.get(name, 0)
+        want = expected(name, evs[:r])
+        got = table(db, name)
+        ok(got == want, f"{name}_committed_output_matches_its_committed_position",
+           f"committed rows_in = {r}\n" + diff(want, got))
+    refused_rows_in = rows_in.get("refused")
+
+    # 2. resumed, the survivors read everything: each order exactly once
+    write_csv(os.path.join(d, "orders.csv"), evs[N:], "a")
+    p = subprocess.Popen([sluice, "t.db", "--serve"], cwd=d, env=env(100),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline and p.poll() is None:
+        rows_in = committed_rows_in(db)
+        if all(rows_in.get(name) == N + MORE for name in SURVIVORS):
+            break
+        time.sleep(0.05)
+    ok(all(rows_in.get(name) == N + MORE for name in SURVIVORS),
+       "the_survivors_resume_and_read_every_order", rows_in)
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        code = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        code = p.wait()
+    err = p.stderr.read()
+    p.stdout.close()
+    p.stderr.close()
+    ok(code == 0 and err == "", "serve_stops_on_sigterm_with_exit_0",
+       f"exit {code}\nstderr:\n{err}")
+    for name in SURVIVORS:
+        want = expected(name, evs)
+        got = table(db, name)
+        ok(got == want, f"{name}_counts_every_order_exactly_once", diff(want, got))
+    ok(status(db, "refused").startswith("failed: ") and
+       committed_rows_in(db).get("refused") == refused_rows_in,
+       "the_failed_query_is_not_resumed", status(db, "refused"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
