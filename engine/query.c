@@ -48,6 +48,7 @@ struct sl_query {
     sl_operator *ops;      /* [join] -> [filter] -> aggregate | project */
     sl_operator *agg;      /* the aggregate in ops, or NULL */
     int done;
+    int commit_failed;     /* its part of the last commit point failed */
     int64_t rows_in, rows_out, late, dead;
 
     /* output */
@@ -196,23 +197,25 @@ static int save_state(sl_query *q, sl_error *err)
 static int flush_late(sl_query *q, sl_error *err);
 
 /* A commit point for every running query (and q, when it is not in the
-** running list yet). */
+** running list yet). When one query's part fails (its results cannot be
+** written, its sink cannot commit), that query is marked commit_failed:
+** the failure is its own, whichever query's interval called the commit. */
 static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
 {
+    for (int i = 0; i < s->nqueries; i++)
+        s->queries[i]->commit_failed = 0;
     if (txn_begin(s, err) != 0)
         return -1;
     for (int i = 0; i < s->nqueries; i++) {
         sl_query *r = s->queries[i];
-        if (r->ops->vt->flush(r->ops, final && r == q, err) != 0)
+        if (r->ops->vt->flush(r->ops, final && r == q, err) != 0 ||
+            flush_late(r, err) != 0 ||
+            (r->agg && r->obj && save_state(r, err) != 0) ||
+            (r->sink && commit_sink(r, err) != 0) ||
+            write_positions(r, err) != 0) {
+            r->commit_failed = 1;
             return -1;
-        if (flush_late(r, err) != 0)
-            return -1;
-        if (r->agg && r->obj && save_state(r, err) != 0)
-            return -1;
-        if (r->sink && commit_sink(r, err) != 0)
-            return -1;
-        if (write_positions(r, err) != 0)
-            return -1;
+        }
     }
     if (sl_db_exec(s->db, "COMMIT", err) != 0)
         return -1;
@@ -852,8 +855,19 @@ static void resume_or_fail(sl_session *s, sl_catalog_obj *o)
     }
 }
 
-/* Query q failed at run time: the session's open transaction is rolled
-** back, q is marked failed and freed. The rollback (or a failed COMMIT)
+/* The query whose part of a commit point failed, or else q (NULL when
+** none is to blame: the COMMIT itself failed). */
+static sl_query *at_fault(sl_session *s, sl_query *q)
+{
+    for (int i = 0; i < s->nqueries; i++)
+        if (s->queries[i]->commit_failed)
+            return s->queries[i];
+    return q;
+}
+
+/* Query q failed at run time, or the query at fault in the commit point
+** that failed while q ran (at_fault): the session's open transaction is
+** rolled back, that query is marked failed and freed. The rollback (or a failed COMMIT)
 ** also takes back what every other running query published since the last
 ** commit point (rows, late events, dead letters, state), while their
 ** operators and sources have moved past those events: each of them is
@@ -862,6 +876,8 @@ static void resume_or_fail(sl_session *s, sl_catalog_obj *o)
 ** starting one is a commit point for those already running. */
 static void fail_query(sl_session *s, sl_query *q, const sl_error *why)
 {
+    q = at_fault(s, q);
+    assert(q != NULL);
     sl_error e2;
     sl_error_clear(&e2);
     if (!sqlite3_get_autocommit(s->db))
@@ -911,7 +927,11 @@ int sl_query_commit_all(sl_session *s, sl_error *err)
 {
     if (sqlite3_get_autocommit(s->db))
         return 0;
-    return commit_point(s, NULL, 0, err);
+    if (commit_point(s, NULL, 0, err) == 0)
+        return 0;
+    if (at_fault(s, NULL) != NULL)
+        fail_query(s, NULL, err);   /* the query that could not commit */
+    return -1;
 }
 
 int sl_query_resume_all(sl_session *s, sl_error *err)

@@ -14,14 +14,21 @@ with a constraint violation when it reaches order 700. By then per_minute
 has published windows after its last commit (at order 900) and kept all its
 rows, none committed: the rollback takes them back.
 
-1. The first run ends with exit 1 and refused `failed: ...`. Every
-   survivor's committed output must be exactly what its committed position
-   says it has read: no commit may record a position whose results were
-   rolled back.
-2. 200 more orders are appended; `--serve` (commits every 100 rows, 300 for
-   per_minute) resumes the survivors until each has read all 1200, then
-   SIGTERM: every output equals the one computed here from the file, every
-   order counted exactly once; refused stays failed and is not resumed.
+A second job fails a query at a commit point that another query's
+interval called: per_store's changes, published at the commit point, break
+a unique index on its counts when kept (committing every 100 rows) commits.
+per_store is the one to fail, not kept.
+
+For each job:
+1. The first run ends with exit 1 and the failing query `failed: <its
+   error>`. Every survivor's committed output must be exactly what its
+   committed position says it has read: no commit may record a position
+   whose results were rolled back.
+2. 200 more orders are appended; `--serve` (commits every 100 rows unless
+   the query says otherwise) resumes the survivors until each has read all
+   1200, then SIGTERM: every output equals the one computed here from the
+   file, every order counted exactly once; the failed query stays failed
+   and is not resumed.
 
 usage: failed_query.py SLUICE
 Prints TAP.
@@ -63,6 +70,16 @@ CREATE MATERIALIZED VIEW per_store AS
 SELECT store_id, COUNT(*) AS n, SUM(amount) AS total FROM orders
 GROUP BY store_id;
 """ % DELAY_S
+
+SOURCE = JOB[:JOB.index("CREATE STREAMING TABLE")]
+COMMIT_JOB = SOURCE + """
+CREATE MATERIALIZED VIEW per_store AS
+SELECT store_id, COUNT(*) AS n, SUM(amount) AS total FROM orders
+GROUP BY store_id;
+CREATE UNIQUE INDEX one_store_per_count ON per_store (n);
+CREATE STREAMING TABLE kept AS SELECT order_id, amount FROM orders
+WITH (commit_interval = '100 rows');
+"""
 
 SURVIVORS = {
     "kept": "SELECT order_id, round(amount, 6) FROM kept",
@@ -159,41 +176,47 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("sluice")
     sluice = os.path.abspath(ap.parse_args().sluice)
-    d = tempfile.mkdtemp(prefix="sluice-failed-query-")
-    try:
-        run(sluice, d)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    for job, failing, why, survivors in [
+            (JOB, "refused", "cannot write to refused: UNIQUE constraint "
+             "failed: refused.order_id", ["per_minute", "kept", "per_store"]),
+            (COMMIT_JOB, "per_store", "cannot write to per_store: UNIQUE "
+             "constraint failed: per_store.n", ["kept"])]:
+        d = tempfile.mkdtemp(prefix="sluice-failed-query-")
+        try:
+            run(sluice, d, job, failing, why, survivors)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
     print(f"1..{kill_harness.n_tests}")
     return 1 if kill_harness.failed else 0
 
 
-def run(sluice, d):
+def run(sluice, d, job, failing, why, survivors):
+    """Runs job, in which query failing fails with error why beside the
+    survivors; then resumes the survivors over the whole file."""
     evs = events()
     write_csv(os.path.join(d, "orders.csv"), evs[:N])
     db = os.path.join(d, "t.db")
 
-    # 1. refused fails at order 700 while the others run beside it
-    p = subprocess.run([sluice, "t.db", "-c", JOB], cwd=d, env=env(),
+    # 1. the failing query fails while the others run beside it
+    p = subprocess.run([sluice, "t.db", "-c", job], cwd=d, env=env(),
                        capture_output=True, text=True, timeout=120)
-    ok(p.returncode == 1 and "UNIQUE constraint failed: refused.order_id"
-       in p.stderr, "the_failing_query_reports_its_error_and_exits_1",
+    ok(p.returncode == 1 and why in p.stderr,
+       f"{failing}_reports_its_error_and_exits_1",
        f"exit {p.returncode}\nstderr:\n{p.stderr}")
-    ok("warning" not in p.stderr, "the_other_queries_restart_without_warning",
+    ok("warning" not in p.stderr, f"the_others_restart_after_{failing}_fails",
        p.stderr)
-    st = status(db, "refused")
-    ok(st is not None and st.startswith("failed: cannot write to refused"),
-       "the_failing_query_is_marked_failed", st)
+    ok(status(db, failing) == "failed: " + why, f"{failing}_is_marked_failed",
+       str(status(db, failing)))
     rows_in = committed_rows_in(db)
-    for name in SURVIVORS:
+    for name in survivors:
         ok(status(db, name) == "running", f"{name}_keeps_running",
-           status(db, name))
+           str(status(db, name)))
         r = rows_in.get(name, 0)
         want = expected(name, evs[:r])
         got = table(db, name)
         ok(got == want, f"{name}_committed_output_matches_its_committed_position",
            f"committed rows_in = {r}\n" + diff(want, got))
-    refused_rows_in = rows_in.get("refused")
+    failed_rows_in = rows_in.get(failing)
 
     # 2. resumed, the survivors read everything: each order exactly once
     write_csv(os.path.join(d, "orders.csv"), evs[N:], "a")
@@ -203,11 +226,11 @@ def run(sluice, d):
     deadline = time.time() + 20
     while time.time() < deadline and p.poll() is None:
         rows_in = committed_rows_in(db)
-        if all(rows_in.get(name) == N + MORE for name in SURVIVORS):
+        if all(rows_in.get(name) == N + MORE for name in survivors):
             break
         time.sleep(0.05)
-    ok(all(rows_in.get(name) == N + MORE for name in SURVIVORS),
-       "the_survivors_resume_and_read_every_order", rows_in)
+    ok(all(rows_in.get(name) == N + MORE for name in survivors),
+       "the_survivors_resume_and_read_every_order", str(rows_in))
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
     try:
@@ -220,14 +243,13 @@ def run(sluice, d):
     p.stderr.close()
     ok(code == 0 and err == "", "serve_stops_on_sigterm_with_exit_0",
        f"exit {code}\nstderr:\n{err}")
-    for name in SURVIVORS:
+    for name in survivors:
         want = expected(name, evs)
         got = table(db, name)
         ok(got == want, f"{name}_counts_every_order_exactly_once", diff(want, got))
-    ok(status(db, "refused").startswith("failed: ") and
-       committed_rows_in(db).get("refused") == refused_rows_in,
-       "the_failed_query_is_not_resumed", status(db, "refused"))
-
+    ok(status(db, failing) == "failed: " + why and
+       committed_rows_in(db).get(failing) == failed_rows_in,
+       f"{failing}_is_not_resumed", str(status(db, failing)))
 
 if __name__ == "__main__":
     sys.exit(main())
