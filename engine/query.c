@@ -11,7 +11,8 @@
 ** bounded input, and before returning to the user) the pending changes of
 ** every query are published, each query's source position is written to
 ** sluice_offsets, and the transaction commits. Readers in WAL mode see only
-** committed snapshots.
+** committed snapshots. A query that fails (fail_query) takes the open
+** transaction down with it: the others restart from their last commit.
 **
 ** Late events and dead letters are written into the same transaction as
 ** the results they belong with (late events buffered and inserted 64 to a
@@ -867,13 +868,13 @@ static sl_query *at_fault(sl_session *s, sl_query *q)
 
 /* Query q failed at run time, or the query at fault in the commit point
 ** that failed while q ran (at_fault): the session's open transaction is
-** rolled back, that query is marked failed and freed. The rollback (or a failed COMMIT)
-** also takes back what every other running query published since the last
-** commit point (rows, late events, dead letters, state), while their
-** operators and sources have moved past those events: each of them is
-** freed and started again from its last commit, as a restart does, so
-** nothing is lost or counted twice. All are freed before any starts, since
-** starting one is a commit point for those already running. */
+** rolled back, that query is marked failed and freed. The rollback (or a
+** failed COMMIT) also takes back what every other running query published
+** since the last commit point (rows, late events, dead letters, state),
+** while their operators and sources have moved past those events: each of
+** them is freed and started again from its last commit, as a restart does,
+** so nothing is lost or counted twice. All are freed before any starts,
+** since starting one is a commit point for those already running. */
 static void fail_query(sl_session *s, sl_query *q, const sl_error *why)
 {
     q = at_fault(s, q);
