@@ -61,6 +61,9 @@ typedef struct sl_batch {
     ** rows with selected[r] == 0 were filtered out but are still part of
     ** the stream (they move watermarks). sl_batch_reset clears it. */
     const uint8_t *selected;
+    /* which input of the query the rows come from: 0, or 1 for the second
+    ** source of a window join (late events and dead letters name it) */
+    int side;
 } sl_batch;
 
 /* Creates an empty batch with ncols columns of the given types and room for

@@ -37,6 +37,13 @@ void sl_plan_free(sl_plan *p)
         free(p->input_names[i]);
     free(p->input_names);
     free(p->input_types);
+    if (p->wjoin) {
+        sl_source_def_free(p->wjoin->right);
+        free(p->wjoin->right_alias);
+        free(p->wjoin->keys[0]);
+        free(p->wjoin->keys[1]);
+        free(p->wjoin);
+    }
     if (p->join) {
         free(p->join->table);
         free(p->join->alias);
@@ -122,10 +129,21 @@ static int resolve_input(binder *b, const sl_expr *e)
         int is_join = p->join && (strcasecmp(e->qualifier, p->join->table) == 0 ||
                                   (p->join->alias &&
                                    strcasecmp(e->qualifier, p->join->alias) == 0));
-        if (is_src) {
+        const sl_plan_wjoin *wj = p->wjoin;
+        int is_right = wj && (strcasecmp(e->qualifier, wj->right->name) == 0 ||
+                              (wj->right_alias &&
+                               strcasecmp(e->qualifier, wj->right_alias) == 0));
+        if (is_src && !is_right) {
             hi = nsrc;
         } else if (is_join) {
             lo = nsrc;
+        } else if (is_right && !is_src) {
+            lo = wj->col0[1];
+            hi = lo + wj->right->ncols;
+        } else if (is_src) {
+            return sl_error_set(b->err, e->offset, "\"%s\" names both "
+                                "sources: give them different aliases",
+                                e->qualifier);
         } else {
             return sl_error_set(b->err, e->offset, "unknown relation \"%s\" "
                                 "in column reference %s.%s", e->qualifier,
@@ -424,6 +442,101 @@ static char *item_name(const sl_select_item *it)
     return sl_expr_to_sql(it->expr);
 }
 
+/* Adds column `name` of one side's key to the window join (ON a = b AND
+** ...: each equality compares a column of each source). */
+static int wjoin_key(binder *b, const sl_expr *eq)
+{
+    sl_plan *p = b->p;
+    sl_plan_wjoin *wj = p->wjoin;
+    if (eq->kind != SL_EX_BINARY || eq->op != SL_OP_EQ ||
+        eq->args[0]->kind != SL_EX_COLUMN || eq->args[1]->kind != SL_EX_COLUMN)
+        return sl_error_set(b->err, eq->offset, "a join of two sources needs "
+                            "ON <column> = <column> [AND ...], each comparing "
+                            "a column of %s with one of %s", p->src->name,
+                            wj->right->name);
+    int x = resolve_input(b, eq->args[0]);
+    if (x < 0)
+        return -1;
+    int y = resolve_input(b, eq->args[1]);
+    if (y < 0)
+        return -1;
+    int nl = p->src->ncols;
+    if ((x < nl) == (y < nl) || x >= wj->window_col || y >= wj->window_col)
+        return sl_error_set(b->err, eq->offset, "the JOIN condition must "
+                            "compare a column of %s with a column of %s",
+                            p->src->name, wj->right->name);
+    int l = x < nl ? x : y, r = (x < nl ? y : x) - wj->col0[1];
+    for (int s = 0; s < 2; s++)
+        wj->keys[s] = sl_xrealloc(wj->keys[s],
+                                  sizeof(int) * (size_t)(wj->nkeys + 1));
+    wj->keys[0][wj->nkeys] = l;
+    wj->keys[1][wj->nkeys] = r;
+    wj->nkeys++;
+    return 0;
+}
+
+static int wjoin_on(binder *b, const sl_expr *on)
+{
+    if (on->kind == SL_EX_BINARY && on->op == SL_OP_AND)
+        return wjoin_on(b, on->args[0]) != 0 ? -1 : wjoin_on(b, on->args[1]);
+    return wjoin_key(b, on);
+}
+
+/* FROM source JOIN source: a window join (sl_plan_wjoin). The input row is
+** [the FROM source's columns, the joined source's, window_start,
+** window_end]; each side keeps its source's event time and delay. */
+static int bind_wjoin(binder *b, const sl_select *sel, sl_catalog_obj *o)
+{
+    sl_plan *p = b->p;
+    const sl_join *j = &sel->joins[0];
+    if (j->kind != SL_JOIN_INNER)
+        return sl_error_set(b->err, j->offset, "a join of two sources is an "
+                            "inner join (LEFT JOIN is for a table)");
+    if (sel->window.kind != SL_WIN_TUMBLING)
+        return sl_error_set(b->err, sel->window.kind == SL_WIN_NONE
+                                        ? j->table.offset : sel->window.offset,
+                            "a join of two sources needs WINDOW TUMBLING: "
+                            "rows pair up within one window (join a table "
+                            "for a lookup)");
+    if (sel->watermark.present)
+        return sl_error_set(b->err, sel->watermark.column_offset, "a join of "
+                            "two sources takes each source's own WATERMARK; "
+                            "declare it in CREATE SOURCE");
+    if (sel->qualify)
+        return sl_error_set(b->err, sel->qualify->offset, "QUALIFY over a "
+                            "join of two sources is not supported");
+    sl_error serr;
+    sl_error_clear(&serr);
+    sl_plan_wjoin *wj = sl_xcalloc(1, sizeof *wj);
+    p->wjoin = wj;
+    wj->right = sl_source_def_new(o->stmt, &serr);
+    if (wj->right == NULL)
+        return sl_error_set(b->err, j->table.offset, "source %s is invalid: "
+                            "%s", j->table.name, serr.msg);
+    wj->right_alias = j->table.alias ? strdup(j->table.alias) : NULL;
+    const sl_source_def *side[2] = {p->src, wj->right};
+    for (int s = 0; s < 2; s++) {
+        if (side[s]->event_time_col < 0)
+            return sl_error_set(b->err, s ? j->table.offset : sel->from.offset,
+                                "source %s has no event time: a join of two "
+                                "sources needs WATERMARK FOR <column> in "
+                                "both CREATE SOURCEs", side[s]->name);
+        wj->time_col[s] = side[s]->event_time_col;
+        wj->delay_ms[s] = side[s]->watermark_delay_ms;
+    }
+    wj->col0[0] = 0;
+    wj->col0[1] = p->ninput;
+    for (int i = 0; i < wj->right->ncols; i++)
+        add_input(p, wj->right->col_names[i], wj->right->col_types[i]);
+    wj->window_col = p->ninput;
+    add_input(p, "window_start", SL_TIMESTAMP);
+    add_input(p, "window_end", SL_TIMESTAMP);
+    if (j->on == NULL)
+        return sl_error_set(b->err, j->offset, "a join of two sources needs "
+                            "ON <column> = <column>");
+    return wjoin_on(b, j->on);
+}
+
 static int bind_join(binder *b, const sl_select *sel)
 {
     sl_plan *p = b->p;
@@ -435,8 +548,7 @@ static int bind_join(binder *b, const sl_select *sel)
     const sl_join *j = &sel->joins[0];
     sl_catalog_obj *o = sl_catalog_find(b->s->cat, j->table.name);
     if (o && o->kind == SL_OBJ_SOURCE)
-        return sl_error_set(b->err, j->table.offset, "joining two sources is "
-                            "not supported; join a source with a table");
+        return bind_wjoin(b, sel, o);
     if (!sl_db_relation_exists(b->s->db, j->table.name))
         return sl_error_set(b->err, j->table.offset, "unknown relation \"%s\"",
                             j->table.name);
@@ -915,12 +1027,13 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
                 sel->qualify != NULL;
     if (sel->qualify && bind_qualify(&b, stmt, sel, any_agg) != 0)
         goto fail;
-    if (!p->is_agg && p->window.kind != SL_WIN_NONE) {
+    /* a window join's rows are its pairs, each in one window */
+    if (!p->is_agg && p->window.kind != SL_WIN_NONE && !p->wjoin) {
         sl_error_set(err, sel->window.offset, "a WINDOW needs GROUP BY or "
                      "aggregate functions");
         goto fail;
     }
-    if (!p->is_agg && p->emit == SL_EMIT_ON_WINDOW_CLOSE) {
+    if (!p->is_agg && p->emit == SL_EMIT_ON_WINDOW_CLOSE && !p->wjoin) {
         sl_error_set(err, sel->emit.offset, "EMIT ON WINDOW CLOSE needs an "
                      "aggregate over a WINDOW");
         goto fail;

@@ -90,3 +90,27 @@ uint64_t sl_ckpt_fingerprint(const char *text)
         h = (h ^ *p) * 1099511628211ULL;
     return h;
 }
+
+void sl_ckpt_header(sl_buf *out, uint64_t fingerprint)
+{
+    int32_t format = SL_STATE_FORMAT;
+    sl_buf_put(out, &format, sizeof format);
+    sl_buf_put(out, &fingerprint, sizeof fingerprint);
+}
+
+int sl_ckpt_check_header(const unsigned char **p, const unsigned char *end,
+                         uint64_t fingerprint, const char *query,
+                         sl_error *err)
+{
+    int32_t format;
+    uint64_t fp;
+    if (sl_buf_get(p, end, &format, sizeof format) ||
+        sl_buf_get(p, end, &fp, sizeof fp))
+        return 1;
+    if (format != SL_STATE_FORMAT || fp != fingerprint)
+        return sl_error_set(err, -1, "the saved state of %s was written for "
+                            "another definition or version of sluice; replay "
+                            "the query from the start with CREATE OR REPLACE "
+                            "(or drop it)", query);
+    return 0;
+}

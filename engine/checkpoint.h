@@ -43,6 +43,16 @@ typedef int (*sl_ckpt_row_fn)(void *ctx, int64_t id, const unsigned char *p,
 int sl_ckpt_load(sqlite3 *db, const char *query, sl_ckpt_row_fn fn, void *ctx,
                  sl_error *err);
 
+/* An operator's metadata row opens with the state format and the
+** fingerprint of the query's definition: _header appends them; _check
+** reads them back, returning 0, 1 when the bytes are too few (damaged
+** state: the caller says so), or -1 with err set when the state was
+** written for another definition or version (replay). */
+void sl_ckpt_header(sl_buf *out, uint64_t fingerprint);
+int sl_ckpt_check_header(const unsigned char **p, const unsigned char *end,
+                         uint64_t fingerprint, const char *query,
+                         sl_error *err);
+
 /* A 64-bit FNV-1a hash of text (fingerprints of query definitions). */
 uint64_t sl_ckpt_fingerprint(const char *text);
 

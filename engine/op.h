@@ -61,11 +61,40 @@ int sl_op_forward_flush(sl_operator *op, int final, sl_error *err);
 void sl_op_chain_close(sl_operator *op);
 
 typedef struct sl_plan sl_plan;
+typedef struct sl_ckpt_writer sl_ckpt_writer;
 
 /* A lookup join of each row with a snapshot of the plan's table, read from
 ** db now (engine/op_join.c). */
 sl_operator *sl_op_join_new(const sl_plan *p, sqlite3 *db,
                             const sl_op_ctx *ctx, sl_error *err);
+/* A window join of the plan's two sources (engine/op_wjoin.c), first in
+** the chain. Each pushed batch holds one source's rows in that source's
+** layout (b->side: 0 the FROM source, 1 the joined one); the pairs of a
+** window go on in the input-row layout when the join's watermark (the
+** smaller of the two sources') passes its end, batch_rows at a time. */
+sl_operator *sl_op_wjoin_new(const sl_plan *p, const sl_op_ctx *ctx,
+                             int batch_rows, sl_error *err);
+/* Side's source has parts[0..n) active (multi-partition sources). */
+int sl_op_wjoin_set_partitions(sl_operator *op, int side, const int32_t *parts,
+                               int n, sl_error *err);
+/* Side's bounded input has ended: its watermark is +inf. */
+int sl_op_wjoin_end(sl_operator *op, int side, sl_error *err);
+/* Pushes rows [first, end) of b (one side's, b->side) into the join. */
+int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
+                          sl_error *err);
+/* The join's watermark (INT64_MIN before one from each side). */
+int64_t sl_op_wjoin_watermark(const sl_operator *op);
+/* Rows buffered in open windows. */
+int64_t sl_op_wjoin_open_rows(const sl_operator *op);
+/* Checkpoints, as sl_op_aggregate_save/_load (ids below zero). The rows
+** [cur[s], nrows) of in[s] were read from side s's source but not pushed
+** yet: they are saved with the state, and _load puts them back in in[s]
+** (emptied first), to be pushed before anything read after the restart. */
+int sl_op_wjoin_save(sl_operator *op, sl_ckpt_writer *w, uint64_t fingerprint,
+                     sl_batch *const in[2], const int cur[2], sl_error *err);
+int sl_op_wjoin_load(sl_operator *op, sqlite3 *db, const char *query,
+                     uint64_t fingerprint, sl_batch *in[2], sl_error *err);
+
 /* WHERE (engine/op_filter.c). */
 sl_operator *sl_op_filter_new(const sl_plan *p, const sl_op_ctx *ctx,
                               sl_error *err);
@@ -85,7 +114,6 @@ int64_t sl_op_aggregate_watermark(const sl_operator *op);
 ** watermark released this way. Returns 0, or -1 with err set. */
 int sl_op_aggregate_set_partitions(sl_operator *op, const int32_t *parts,
                                    int n, sl_error *err);
-typedef struct sl_ckpt_writer sl_ckpt_writer;
 /* Writes what changed since the last checkpoint (window entries, the
 ** watermark) through w. fingerprint identifies the query's definition. */
 int sl_op_aggregate_save(sl_operator *op, sl_ckpt_writer *w,

@@ -1790,17 +1790,9 @@ static void agg_close(sl_operator *op)
 
 static void save_meta(agg_op *a, uint64_t fingerprint, sl_buf *b)
 {
-    int32_t format = SL_STATE_FORMAT;
-    const sl_watermark *w = &a->wmk;
-    sl_buf_put(b, &format, sizeof format);
-    sl_buf_put(b, &fingerprint, sizeof fingerprint);
+    sl_ckpt_header(b, fingerprint);
     sl_buf_put(b, &a->next_id, sizeof a->next_id);
-    sl_buf_put(b, &w->wm, sizeof w->wm);
-    sl_buf_put(b, &w->multi, sizeof w->multi);
-    sl_buf_put(b, &w->nparts, sizeof w->nparts);
-    sl_buf_put(b, w->part_id, sizeof w->part_id[0] * (size_t)w->nparts);
-    sl_buf_put(b, w->part_max, sizeof w->part_max[0] * (size_t)w->nparts);
-    sl_buf_put(b, w->part_active, sizeof w->part_active[0] * (size_t)w->nparts);
+    sl_watermark_save(&a->wmk, b);
 }
 
 static void save_entry(agg_op *a, const entry *e, sl_buf *b)
@@ -1892,27 +1884,14 @@ static int load_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
     load_ctx *c = ctx;
     agg_op *a = c->a;
     const unsigned char *end = p + n;
+    if (id < 0)
+        return 0;               /* a window join's (op_wjoin.c) */
     if (id == 0) {
-        int32_t format;
-        uint64_t fp;
-        sl_watermark *w = &a->wmk;
-        if (sl_buf_get(&p, end, &format, sizeof format) ||
-            sl_buf_get(&p, end, &fp, sizeof fp))
-            return load_bad(c, err);
-        if (format != SL_STATE_FORMAT || fp != c->fingerprint)
-            return sl_error_set(err, -1, "the saved state of %s was written "
-                                "for another definition or version of "
-                                "sluice; replay the query from the start "
-                                "with CREATE OR REPLACE (or drop it)",
-                                c->query);
+        int rc = sl_ckpt_check_header(&p, end, c->fingerprint, c->query, err);
+        if (rc != 0)
+            return rc < 0 ? -1 : load_bad(c, err);
         if (sl_buf_get(&p, end, &a->next_id, sizeof a->next_id) ||
-            sl_buf_get(&p, end, &w->wm, sizeof w->wm) ||
-            sl_buf_get(&p, end, &w->multi, sizeof w->multi) ||
-            sl_buf_get(&p, end, &w->nparts, sizeof w->nparts) ||
-            w->nparts < 0 || w->nparts > SL_WM_MAX_PARTS ||
-            sl_buf_get(&p, end, w->part_id, sizeof w->part_id[0] * (size_t)w->nparts) ||
-            sl_buf_get(&p, end, w->part_max, sizeof w->part_max[0] * (size_t)w->nparts) ||
-            sl_buf_get(&p, end, w->part_active, sizeof w->part_active[0] * (size_t)w->nparts))
+            sl_watermark_load(&a->wmk, &p, end) != 0)
             return load_bad(c, err);
         c->have_meta = 1;
         return 0;

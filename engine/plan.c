@@ -57,6 +57,22 @@ static void expr_line(strbuf *b, const char *label, const sl_expr *e)
     free(sql);
 }
 
+/* "source: name (connector ...)" of one source, without a newline. */
+static void source_line(strbuf *b, const sl_source_def *s)
+{
+    if (s->connector == SL_CONN_FILE)
+        sb_printf(b, "source: %s (file '%s', %s%s)", s->name, s->path,
+                  s->decode.format == SL_FORMAT_CSV ? "csv" : "ndjson",
+                  s->follow ? ", follow" : ", bounded");
+    else if (s->connector == SL_CONN_NEXMARK)
+        sb_printf(b, "source: %s (nexmark %s, %s)", s->name,
+                  s->nexmark_kind == SL_NEXMARK_PERSON ? "person"
+                  : s->nexmark_kind == SL_NEXMARK_AUCTION ? "auction" : "bid",
+                  s->follow ? "unbounded" : "bounded");
+    else
+        sb_printf(b, "source: %s (kafka)", s->name);
+}
+
 char *sl_plan_explain(const sl_plan *p)
 {
     strbuf b = {0};
@@ -167,20 +183,35 @@ char *sl_plan_explain(const sl_plan *p)
                   p->input_names[p->join->left_key], p->join->table,
                   p->join->col_names[p->join->right_key]);
     }
+    if (p->wjoin) {
+        const sl_plan_wjoin *wj = p->wjoin;
+        d++;
+        indent(&b, d);
+        sb_printf(&b, "window join: inner on");
+        for (int k = 0; k < wj->nkeys; k++)
+            sb_printf(&b, "%s %s.%s = %s.%s", k ? " and" : "", p->src->name,
+                      p->src->col_names[wj->keys[0][k]], wj->right->name,
+                      wj->right->col_names[wj->keys[1][k]]);
+        sb_printf(&b, ", tumbling size ");
+        duration(&b, p->window.size_ms);
+        sb_printf(&b, " (a window's pairs when both watermarks pass its "
+                  "end)\n");
+        d++;
+        for (int s = 0; s < 2; s++) {
+            indent(&b, d);
+            const sl_source_def *def = s ? wj->right : p->src;
+            source_line(&b, def);
+            sb_printf(&b, "; event time %s, watermark delay ",
+                      def->col_names[wj->time_col[s]]);
+            duration(&b, wj->delay_ms[s]);
+            sb_printf(&b, "\n");
+        }
+        return b.z;
+    }
     d++;
     indent(&b, d);
     const sl_source_def *s = p->src;
-    if (s->connector == SL_CONN_FILE)
-        sb_printf(&b, "source: %s (file '%s', %s%s)", s->name, s->path,
-                  s->decode.format == SL_FORMAT_CSV ? "csv" : "ndjson",
-                  s->follow ? ", follow" : ", bounded");
-    else if (s->connector == SL_CONN_NEXMARK)
-        sb_printf(&b, "source: %s (nexmark %s, %s)", s->name,
-                  s->nexmark_kind == SL_NEXMARK_PERSON ? "person"
-                  : s->nexmark_kind == SL_NEXMARK_AUCTION ? "auction" : "bid",
-                  s->follow ? "unbounded" : "bounded");
-    else
-        sb_printf(&b, "source: %s (kafka)", s->name);
+    source_line(&b, s);
     if (p->event_time_col >= 0 && p->window.kind == SL_WIN_NONE) {
         sb_printf(&b, "; event time %s, watermark delay ",
                   p->input_names[p->event_time_col]);

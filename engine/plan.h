@@ -7,7 +7,9 @@
 **
 ** Row layouts the bound expressions refer to:
 **   input row: the source's columns (declared, then pseudo-columns), then
-**              the joined table's columns when there is a JOIN.
+**              the joined table's columns when there is a JOIN; for a
+**              window join of two sources, the first source's columns, the
+**              second's, then window_start and window_end (sl_plan_wjoin).
 **   group row: for aggregate queries, [group keys..., window_start,
 **              window_end, aggregate results...]; the select list and
 **              HAVING are bound to it. A window Top-N (QUALIFY) has
@@ -42,6 +44,21 @@ typedef struct sl_plan_join {
     sl_join_kind kind;
 } sl_plan_join;
 
+/* A window join of two sources (FROM a JOIN b ON a.x = b.y ... WINDOW
+** TUMBLING): the rows of both that fall in the same window and have equal
+** keys are paired when the window closes (engine/op_wjoin.c). Side 0 is the
+** FROM source (plan->src), side 1 the joined one. */
+typedef struct sl_plan_wjoin {
+    sl_source_def *right;  /* the joined source */
+    char *right_alias;
+    int col0[2];           /* each side's first input-row column */
+    int nkeys;
+    int *keys[2];          /* per side: its key columns, in its own layout */
+    int time_col[2];       /* per side: its event-time column, own layout */
+    int64_t delay_ms[2];   /* per side: its watermark delay */
+    int window_col;        /* input-row window_start; window_end follows */
+} sl_plan_wjoin;
+
 /* A window Top-N (QUALIFY): the plan is an aggregate plan whose group keys
 ** are the PARTITION BY expressions and whose group row is [keys...,
 ** window_start, window_end, rank, kept input columns...], one row per kept
@@ -73,6 +90,7 @@ typedef struct sl_plan {
     char **input_names;
     sl_type *input_types;
     sl_plan_join *join;    /* or NULL */
+    sl_plan_wjoin *wjoin;  /* or NULL */
 
     sl_expr *where;        /* bound to the input row, or NULL */
 

@@ -37,17 +37,32 @@
 #include "storage/db.h"
 #include "grammar/parser.h"
 
+/* One source a query reads: the FROM source, and for a window join the
+** joined one (side 1). */
+typedef struct query_input {
+    sl_query *q;
+    int side;
+    const sl_source_def *def;
+    sl_source *src;
+    sl_batch *in;          /* its rows, in its own layout */
+    int cur;               /* window join: rows of `in` merged so far */
+    int finished;          /* a bounded input with no rows after `in`'s */
+    int ended;             /* window join: finished and all merged */
+} query_input;
+
 struct sl_query {
     sl_session *s;
     char *name;            /* output name, or "(push)" */
     sl_catalog_obj *obj;   /* NULL for push queries */
     sl_plan *plan;
-    sl_source *src;
+    query_input inputs[2];
+    int ninputs;           /* 2 for a window join */
     int32_t parts[256];
-    sl_batch *in;
     sl_settings settings;  /* the session's, overridden by the query's WITH */
-    sl_operator *ops;      /* [join] -> [filter] -> aggregate | project */
+    sl_operator *ops;      /* [join | window join] -> [filter] -> aggregate
+                              | project */
     sl_operator *agg;      /* the aggregate in ops, or NULL */
+    sl_operator *wjoin;    /* the window join in ops, or NULL */
     int done;
     int commit_failed;     /* its part of the last commit point failed */
     int64_t rows_in, rows_out, late, dead;
@@ -65,6 +80,7 @@ struct sl_query {
     size_t *late_off;
     int *late_len;
     int nlate_buf, late_cap;
+    int late_side;         /* the input the buffered late events came from */
     sl_error deferred;     /* a failure inside a callback, raised at the next step */
     int64_t last_commit_ms;    /* processing time of the last commit point */
     int64_t rows_since_commit; /* rows read since then */
@@ -91,9 +107,10 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *location(const sl_query *q, const sl_rowloc *loc)
+static char *location(const sl_query *q, int side, const sl_rowloc *loc)
 {
-    return q->src->vt->location(q->src, loc);
+    const query_input *in = &q->inputs[side];
+    return in->src->vt->location(in->src, loc);
 }
 
 /* ---- transactions -------------------------------------------------------- */
@@ -107,28 +124,33 @@ static int txn_begin(sl_session *s, sl_error *err)
 
 static int write_positions(sl_query *q, sl_error *err)
 {
-    if (q->push || q->src == NULL)
+    if (q->push || q->inputs[0].src == NULL)
         return 0;
-    char *pos = q->src->vt->position(q->src);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(q->s->db, "INSERT OR REPLACE INTO "
                                 "sluice_offsets(query, source, position, "
                                 "updated_at) VALUES (?1, ?2, ?3, "
                                 "strftime('%Y-%m-%d %H:%M:%f','now'))", -1,
                                 &st, NULL);
-    if (rc == SQLITE_OK) {
+    for (int i = 0; i < q->ninputs && rc == SQLITE_OK; i++) {
+        const query_input *in = &q->inputs[i];
+        char *pos = in->src->vt->position(in->src);
         sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, in->def->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, pos ? pos : "", -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        free(pos);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    free(pos);
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
         return sl_error_set(err, -1, "cannot record the position of %s: %s",
                             q->name, sqlite3_errmsg(q->s->db));
     /* NULL: no watermark yet (or none: the input has ended) */
-    int64_t wm = q->agg ? sl_op_aggregate_watermark(q->agg) : INT64_MIN;
+    int64_t wm = q->agg ? sl_op_aggregate_watermark(q->agg)
+               : q->wjoin ? sl_op_wjoin_watermark(q->wjoin) : INT64_MIN;
     int has_wm = wm != INT64_MIN && wm != INT64_MAX;
     const char *metrics[] = {"rows_in", "rows_out", "late_events",
                              "dead_letters", "watermark_ms", "open_windows",
@@ -189,8 +211,13 @@ static int save_state(sl_query *q, sl_error *err)
     sl_ckpt_writer w;
     if (sl_ckpt_begin(&w, q->s->db, q->name, err) != 0)
         return -1;
-    int rc = sl_op_aggregate_save(q->agg, &w, sl_ckpt_fingerprint(q->obj->sql),
-                                  err);
+    uint64_t fp = sl_ckpt_fingerprint(q->obj->sql);
+    int rc = q->agg ? sl_op_aggregate_save(q->agg, &w, fp, err) : 0;
+    if (rc == 0 && q->wjoin) {
+        sl_batch *in[2] = {q->inputs[0].in, q->inputs[1].in};
+        int cur[2] = {q->inputs[0].cur, q->inputs[1].cur};
+        rc = sl_op_wjoin_save(q->wjoin, &w, fp, in, cur, err);
+    }
     sl_ckpt_end(&w);
     return rc;
 }
@@ -211,7 +238,7 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
         sl_query *r = s->queries[i];
         if (r->ops->vt->flush(r->ops, final && r == q, err) != 0 ||
             flush_late(r, err) != 0 ||
-            (r->agg && r->obj && save_state(r, err) != 0) ||
+            ((r->agg || r->wjoin) && r->obj && save_state(r, err) != 0) ||
             (r->sink && commit_sink(r, err) != 0) ||
             write_positions(r, err) != 0) {
             r->commit_failed = 1;
@@ -225,8 +252,11 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
         sl_query *r = s->queries[i];
         r->last_commit_ms = t;
         r->rows_since_commit = 0;
-        if (r->src && r->src->vt->committed)
-            r->src->vt->committed(r->src);
+        for (int k = 0; k < r->ninputs; k++) {
+            sl_source *src = r->inputs[k].src;
+            if (src && src->vt->committed)
+                src->vt->committed(src);
+        }
     }
     return 0;
 }
@@ -234,7 +264,7 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
 /* A commit point when q's commit interval (time or rows) has passed. */
 static int maybe_commit(sl_session *s, sl_query *q, sl_error *err)
 {
-    if (q->rows_since_commit == 0 && !q->agg)
+    if (q->rows_since_commit == 0 && !q->agg && !q->wjoin)
         return 0;
     int64_t t = now_ms();
     if ((q->settings.commit_rows > 0 &&
@@ -362,7 +392,8 @@ static int late_insert(sl_query *q, sqlite3_stmt *st, int first, int nrows,
                        const char *now)
 {
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->inputs[q->late_side].def->name, -1,
+                      SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
     for (int k = 0, p = 4; k < nrows; k++)
         p = late_bind_row(q, st, p, first + k);
@@ -403,6 +434,11 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
     q->late++;
     if (q->push)
         return;
+    /* the buffered ones share their source: another's go in first */
+    if (q->nlate_buf > 0 && in->side != q->late_side && !q->deferred.set)
+        flush_late(q, &q->deferred);
+    q->late_side = in->side;
+    const sl_source_def *def = q->inputs[in->side].def;
     if (q->nlate_buf == q->late_cap) {
         q->late_cap = q->late_cap ? q->late_cap * 2 : LATE_ROWS;
         q->late_off = sl_xrealloc(q->late_off,
@@ -411,8 +447,7 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
                                   sizeof *q->late_len * (size_t)q->late_cap);
     }
     size_t off = q->late_text.n;
-    sl_row_to_json(in, r, q->plan->src->ncols, q->plan->src->col_names,
-                   &q->late_text);
+    sl_row_to_json(in, r, def->ncols, def->col_names, &q->late_text);
     q->late_off[q->nlate_buf] = off;
     q->late_len[q->nlate_buf] = (int)(q->late_text.n - off);
     char t[32];
@@ -427,8 +462,8 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
         flush_late(q, &q->deferred);
 }
 
-static void insert_dead(sl_query *q, const char *loc, const char *raw,
-                        int rawlen, const char *reason)
+static void insert_dead(sl_query *q, int side, const char *loc,
+                        const char *raw, int rawlen, const char *reason)
 {
     q->dead++;
     if (q->push) {
@@ -441,7 +476,7 @@ static void insert_dead(sl_query *q, const char *loc, const char *raw,
     if (st == NULL)
         return;
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->plan->src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->inputs[side].def->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
     if (raw)
         sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
@@ -453,22 +488,25 @@ static void record_dead(void *qv, const sl_batch *in, int r, const char *reason)
 {
     sl_query *q = qv;
     sl_buf json = {0};
-    sl_row_to_json(in, r, q->plan->src->ncols, q->plan->src->col_names, &json);
-    char *loc = location(q, &in->loc[r]);
-    insert_dead(q, loc ? loc : "?", (const char *)json.z, (int)json.n, reason);
+    const sl_source_def *def = q->inputs[in->side].def;
+    sl_row_to_json(in, r, def->ncols, def->col_names, &json);
+    char *loc = location(q, in->side, &in->loc[r]);
+    insert_dead(q, in->side, loc ? loc : "?", (const char *)json.z,
+                (int)json.n, reason);
     free(loc);
     sl_buf_free(&json);
 }
 
-static void on_reject(void *qv, const char *file, int64_t line, int64_t offset,
+/* A record of input `iv` (a query_input) that cannot be decoded. */
+static void on_reject(void *iv, const char *file, int64_t line, int64_t offset,
                       const char *raw, size_t rawlen, const char *reason)
 {
-    sl_query *q = qv;
+    query_input *in = iv;
     (void)offset;
     /* file:line, or for Kafka topic/partition/offset (as location() says) */
-    char *loc = sqlite3_mprintf(q->plan->src->connector == SL_CONN_KAFKA
+    char *loc = sqlite3_mprintf(in->def->connector == SL_CONN_KAFKA
                                 ? "%s/%lld" : "%s:%lld", file, (long long)line);
-    insert_dead(q, loc, raw, (int)rawlen, reason);
+    insert_dead(in->q, in->side, loc, raw, (int)rawlen, reason);
     sqlite3_free(loc);
 }
 
@@ -480,8 +518,10 @@ void sl_query_free(sl_query *q)
     if (q == NULL)
         return;
     sl_op_chain_close(q->ops);
-    sl_source_close(q->src);
-    sl_batch_free(q->in);
+    for (int i = 0; i < 2; i++) {
+        sl_source_close(q->inputs[i].src);
+        sl_batch_free(q->inputs[i].in);
+    }
     sl_table_writer_free(q->table);
     sqlite3_finalize(q->late_st);
     sqlite3_finalize(q->late_many);
@@ -510,16 +550,31 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     q->push = push;
     q->name = strdup(plan->name ? plan->name : "(push)");
     q->limit_left = plan->limit;
-    q->src = sl_source_open(plan->src, q->name, err);
-    if (q->src == NULL)
-        goto fail;
-    q->in = sl_batch_new(plan->ninput, plan->input_types, s->settings.batch_rows);
+    q->ninputs = plan->wjoin ? 2 : 1;
+    for (int i = 0; i < q->ninputs; i++) {
+        query_input *in = &q->inputs[i];
+        in->q = q;
+        in->side = i;
+        in->def = i ? plan->wjoin->right : plan->src;
+        if ((in->src = sl_source_open(in->def, q->name, err)) == NULL)
+            goto fail;
+        /* a window join's sides each have their own layout; otherwise the
+        ** source fills the first columns of the input row */
+        in->in = plan->wjoin ? sl_batch_new(in->def->ncols, in->def->col_types,
+                                            s->settings.batch_rows)
+                             : sl_batch_new(plan->ninput, plan->input_types,
+                                            s->settings.batch_rows);
+        in->in->side = i;
+    }
     q->settings = s->settings;
     sl_op_ctx ctx = {q, record_late, record_dead, out_write, out_retract};
     sl_operator *chain[3];
     int n = 0;
     if (plan->join)
         chain[n++] = sl_op_join_new(plan, s->db, &ctx, err);
+    else if (plan->wjoin)
+        chain[n++] = q->wjoin = sl_op_wjoin_new(plan, &ctx,
+                                                s->settings.batch_rows, err);
     if (plan->where && (n == 0 || chain[n - 1] != NULL))
         chain[n++] = sl_op_filter_new(plan, &ctx, err);
     if (n == 0 || chain[n - 1] != NULL) {
@@ -536,7 +591,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
             chain[n - 2]->next = NULL;
             sl_op_chain_close(chain[0]);
         }
-        q->agg = NULL;
+        q->agg = q->wjoin = NULL;
         goto fail;
     }
     q->ops = chain[0];
@@ -561,30 +616,137 @@ fail:
     return NULL;
 }
 
+static int input_bounded(const sl_source_def *def)
+{
+    if (def->connector == SL_CONN_KAFKA) {
+        const sl_option *u = sl_stmt_option(def->stmt, "until");
+        return u != NULL && strcasecmp(u->value, "end") == 0;
+    }
+    return !def->follow;
+}
+
+/* Reads input in's next batch into in->in (whose rows were all used).
+** The partitions holding its watermark back go to the operator keeping
+** it. Returns the rows read, or -1. */
+static int input_read(sl_query *q, query_input *in, sl_error *err)
+{
+    sl_batch *b = in->in;
+    sl_batch_reset(b);
+    in->cur = 0;
+    int done = 0;
+    int n = in->src->vt->next(in->src, b, q->settings.batch_rows, on_reject,
+                              in, &done, err);
+    if (n < 0)
+        return -1;
+    in->finished |= done;
+    if ((q->agg || q->wjoin) && in->src->vt->active_partitions) {
+        int np = in->src->vt->active_partitions(in->src, q->parts, 256);
+        if ((q->wjoin ? sl_op_wjoin_set_partitions(q->wjoin, in->side,
+                                                   q->parts, np, err)
+                      : sl_op_aggregate_set_partitions(q->agg, q->parts, np,
+                                                       err)) != 0)
+            return -1;
+    }
+    q->rows_in += n;
+    return n;
+}
+
+/* The event time of row r of in's batch, for the merge (a NULL one goes
+** first: the join reports it). */
+static int64_t row_time(const sl_query *q, const query_input *in, int r)
+{
+    const sl_column *c = &in->in->cols[q->plan->wjoin->time_col[in->side]];
+    return c->null[r] ? INT64_MIN : c->v.i[r];
+}
+
+/* A window join's step. Both inputs' rows go to the join merged by event
+** time, the earlier next row first (the FROM source's on a tie), so that
+** both watermarks advance together and the rows buffered stay bounded by
+** them. Over bounded inputs the merge is a function of the two inputs
+** alone: an input is read again before the merge passes its last row, so
+** results do not depend on batch sizes (DESIGN §2 rule 5). An unbounded
+** input with nothing new now does not hold the other back; its own
+** watermark still holds the join's. */
+static int wjoin_step(sl_query *q, sl_error *err)
+{
+    int nread = 0;
+    for (int i = 0; i < 2; i++) {
+        query_input *in = &q->inputs[i];
+        while (in->cur == in->in->nrows && !in->finished) {
+            int n = input_read(q, in, err);
+            if (n < 0)
+                return -1;
+            nread += n;
+            if (n == 0 && !input_bounded(in->def))
+                break;              /* nothing new now */
+        }
+    }
+    for (;;) {
+        int left[2];
+        for (int i = 0; i < 2; i++) {
+            query_input *in = &q->inputs[i];
+            left[i] = in->in->nrows - in->cur;
+            if (left[i] == 0 && in->finished && !in->ended) {
+                in->ended = 1;      /* its watermark is +inf from here */
+                if (sl_op_wjoin_end(q->wjoin, i, err) != 0)
+                    return -1;
+            }
+        }
+        /* the side to take from, while the other has rows to compare */
+        int side;
+        if (left[0] > 0 && left[1] > 0)
+            side = row_time(q, &q->inputs[1], q->inputs[1].cur) <
+                   row_time(q, &q->inputs[0], q->inputs[0].cur);
+        else if (left[0] > 0 || left[1] > 0)
+            side = left[1] > 0;
+        else
+            break;
+        query_input *in = &q->inputs[side], *other = &q->inputs[!side];
+        if (left[!side] == 0 && !other->finished &&
+            input_bounded(other->def))
+            break;                  /* read the other first */
+        /* its rows [first, end): up to the other's next row in time */
+        int first = in->cur, end = in->in->nrows;
+        if (left[!side] > 0) {
+            int64_t t = row_time(q, other, other->cur);
+            for (end = first + 1; end < in->in->nrows; end++) {
+                int64_t h = row_time(q, in, end);
+                if (side == 0 ? h > t : h >= t)
+                    break;
+            }
+        }
+        in->cur = end;
+        if (sl_op_wjoin_push_rows(q->wjoin, in->in, first, end, err) != 0)
+            return -1;
+        if (q->deferred.set)
+            return sl_error_reset(err, -1, "%s", q->deferred.msg);
+    }
+    if (q->inputs[0].ended && q->inputs[1].ended) {
+        if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
+            return -1;
+        q->done = 1;
+    }
+    return nread;
+}
+
 /* Reads and processes one batch. Returns rows read, 0 when nothing is
 ** available now; sets q->done at the end of a bounded input. */
 static int query_step(sl_query *q, sl_error *err)
 {
-    sl_batch *b = q->in;
-    sl_batch_reset(b);
-    int done = 0;
     if (!q->push && txn_begin(q->s, err) != 0)
         return -1;
-    int n = q->src->vt->next(q->src, b, q->settings.batch_rows, on_reject,
-                             q, &done, err);
+    if (q->wjoin)
+        return wjoin_step(q, err);
+    query_input *in = &q->inputs[0];
+    int n = input_read(q, in, err);
     if (n < 0)
         return -1;
-    if (q->agg && q->src->vt->active_partitions) {
-        int np = q->src->vt->active_partitions(q->src, q->parts, 256);
-        if (sl_op_aggregate_set_partitions(q->agg, q->parts, np, err) != 0)
-            return -1;
-    }
-    q->rows_in += n;
+    sl_batch *b = in->in;
     if (b->nrows > 0 && q->ops->vt->push(q->ops, b, err) != 0)
         return -1;
     if (q->deferred.set)
         return sl_error_reset(err, -1, "%s", q->deferred.msg);
-    if (done) {
+    if (in->finished) {
         /* a bounded source at its end sets W = +inf */
         if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
             return -1;
@@ -606,7 +768,7 @@ static void progress(sl_query *q, int64_t *last, int final)
         fflush(q->s->msg);
         return;
     }
-    double f = q->src->vt->progress(q->src);
+    double f = q->inputs[0].src->vt->progress(q->inputs[0].src);
     if (f < 0)
         f = 0;
     int width = 30, filled = (int)(f * width);
@@ -626,11 +788,10 @@ sl_query *sl_query_find(sl_session *s, const char *name)
 
 int sl_query_bounded(const sl_query *q)
 {
-    if (q->plan->src->connector == SL_CONN_KAFKA) {
-        const sl_option *u = sl_stmt_option(q->plan->src->stmt, "until");
-        return u != NULL && strcasecmp(u->value, "end") == 0;
-    }
-    return !q->plan->src->follow;
+    for (int i = 0; i < q->ninputs; i++)
+        if (!input_bounded(q->inputs[i].def))
+            return 0;
+    return 1;
 }
 
 static void list_add(sl_session *s, sl_query *q)
@@ -706,8 +867,8 @@ static char *saved_position(sl_session *s, const char *query, const char *which)
     return pos;
 }
 
-/* Loads q's checkpoint: counters, operator state and source position. */
-static int resume_from(sl_query *q, const char *pos, sl_error *err)
+/* Loads q's checkpoint: counters, operator state and source positions. */
+static int resume_from(sl_query *q, sl_error *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(q->s->db, "SELECT name, value FROM sluice_metrics "
@@ -727,21 +888,32 @@ static int resume_from(sl_query *q, const char *pos, sl_error *err)
         }
     }
     sqlite3_finalize(st);
-    if (q->agg && sl_op_aggregate_load(q->agg, q->s->db, q->name,
-                                       sl_ckpt_fingerprint(q->obj->sql),
+    uint64_t fp = sl_ckpt_fingerprint(q->obj->sql);
+    if (q->agg && sl_op_aggregate_load(q->agg, q->s->db, q->name, fp,
                                        err) != 0)
         return -1;
+    if (q->wjoin) {
+        sl_batch *in[2] = {q->inputs[0].in, q->inputs[1].in};
+        if (sl_op_wjoin_load(q->wjoin, q->s->db, q->name, fp, in, err) != 0)
+            return -1;
+    }
     char *sink_pos = q->sink ? saved_position(q->s, q->name, "(sink)") : NULL;
     int rc = q->sink ? q->sink->vt->resume(q->sink, sink_pos, err) : 0;
     free(sink_pos);
     if (rc != 0)
         return -1;
-    if (q->src->vt->seek(q->src, pos, err) != 0) {
-        char why[SL_ERROR_MAX];
-        snprintf(why, sizeof why, "%s", err->msg);
-        sl_error_reset(err, -1, "cannot resume %s where it stopped: %s; "
-                       "replay it with CREATE OR REPLACE", q->name, why);
-        return -1;
+    for (int i = 0; i < q->ninputs; i++) {
+        query_input *in = &q->inputs[i];
+        char *pos = saved_position(q->s, q->name, in->def->name);
+        rc = in->src->vt->seek(in->src, pos ? pos : "", err);
+        free(pos);
+        if (rc != 0) {
+            char why[SL_ERROR_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            sl_error_reset(err, -1, "cannot resume %s where it stopped: %s; "
+                           "replay it with CREATE OR REPLACE", q->name, why);
+            return -1;
+        }
     }
     return 0;
 }
@@ -756,8 +928,7 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
     ** outputs, late events and dead letters all come from the same
     ** transaction, so nothing is lost or counted twice. Without a commit
     ** (or with replay) start from the beginning into emptied outputs. */
-    const sl_select *sel = o->stmt->select;
-    char *pos = replay ? NULL : saved_position(s, o->name, sel->from.name);
+    char *pos = replay ? NULL : saved_position(s, o->name, plan->src->name);
     if (txn_begin(s, err) != 0 ||
         (pos == NULL && clear_outputs(s, o, err) != 0)) {
         sl_plan_free(plan);
@@ -776,7 +947,7 @@ sl_query *sl_query_start(sl_session *s, sl_catalog_obj *o, int replay,
     }
     if (q != NULL) {
         q->obj = o;
-        if (pos != NULL && resume_from(q, pos, err) != 0) {
+        if (pos != NULL && resume_from(q, err) != 0) {
             sl_query_free(q);
             q = NULL;
         }

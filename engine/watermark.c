@@ -4,6 +4,7 @@
 */
 #include <string.h>
 #include "engine/watermark.h"
+#include "engine/batch.h"
 
 void sl_watermark_init(sl_watermark *w, int64_t delay_ms)
 {
@@ -83,4 +84,28 @@ void sl_watermark_set_active(sl_watermark *w, const int32_t *parts, int n)
 void sl_watermark_end(sl_watermark *w)
 {
     w->wm = INT64_MAX;
+}
+
+void sl_watermark_save(const sl_watermark *w, sl_buf *out)
+{
+    sl_buf_put(out, &w->wm, sizeof w->wm);
+    sl_buf_put(out, &w->multi, sizeof w->multi);
+    sl_buf_put(out, &w->nparts, sizeof w->nparts);
+    sl_buf_put(out, w->part_id, sizeof w->part_id[0] * (size_t)w->nparts);
+    sl_buf_put(out, w->part_max, sizeof w->part_max[0] * (size_t)w->nparts);
+    sl_buf_put(out, w->part_active, sizeof w->part_active[0] * (size_t)w->nparts);
+}
+
+int sl_watermark_load(sl_watermark *w, const unsigned char **p,
+                      const unsigned char *end)
+{
+    if (sl_buf_get(p, end, &w->wm, sizeof w->wm) ||
+        sl_buf_get(p, end, &w->multi, sizeof w->multi) ||
+        sl_buf_get(p, end, &w->nparts, sizeof w->nparts) ||
+        w->nparts < 0 || w->nparts > SL_WM_MAX_PARTS ||
+        sl_buf_get(p, end, w->part_id, sizeof w->part_id[0] * (size_t)w->nparts) ||
+        sl_buf_get(p, end, w->part_max, sizeof w->part_max[0] * (size_t)w->nparts) ||
+        sl_buf_get(p, end, w->part_active, sizeof w->part_active[0] * (size_t)w->nparts))
+        return -1;
+    return 0;
 }

@@ -33,4 +33,12 @@ void sl_watermark_set_active(sl_watermark *w, const int32_t *parts, int n);
 /* End of a bounded input: W = +inf. */
 void sl_watermark_end(sl_watermark *w);
 
+/* Checkpoints: appends w (its watermark and partitions, not its delay) to
+** out; reads it back from *p (advancing it), returning 0, or -1 when the
+** bytes up to end do not hold one. */
+struct sl_buf;
+void sl_watermark_save(const sl_watermark *w, struct sl_buf *out);
+int sl_watermark_load(sl_watermark *w, const unsigned char **p,
+                      const unsigned char *end);
+
 #endif

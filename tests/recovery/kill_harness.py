@@ -28,6 +28,20 @@ CREATE SOURCE IF NOT EXISTS orders (
     order_id BIGINT, store_id TEXT, user_id TEXT, amount DOUBLE, event_time TIMESTAMP,
     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECONDS)
 WITH (connector = 'file', path = 'orders.csv', format = 'csv');
+CREATE SOURCE IF NOT EXISTS refunds (
+    order_id BIGINT, refund DOUBLE, event_time TIMESTAMP,
+    WATERMARK FOR event_time AS event_time - INTERVAL '3' SECONDS)
+WITH (connector = 'file', path = 'refunds.csv', format = 'csv');
+CREATE STREAMING TABLE IF NOT EXISTS refunded AS
+SELECT o.order_id, o.store_id, r.refund, window_start
+FROM orders o JOIN refunds r ON o.order_id = r.order_id
+WINDOW TUMBLING (SIZE 1 MINUTE)
+WITH (commit_interval = '900 rows', batch_rows = 200);
+CREATE MATERIALIZED VIEW IF NOT EXISTS refunds_per_store AS
+SELECT o.store_id, window_start, COUNT(*) AS n, SUM(r.refund) AS total
+FROM orders o JOIN refunds r ON o.order_id = r.order_id
+WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY o.store_id EMIT CHANGES
+WITH (commit_interval = '1200 rows', batch_rows = 300);
 CREATE STREAMING TABLE IF NOT EXISTS top_orders AS
 SELECT store_id, window_start, order_id, amount, user_id,
        RANK() OVER (PARTITION BY store_id ORDER BY amount DESC) AS r
@@ -66,7 +80,7 @@ CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
-NQUERIES = 8
+NQUERIES = 10
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
@@ -76,6 +90,8 @@ QUERIES = {
     "big_orders": "SELECT order_id, store_id, amount FROM big_orders",
     "top_orders": "SELECT store_id, window_start, order_id, amount, user_id, r FROM top_orders",
     "session_low": "SELECT user_id, window_start, window_end, order_id, amount FROM session_low",
+    "refunded": "SELECT order_id, store_id, refund, window_start FROM refunded",
+    "refunds_per_store": "SELECT store_id, window_start, n, round(total, 9) FROM refunds_per_store",
     "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
     "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
 }
@@ -96,8 +112,16 @@ def ok(cond, name, detail=""):
     sys.stdout.flush()
 
 
+def ts(t):
+    return f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}"
+
+
 def generate(path, rows, rng):
+    """orders.csv, and beside it refunds.csv: about one order in ten
+    refunded 0-20 s later (in its window or the next), in time order with
+    some disorder, a few late and a few malformed."""
     base = datetime.datetime(2026, 3, 17, 10, 0, 0)
+    refunds = []
     with open(path, "w") as f:
         f.write("order_id,store_id,user_id,amount,event_time\n")
         for i in range(rows):
@@ -105,9 +129,22 @@ def generate(path, rows, rng):
             if rng.random() < 0.01:
                 t -= datetime.timedelta(seconds=rng.randint(30, 300))
             amount = rng.randint(100, 10000) / 100
-            line = f"{i},s{rng.randint(1, 40):02d},u{rng.randint(1, 500)},{amount},{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}"
+            line = f"{i},s{rng.randint(1, 40):02d},u{rng.randint(1, 500)},{amount},{ts(t)}"
             if rng.random() < 0.001:
                 line = f"{i},s01,u1,not-a-number,{t:%Y-%m-%d %H:%M:%S}"
+            f.write(line + "\n")
+            if rng.random() < 0.1:
+                rt = t + datetime.timedelta(milliseconds=rng.randint(0, 20000))
+                refunds.append((rt + datetime.timedelta(milliseconds=rng.randint(0, 2000)), i, rt))
+    refunds.sort()
+    with open(os.path.join(os.path.dirname(path), "refunds.csv"), "w") as f:
+        f.write("order_id,refund,event_time\n")
+        for _, i, rt in refunds:
+            if rng.random() < 0.01:
+                rt -= datetime.timedelta(seconds=rng.randint(30, 120))
+            line = f"{i},{rng.randint(100, 5000) / 100},{ts(rt)}"
+            if rng.random() < 0.002:
+                line = f"{i},lots,{ts(rt)}"
             f.write(line + "\n")
 
 

@@ -1,0 +1,624 @@
+/*
+** op_wjoin.c: a window join of two sources (FROM a JOIN b ON a.x = b.y
+** WINDOW TUMBLING (SIZE d)), as Flink SQL's window join: the rows of both
+** sides that fall in the same window and have equal keys are paired when
+** the window closes.
+**
+** Each side keeps its own watermark (its source's delay; per partition for
+** Kafka); the join's watermark W is the smaller of the two, so a window
+** closes once neither side can still add to it (DESIGN §2 rule 3), and an
+** event is late when W, as it stood before the event, has passed its
+** window's end (rule 4): it is recorded as late with its own source's name
+** and is in no pair.
+**
+** State: per open window, per side, the rows in arrival order, each
+** serialised into the side's buffer (its key as text, its location, its
+** columns). Keys compare by their text form, as the join with a table
+** does (engine/op_join.c); a row with a NULL key can match nothing and is
+** not kept. When W passes a window's end its pairs go downstream in the
+** plan's input-row layout [side 0 columns, side 1 columns, window_start,
+** window_end], side 0's rows in arrival order and, for each, its matches in
+** side 1's arrival order; then W is passed on, so a downstream aggregate
+** over the same window closes it at once.
+**
+** Checkpoints (ids below zero in sluice_state, the aggregate's being
+** non-negative): the rows buffered since the last commit point are one
+** state row per (window, side), so a checkpoint costs what arrived; a
+** closed window's rows are deleted; the watermarks are in the first row.
+** The runtime reads each source a batch at a time and merges the two by
+** event time, so at a commit point some rows may have been read (the
+** source's position is past them) but not merged yet: they are saved too,
+** and a restart merges them first.
+*/
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/op.h"
+#include "engine/plan.h"
+#include "engine/watermark.h"
+#include "engine/checkpoint.h"
+
+#define META_ID INT64_MIN      /* the operator's own row */
+#define PENDING_ID(s) (INT64_MIN + 1 + (s))  /* rows read, not merged yet */
+#define CHUNK_ID(n) (INT64_MIN + 3 + (n))    /* window rows, in save order */
+
+typedef struct side_rows {
+    sl_buf buf;            /* serialised rows (see row_put) */
+    size_t nrows;
+    size_t saved;          /* bytes of buf already in a checkpoint */
+} side_rows;
+
+typedef struct wwindow {
+    int64_t ws;
+    side_rows side[2];
+    int64_t *ids;          /* its rows' checkpoint chunks */
+    size_t nids, ids_cap;
+} wwindow;
+
+typedef struct wjoin_op {
+    sl_operator base;
+    const sl_plan *p;
+    const sl_plan_wjoin *wj;
+    int ncols[2];
+    int64_t size_ms;
+    sl_watermark wmk[2];
+    int64_t wm;            /* the join's: min of the two, never back */
+    wwindow *win;          /* open windows, ascending start */
+    size_t nwin, win_cap;
+    int64_t *deleted;      /* chunks of closed windows, to delete */
+    size_t ndeleted, deleted_cap;
+    int64_t next_id;
+    int64_t open_rows;
+    sl_batch *out;         /* pairs, in the input-row layout */
+    int out_cap;
+    sl_buf key;            /* one row's key text */
+    sl_buf ckpt;
+    sl_buf pending[2];     /* loaded: rows read but not merged at the save */
+    int pending_saved[2];  /* sluice_state has a PENDING_ID(s) row */
+} wjoin_op;
+
+/* ---- rows ----------------------------------------------------------------- */
+
+/* A row in a side's buffer: [u32 size of the rest][u32 key bytes][u64 key
+** hash][sl_rowloc][key][per column: u8 null, then 8 bytes, or u32 length
+** and the text]. */
+typedef struct row_head {
+    uint32_t len, klen;
+    uint64_t hash;
+    sl_rowloc loc;
+} row_head;
+
+static uint64_t hash_bytes(const unsigned char *z, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ z[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+/* Row r's key (its key columns' text, each length-prefixed) into j->key;
+** returns -1 when one of them is NULL (no match is possible). */
+static int row_key(wjoin_op *j, int side, const sl_batch *b, int r)
+{
+    j->key.n = 0;
+    for (int k = 0; k < j->wj->nkeys; k++) {
+        char tmp[64];
+        int n = 0;
+        const char *z = sl_column_text(&b->cols[j->wj->keys[side][k]], r, tmp,
+                                       &n);
+        if (z == NULL)
+            return -1;
+        uint32_t len = (uint32_t)n;
+        sl_buf_put(&j->key, &len, sizeof len);
+        sl_buf_put(&j->key, z, (size_t)n);
+    }
+    return 0;
+}
+
+/* Appends row r of b (side's layout; its key in j->key) to rows. */
+static void row_put(wjoin_op *j, int side, side_rows *rows, const sl_batch *b,
+                    int r)
+{
+    sl_buf *o = &rows->buf;
+    size_t at = o->n;
+    row_head h;
+    memset(&h, 0, sizeof h);    /* no undefined padding in checkpoints */
+    h.klen = (uint32_t)j->key.n;
+    h.hash = hash_bytes(j->key.z, j->key.n);
+    h.loc = b->loc[r];
+    sl_buf_put(o, &h, sizeof h);
+    sl_buf_put(o, j->key.z, j->key.n);
+    for (int c = 0; c < j->ncols[side]; c++) {
+        const sl_column *col = &b->cols[c];
+        uint8_t isnull = col->null[r] != 0;
+        sl_buf_put(o, &isnull, 1);
+        if (isnull)
+            continue;
+        if (col->type == SL_TEXT) {
+            uint32_t n = (uint32_t)col->v.s[r].n;
+            sl_buf_put(o, &n, sizeof n);
+            sl_buf_put(o, col->v.s[r].z, n);
+        } else if (col->type == SL_DOUBLE) {
+            sl_buf_put(o, &col->v.d[r], 8);
+        } else {
+            sl_buf_put(o, &col->v.i[r], 8);
+        }
+    }
+    h.len = (uint32_t)(o->n - at - sizeof h.len);
+    memcpy(o->z + at, &h.len, sizeof h.len);
+    rows->nrows++;
+    j->open_rows++;
+}
+
+/* The offsets of the rows in buf[0..n) into offs (nrows of them). */
+static void row_offsets(const unsigned char *z, size_t n, size_t *offs)
+{
+    size_t k = 0;
+    for (size_t at = 0; at < n; k++) {
+        offs[k] = at;
+        uint32_t len;
+        memcpy(&len, z + at, sizeof len);
+        at += sizeof len + len;
+    }
+}
+
+/* Appends the rows [first, end) of b (side's) to o, without a key. */
+static void rows_put(wjoin_op *j, int side, sl_buf *o, const sl_batch *b,
+                     int first, int end)
+{
+    side_rows tmp = {*o, 0, 0};
+    j->key.n = 0;
+    for (int r = first; r < end; r++)
+        row_put(j, side, &tmp, b, r);
+    j->open_rows -= (int64_t)tmp.nrows;
+    *o = tmp.buf;
+}
+
+/* Copies the columns of the row at z into out's row r from column c0 on. */
+static void row_fill(const wjoin_op *j, int side, const unsigned char *z,
+                     sl_batch *out, int r, int c0)
+{
+    row_head h;
+    memcpy(&h, z, sizeof h);
+    out->loc[r] = h.loc;
+    const unsigned char *p = z + sizeof h + h.klen;
+    for (int c = 0; c < j->ncols[side]; c++) {
+        uint8_t isnull = *p++;
+        if (isnull)
+            continue;           /* a new row is all NULL */
+        sl_type t = out->cols[c0 + c].type;
+        if (t == SL_TEXT) {
+            uint32_t n;
+            memcpy(&n, p, sizeof n);
+            sl_batch_set_text(out, r, c0 + c, (const char *)p + sizeof n, n);
+            p += sizeof n + n;
+        } else if (t == SL_DOUBLE) {
+            double d;
+            memcpy(&d, p, 8);
+            sl_batch_set_double(out, r, c0 + c, d);
+            p += 8;
+        } else {
+            int64_t v;
+            memcpy(&v, p, 8);
+            sl_batch_set_int(out, r, c0 + c, v);
+            p += 8;
+        }
+    }
+}
+
+/* ---- windows -------------------------------------------------------------- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+static int64_t window_end(const wjoin_op *j, int64_t ws)
+{
+    int64_t e;
+    return __builtin_add_overflow(ws, j->size_ms, &e) ? INT64_MAX : e;
+}
+
+/* The open window starting at ws, made when new. */
+static wwindow *window_of(wjoin_op *j, int64_t ws)
+{
+    size_t k = j->nwin;
+    while (k > 0 && j->win[k - 1].ws > ws)
+        k--;
+    if (k > 0 && j->win[k - 1].ws == ws)
+        return &j->win[k - 1];
+    if (j->nwin == j->win_cap) {
+        j->win_cap = j->win_cap ? j->win_cap * 2 : 8;
+        j->win = sl_xrealloc(j->win, sizeof *j->win * j->win_cap);
+    }
+    memmove(&j->win[k + 1], &j->win[k], sizeof *j->win * (j->nwin - k));
+    memset(&j->win[k], 0, sizeof j->win[k]);
+    j->win[k].ws = ws;
+    j->nwin++;
+    return &j->win[k];
+}
+
+/* Notes that chunk id of sluice_state holds rows of window x. */
+static void window_add_id(wwindow *x, int64_t id)
+{
+    if (x->nids == x->ids_cap) {
+        x->ids_cap = x->ids_cap ? x->ids_cap * 2 : 4;
+        x->ids = sl_xrealloc(x->ids, sizeof *x->ids * x->ids_cap);
+    }
+    x->ids[x->nids++] = id;
+}
+
+static void window_free(wjoin_op *j, wwindow *w)
+{
+    for (int s = 0; s < 2; s++) {
+        j->open_rows -= (int64_t)w->side[s].nrows;
+        sl_buf_free(&w->side[s].buf);
+    }
+    free(w->ids);
+}
+
+/* Sends the rows of out downstream and empties it. */
+static int out_send(wjoin_op *j, sl_error *err)
+{
+    if (j->out->nrows == 0)
+        return 0;
+    int rc = j->base.next->vt->push(j->base.next, j->out, err);
+    sl_batch_reset(j->out);
+    return rc;
+}
+
+/* Emits the pairs of window w. */
+static int window_emit(wjoin_op *j, const wwindow *w, sl_error *err)
+{
+    const side_rows *L = &w->side[0], *R = &w->side[1];
+    if (L->nrows == 0 || R->nrows == 0)
+        return 0;
+    size_t *loff = sl_xmalloc(sizeof *loff * L->nrows);
+    size_t *roff = sl_xmalloc(sizeof *roff * R->nrows);
+    row_offsets(L->buf.z, L->buf.n, loff);
+    row_offsets(R->buf.z, R->buf.n, roff);
+    /* side 1's rows by key hash: chains in arrival order */
+    size_t nb = 16;
+    while (nb < R->nrows * 2)
+        nb *= 2;
+    int64_t *head = sl_xmalloc(sizeof *head * nb);
+    int64_t *tail = sl_xmalloc(sizeof *tail * nb);
+    int64_t *next = sl_xmalloc(sizeof *next * R->nrows);
+    for (size_t b = 0; b < nb; b++)
+        head[b] = tail[b] = -1;
+    for (size_t i = 0; i < R->nrows; i++) {
+        row_head h;
+        memcpy(&h, R->buf.z + roff[i], sizeof h);
+        size_t b = h.hash & (nb - 1);
+        next[i] = -1;
+        if (tail[b] >= 0)
+            next[tail[b]] = (int64_t)i;
+        else
+            head[b] = (int64_t)i;
+        tail[b] = (int64_t)i;
+    }
+    const sl_plan_wjoin *wj = j->wj;
+    int rc = 0;
+    for (size_t i = 0; i < L->nrows && rc == 0; i++) {
+        const unsigned char *lz = L->buf.z + loff[i];
+        row_head lh;
+        memcpy(&lh, lz, sizeof lh);
+        for (int64_t k = head[lh.hash & (nb - 1)]; k >= 0 && rc == 0;
+             k = next[k]) {
+            const unsigned char *rz = R->buf.z + roff[k];
+            row_head rh;
+            memcpy(&rh, rz, sizeof rh);
+            if (rh.hash != lh.hash || rh.klen != lh.klen ||
+                memcmp(lz + sizeof lh, rz + sizeof rh, lh.klen) != 0)
+                continue;
+            int r = sl_batch_add_row(j->out);
+            row_fill(j, 0, lz, j->out, r, wj->col0[0]);
+            row_fill(j, 1, rz, j->out, r, wj->col0[1]);
+            sl_batch_set_int(j->out, r, wj->window_col, w->ws);
+            sl_batch_set_int(j->out, r, wj->window_col + 1,
+                             window_end(j, w->ws));
+            j->out->loc[r] = lh.loc;    /* row_fill set side 1's */
+            if (j->out->nrows >= j->out_cap)
+                rc = out_send(j, err);
+        }
+    }
+    free(loff);
+    free(roff);
+    free(head);
+    free(tail);
+    free(next);
+    return rc;
+}
+
+/* Recomputes W from the sides' watermarks; emits and frees every window
+** it has passed, in order of start, then passes W on. */
+static int advance(wjoin_op *j, sl_error *err)
+{
+    int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
+    if (w <= j->wm)
+        return 0;
+    j->wm = w;
+    size_t n = 0;
+    int rc = 0;
+    while (n < j->nwin && window_end(j, j->win[n].ws) <= w && rc == 0) {
+        rc = window_emit(j, &j->win[n], err);
+        n++;
+    }
+    if (rc == 0)
+        rc = out_send(j, err);
+    for (size_t i = 0; i < n; i++) {
+        wwindow *x = &j->win[i];
+        for (size_t k = 0; k < x->nids; k++) {
+            if (j->ndeleted == j->deleted_cap) {
+                j->deleted_cap = j->deleted_cap ? j->deleted_cap * 2 : 64;
+                j->deleted = sl_xrealloc(j->deleted,
+                                         sizeof *j->deleted * j->deleted_cap);
+            }
+            j->deleted[j->ndeleted++] = x->ids[k];
+        }
+        window_free(j, x);
+    }
+    memmove(j->win, j->win + n, sizeof *j->win * (j->nwin - n));
+    j->nwin -= n;
+    if (rc != 0)
+        return -1;
+    return j->base.next->vt->advance_watermark(j->base.next, w, err);
+}
+
+/* ---- the operator ------------------------------------------------------- */
+
+int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
+                          sl_error *err)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    int side = b->side;
+    const sl_column *et = &b->cols[j->wj->time_col[side]];
+    const uint8_t *sel = b->selected;
+    for (int r = first; r < end; r++) {
+        if (sel != NULL && !sel[r])
+            continue;
+        if (et->null[r]) {
+            op->ctx.dead(op->ctx.q, b, r, "the event-time column is NULL, so "
+                         "the event belongs to no window");
+            continue;
+        }
+        int64_t t = et->v.i[r];
+        int64_t ws = floor_div(t, j->size_ms) * j->size_ms;
+        if (j->wm >= window_end(j, ws)) {
+            op->ctx.late(op->ctx.q, b, r, t, j->wm);
+        } else if (row_key(j, side, b, r) == 0) {
+            row_put(j, side, &window_of(j, ws)->side[side], b, r);
+        }
+        sl_watermark_observe(&j->wmk[side], b->loc[r].part, t);
+        /* W moves per event: the next event is judged by it */
+        int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
+        if (w > j->wm && advance(j, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int wjoin_push(sl_operator *op, sl_batch *b, sl_error *err)
+{
+    return sl_op_wjoin_push_rows(op, b, 0, b->nrows, err);
+}
+
+static int wjoin_advance(sl_operator *op, int64_t wm_ms, sl_error *err)
+{
+    /* the end of both inputs (the runtime ends each side on its own) */
+    wjoin_op *j = (wjoin_op *)op;
+    if (wm_ms == INT64_MAX) {
+        sl_watermark_end(&j->wmk[0]);
+        sl_watermark_end(&j->wmk[1]);
+    }
+    return advance(j, err);
+}
+
+static void wjoin_close(sl_operator *op)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    for (size_t i = 0; i < j->nwin; i++)
+        window_free(j, &j->win[i]);
+    free(j->win);
+    free(j->deleted);
+    sl_batch_free(j->out);
+    sl_buf_free(&j->key);
+    sl_buf_free(&j->ckpt);
+    sl_buf_free(&j->pending[0]);
+    sl_buf_free(&j->pending[1]);
+    free(j);
+}
+
+static const sl_operator_vtab wjoin_vtab = {
+    "window join", wjoin_push, wjoin_advance, sl_op_forward_flush, wjoin_close
+};
+
+sl_operator *sl_op_wjoin_new(const sl_plan *p, const sl_op_ctx *ctx,
+                             int batch_rows, sl_error *err)
+{
+    (void)err;
+    wjoin_op *j = sl_xcalloc(1, sizeof *j);
+    j->base.vt = &wjoin_vtab;
+    j->base.ctx = *ctx;
+    j->p = p;
+    j->wj = p->wjoin;
+    j->ncols[0] = p->src->ncols;
+    j->ncols[1] = p->wjoin->right->ncols;
+    j->size_ms = p->window.size_ms;
+    for (int s = 0; s < 2; s++)
+        sl_watermark_init(&j->wmk[s], p->wjoin->delay_ms[s]);
+    j->wm = INT64_MIN;
+    j->out_cap = batch_rows > 0 ? batch_rows : 1024;
+    j->out = sl_batch_new(p->ninput, p->input_types, j->out_cap);
+    return &j->base;
+}
+
+int sl_op_wjoin_set_partitions(sl_operator *op, int side, const int32_t *parts,
+                               int n, sl_error *err)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    sl_watermark_set_active(&j->wmk[side], parts, n);
+    return advance(j, err);
+}
+
+int sl_op_wjoin_end(sl_operator *op, int side, sl_error *err)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    sl_watermark_end(&j->wmk[side]);
+    return advance(j, err);
+}
+
+int64_t sl_op_wjoin_watermark(const sl_operator *op)
+{
+    return ((const wjoin_op *)op)->wm;
+}
+
+int64_t sl_op_wjoin_open_rows(const sl_operator *op)
+{
+    return ((const wjoin_op *)op)->open_rows;
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+int sl_op_wjoin_save(sl_operator *op, sl_ckpt_writer *w, uint64_t fingerprint,
+                     sl_batch *const in[2], const int cur[2], sl_error *err)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    sl_buf *b = &j->ckpt;
+    for (int s = 0; s < 2; s++) {
+        b->n = 0;
+        rows_put(j, s, b, in[s], cur[s], in[s]->nrows);
+        if (b->n > 0 ? sl_ckpt_put(w, PENDING_ID(s), b, err) != 0
+                     : j->pending_saved[s] &&
+                           sl_ckpt_delete(w, PENDING_ID(s), err) != 0)
+            return -1;
+        j->pending_saved[s] = b->n > 0;
+    }
+    for (size_t i = 0; i < j->nwin; i++) {
+        wwindow *x = &j->win[i];
+        for (uint8_t s = 0; s < 2; s++) {
+            side_rows *rows = &x->side[s];
+            if (rows->saved == rows->buf.n)
+                continue;
+            b->n = 0;
+            sl_buf_put(b, &x->ws, sizeof x->ws);
+            sl_buf_put(b, &s, 1);
+            sl_buf_put(b, rows->buf.z + rows->saved, rows->buf.n - rows->saved);
+            int64_t id = CHUNK_ID(j->next_id++);
+            if (sl_ckpt_put(w, id, b, err) != 0)
+                return -1;
+            rows->saved = rows->buf.n;
+            window_add_id(x, id);
+        }
+    }
+    for (size_t i = 0; i < j->ndeleted; i++)
+        if (sl_ckpt_delete(w, j->deleted[i], err) != 0)
+            return -1;
+    j->ndeleted = 0;
+    b->n = 0;
+    sl_ckpt_header(b, fingerprint);
+    sl_buf_put(b, &j->next_id, sizeof j->next_id);
+    sl_buf_put(b, &j->wm, sizeof j->wm);
+    for (int s = 0; s < 2; s++)
+        sl_watermark_save(&j->wmk[s], b);
+    return sl_ckpt_put(w, META_ID, b, err);
+}
+
+typedef struct wload_ctx {
+    wjoin_op *j;
+    uint64_t fingerprint;
+    const char *query;
+    int have_meta;
+} wload_ctx;
+
+static int wload_bad(const wload_ctx *c, sl_error *err)
+{
+    return sl_error_set(err, -1, "the saved window-join state of %s is "
+                        "damaged; replay the query from the start with CREATE "
+                        "OR REPLACE", c->query);
+}
+
+/* One saved row, in id order: the operator's own first, then the chunks
+** in the order they were saved. */
+static int wload_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
+                     sl_error *err)
+{
+    wload_ctx *c = ctx;
+    wjoin_op *j = c->j;
+    const unsigned char *end = p + n;
+    if (id >= 0)
+        return 0;               /* the aggregate's */
+    if (id == META_ID) {
+        int rc = sl_ckpt_check_header(&p, end, c->fingerprint, c->query, err);
+        if (rc != 0)
+            return rc < 0 ? -1 : wload_bad(c, err);
+        if (sl_buf_get(&p, end, &j->next_id, sizeof j->next_id) ||
+            sl_buf_get(&p, end, &j->wm, sizeof j->wm))
+            return wload_bad(c, err);
+        for (int s = 0; s < 2; s++)
+            if (sl_watermark_load(&j->wmk[s], &p, end) != 0)
+                return wload_bad(c, err);
+        c->have_meta = 1;
+        return p == end ? 0 : wload_bad(c, err);
+    }
+    if (id == PENDING_ID(0) || id == PENDING_ID(1)) {
+        sl_buf *o = &j->pending[id - PENDING_ID(0)];
+        j->pending_saved[id - PENDING_ID(0)] = 1;
+        o->n = 0;
+        sl_buf_put(o, p, n);
+        return 0;
+    }
+    int64_t ws;
+    uint8_t s;
+    if (!c->have_meta || sl_buf_get(&p, end, &ws, sizeof ws) ||
+        sl_buf_get(&p, end, &s, 1) || s > 1)
+        return wload_bad(c, err);
+    wwindow *x = window_of(j, ws);
+    side_rows *rows = &x->side[s];
+    /* count the rows, checking they are whole */
+    for (const unsigned char *q = p; q < end;) {
+        uint32_t len;
+        if (end - q < (ptrdiff_t)sizeof(row_head))
+            return wload_bad(c, err);
+        memcpy(&len, q, sizeof len);
+        if ((size_t)(end - q) - sizeof len < len)
+            return wload_bad(c, err);
+        q += sizeof len + len;
+        rows->nrows++;
+        j->open_rows++;
+    }
+    sl_buf_put(&rows->buf, p, (size_t)(end - p));
+    rows->saved = rows->buf.n;
+    window_add_id(x, id);
+    return 0;
+}
+
+int sl_op_wjoin_load(sl_operator *op, sqlite3 *db, const char *query,
+                     uint64_t fingerprint, sl_batch *in[2], sl_error *err)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    wload_ctx c = {j, fingerprint, query, 0};
+    if (sl_ckpt_load(db, query, wload_row, &c, err) != 0)
+        return -1;
+    /* the rows read but not merged at the save, back in the inputs */
+    for (int s = 0; s < 2; s++) {
+        const sl_buf *o = &j->pending[s];
+        sl_batch_reset(in[s]);
+        for (size_t at = 0; at < o->n;) {
+            uint32_t len;
+            if (o->n - at < sizeof(row_head))
+                return wload_bad(&c, err);
+            memcpy(&len, o->z + at, sizeof len);
+            if (o->n - at - sizeof len < len)
+                return wload_bad(&c, err);
+            int r = sl_batch_add_row(in[s]);
+            row_fill(j, s, o->z + at, in[s], r, 0);
+            at += sizeof len + len;
+        }
+        sl_buf_free(&j->pending[s]);
+    }
+    return 0;
+}
