@@ -12,8 +12,9 @@
 ** and is in no pair.
 **
 ** State: per open window, per side, the rows in arrival order, each
-** serialised into the side's buffer (its key as text, its location, its
-** columns). Keys compare by their text form, as the join with a table
+** serialised into the side's buffer (its key as text, its location, and of
+** its columns those the operators after the join read: sl_plan_input_used;
+** the others are kept as NULL). Keys compare by their text form, as the join with a table
 ** does (engine/op_join.c); a row with a NULL key can match nothing and is
 ** not kept. When W passes a window's end its pairs go downstream in the
 ** plan's input-row layout [side 0 columns, side 1 columns, window_start,
@@ -60,6 +61,9 @@ typedef struct wjoin_op {
     const sl_plan *p;
     const sl_plan_wjoin *wj;
     int ncols[2];
+    uint8_t *keep[2];      /* per side: the columns the pairs need */
+    uint8_t *int_key;      /* per key column: both sides' are BIGINT (or
+                              both TIMESTAMP...): compared as 8 bytes */
     int64_t size_ms;
     sl_watermark wmk[2];
     int64_t wm;            /* the join's: min of the two, never back */
@@ -102,12 +106,16 @@ static int row_key(wjoin_op *j, int side, const sl_batch *b, int r)
 {
     j->key.n = 0;
     for (int k = 0; k < j->wj->nkeys; k++) {
+        const sl_column *c = &b->cols[j->wj->keys[side][k]];
+        if (c->null[r])
+            return -1;
+        if (j->int_key[k]) {    /* the same integer type on both sides */
+            sl_buf_put(&j->key, &c->v.i[r], sizeof c->v.i[r]);
+            continue;
+        }
         char tmp[64];
         int n = 0;
-        const char *z = sl_column_text(&b->cols[j->wj->keys[side][k]], r, tmp,
-                                       &n);
-        if (z == NULL)
-            return -1;
+        const char *z = sl_column_text(c, r, tmp, &n);
         uint32_t len = (uint32_t)n;
         sl_buf_put(&j->key, &len, sizeof len);
         sl_buf_put(&j->key, z, (size_t)n);
@@ -115,9 +123,10 @@ static int row_key(wjoin_op *j, int side, const sl_batch *b, int r)
     return 0;
 }
 
-/* Appends row r of b (side's layout; its key in j->key) to rows. */
+/* Appends row r of b (side's layout; its key in j->key) to rows, with
+** the columns of keep (NULL: all), the others as NULL. */
 static void row_put(wjoin_op *j, int side, side_rows *rows, const sl_batch *b,
-                    int r)
+                    int r, const uint8_t *keep)
 {
     sl_buf *o = &rows->buf;
     size_t at = o->n;
@@ -130,7 +139,7 @@ static void row_put(wjoin_op *j, int side, side_rows *rows, const sl_batch *b,
     sl_buf_put(o, j->key.z, j->key.n);
     for (int c = 0; c < j->ncols[side]; c++) {
         const sl_column *col = &b->cols[c];
-        uint8_t isnull = col->null[r] != 0;
+        uint8_t isnull = col->null[r] != 0 || (keep && !keep[c]);
         sl_buf_put(o, &isnull, 1);
         if (isnull)
             continue;
@@ -169,7 +178,7 @@ static void rows_put(wjoin_op *j, int side, sl_buf *o, const sl_batch *b,
     side_rows tmp = {*o, 0, 0};
     j->key.n = 0;
     for (int r = first; r < end; r++)
-        row_put(j, side, &tmp, b, r);
+        row_put(j, side, &tmp, b, r, NULL);
     j->open_rows -= (int64_t)tmp.nrows;
     *o = tmp.buf;
 }
@@ -333,14 +342,10 @@ static int window_emit(wjoin_op *j, const wwindow *w, sl_error *err)
     return rc;
 }
 
-/* Recomputes W from the sides' watermarks; emits and frees every window
-** it has passed, in order of start, then passes W on. */
-static int advance(wjoin_op *j, sl_error *err)
+/* W has moved to w: emits and frees every window it has passed, in order
+** of start, then passes W on. */
+static int close_due(wjoin_op *j, int64_t w, sl_error *err)
 {
-    int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
-    if (w <= j->wm)
-        return 0;
-    j->wm = w;
     size_t n = 0;
     int rc = 0;
     while (n < j->nwin && window_end(j, j->win[n].ws) <= w && rc == 0) {
@@ -365,7 +370,22 @@ static int advance(wjoin_op *j, sl_error *err)
     j->nwin -= n;
     if (rc != 0)
         return -1;
+    /* downstream windows are the join's: W matters there when one closed
+    ** (passing every step of W made the aggregate look for windows to
+    ** close once per event) */
+    if (n == 0 && w != INT64_MAX)
+        return 0;
     return j->base.next->vt->advance_watermark(j->base.next, w, err);
+}
+
+/* Recomputes W from the sides' watermarks and closes what it passed. */
+static int advance(wjoin_op *j, sl_error *err)
+{
+    int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
+    if (w <= j->wm)
+        return 0;
+    j->wm = w;
+    return close_due(j, w, err);
 }
 
 /* ---- the operator ------------------------------------------------------- */
@@ -390,13 +410,18 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
         if (j->wm >= window_end(j, ws)) {
             op->ctx.late(op->ctx.q, b, r, t, j->wm);
         } else if (row_key(j, side, b, r) == 0) {
-            row_put(j, side, &window_of(j, ws)->side[side], b, r);
+            row_put(j, side, &window_of(j, ws)->side[side], b, r,
+                    j->keep[side]);
         }
         sl_watermark_observe(&j->wmk[side], b->loc[r].part, t);
         /* W moves per event: the next event is judged by it */
         int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
-        if (w > j->wm && advance(j, err) != 0)
-            return -1;
+        if (w > j->wm) {
+            j->wm = w;
+            if (j->nwin > 0 && window_end(j, j->win[0].ws) <= w &&
+                close_due(j, w, err) != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -424,6 +449,9 @@ static void wjoin_close(sl_operator *op)
         window_free(j, &j->win[i]);
     free(j->win);
     free(j->deleted);
+    free(j->keep[0]);
+    free(j->keep[1]);
+    free(j->int_key);
     sl_batch_free(j->out);
     sl_buf_free(&j->key);
     sl_buf_free(&j->ckpt);
@@ -451,6 +479,19 @@ sl_operator *sl_op_wjoin_new(const sl_plan *p, const sl_op_ctx *ctx,
     for (int s = 0; s < 2; s++)
         sl_watermark_init(&j->wmk[s], p->wjoin->delay_ms[s]);
     j->wm = INT64_MIN;
+    uint8_t *used = sl_xcalloc((size_t)p->ninput + 1, 1);
+    sl_plan_input_used(p, used);
+    for (int s = 0; s < 2; s++)
+        j->keep[s] = sl_xmalloc((size_t)j->ncols[s] + 1);
+    memcpy(j->keep[0], used, (size_t)j->ncols[0]);
+    memcpy(j->keep[1], used + p->wjoin->col0[1], (size_t)j->ncols[1]);
+    free(used);
+    j->int_key = sl_xcalloc((size_t)p->wjoin->nkeys + 1, 1);
+    for (int k = 0; k < p->wjoin->nkeys; k++) {
+        sl_type a = p->src->col_types[p->wjoin->keys[0][k]];
+        sl_type b = p->wjoin->right->col_types[p->wjoin->keys[1][k]];
+        j->int_key[k] = a == b && a != SL_TEXT && a != SL_DOUBLE;
+    }
     j->out_cap = batch_rows > 0 ? batch_rows : 1024;
     j->out = sl_batch_new(p->ninput, p->input_types, j->out_cap);
     return &j->base;

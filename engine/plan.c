@@ -57,6 +57,38 @@ static void expr_line(strbuf *b, const char *label, const sl_expr *e)
     free(sql);
 }
 
+static void mark_columns(const sl_expr *e, uint8_t *used)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == SL_EX_COLUMN && e->col >= 0)
+        used[e->col] = 1;
+    for (int i = 0; i < e->nargs; i++)
+        mark_columns(e->args[i], used);
+}
+
+void sl_plan_input_used(const sl_plan *p, uint8_t *used)
+{
+    memset(used, 0, (size_t)p->ninput);
+    mark_columns(p->where, used);
+    if (p->event_time_col >= 0)
+        used[p->event_time_col] = 1;
+    if (!p->is_agg) {
+        for (int i = 0; i < p->nout; i++)
+            mark_columns(p->out[i], used);
+        return;
+    }
+    for (int i = 0; i < p->ngroup; i++)
+        mark_columns(p->group[i], used);
+    for (int i = 0; i < p->nagg; i++)
+        mark_columns(p->aggs[i].arg, used);
+    if (p->topn && !p->topn->of_groups) {
+        mark_columns(p->topn->order, used);
+        for (int i = 0; i < p->topn->spec.ncarry; i++)
+            used[p->topn->carry[i]] = 1;
+    }
+}
+
 /* "source: name (connector ...)" of one source, without a newline. */
 static void source_line(strbuf *b, const sl_source_def *s)
 {

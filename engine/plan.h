@@ -131,6 +131,12 @@ typedef struct sl_session sl_session;
 sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err);
 void sl_plan_free(sl_plan *p);
 
+/* Marks in used[0..ninput) the input-row columns the operators after a
+** join read: WHERE, the group keys and aggregate arguments (or the select
+** list of a row-by-row plan), QUALIFY's order and kept columns, the event
+** time. A window join keeps only those of the rows it holds. */
+void sl_plan_input_used(const sl_plan *p, uint8_t *used);
+
 /* The operator DAG as text lines (EXPLAIN). malloc'd; the caller frees. */
 char *sl_plan_explain(const sl_plan *p);
 
