@@ -115,13 +115,14 @@ static int has_input_column(const sl_plan *p, const char *name)
     return 0;
 }
 
-/* Resolves a column reference against the input row: returns its index, or
-** -1 with err set (with a suggestion when a name is close). */
-static int resolve_input(binder *b, const sl_expr *e)
+/* The input-row columns [*lo, *hi) of the relation e->qualifier names (the
+** source, the joined table or source), or -1 with err set. */
+static int relation_columns(binder *b, const sl_expr *e, int *lo, int *hi)
 {
     sl_plan *p = b->p;
     int nsrc = p->src->ncols;
-    int lo = 0, hi = p->ninput;
+    *lo = 0;
+    *hi = p->ninput;
     if (e->qualifier) {
         int is_src = strcasecmp(e->qualifier, p->src->name) == 0 ||
                      (p->src_alias && strcasecmp(e->qualifier,
@@ -134,22 +135,36 @@ static int resolve_input(binder *b, const sl_expr *e)
                               (wj->right_alias &&
                                strcasecmp(e->qualifier, wj->right_alias) == 0));
         if (is_src && !is_right) {
-            hi = nsrc;
+            *hi = nsrc;
         } else if (is_join) {
-            lo = nsrc;
+            *lo = nsrc;
         } else if (is_right && !is_src) {
-            lo = wj->col0[1];
-            hi = lo + wj->right->ncols;
+            *lo = wj->col0[1];
+            *hi = *lo + wj->right->ncols;
         } else if (is_src) {
             return sl_error_set(b->err, e->offset, "\"%s\" names both "
                                 "sources: give them different aliases",
                                 e->qualifier);
+        } else if (e->kind == SL_EX_STAR) {
+            return sl_error_set(b->err, e->offset, "unknown relation \"%s\" "
+                                "in %s.*", e->qualifier, e->qualifier);
         } else {
             return sl_error_set(b->err, e->offset, "unknown relation \"%s\" "
                                 "in column reference %s.%s", e->qualifier,
                                 e->qualifier, e->name);
         }
     }
+    return 0;
+}
+
+/* Resolves a column reference against the input row: returns its index, or
+** -1 with err set (with a suggestion when a name is close). */
+static int resolve_input(binder *b, const sl_expr *e)
+{
+    sl_plan *p = b->p;
+    int lo, hi;
+    if (relation_columns(b, e, &lo, &hi) != 0)
+        return -1;
     int found = -1;
     for (int i = lo; i < hi; i++) {
         if (strcasecmp(p->input_names[i], e->name) == 0) {
@@ -740,13 +755,10 @@ static int bind_select_list(binder *b, const sl_select *sel)
             if (p->is_agg && !p->topn)
                 return sl_error_set(b->err, it->offset, "SELECT * cannot be "
                                     "used with GROUP BY or aggregates");
-            for (int c = 0; c < p->ninput; c++) {
-                if (it->expr->qualifier) {
-                    int is_src = strcasecmp(it->expr->qualifier, p->src->name) == 0 ||
-                                 (p->src_alias && strcasecmp(it->expr->qualifier, p->src_alias) == 0);
-                    if (is_src != (c < p->src->ncols))
-                        continue;
-                }
+            int lo, hi;
+            if (relation_columns(b, it->expr, &lo, &hi) != 0)
+                return -1;
+            for (int c = lo; c < hi; c++) {
                 if (output_index(p, p->input_names[c]) >= 0)
                     continue;
                 add_output(p, p->input_names[c],
