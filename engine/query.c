@@ -152,15 +152,23 @@ static int write_positions(sl_query *q, sl_error *err)
     int64_t wm = q->agg ? sl_op_aggregate_watermark(q->agg)
                : q->wjoin ? sl_op_wjoin_watermark(q->wjoin) : INT64_MIN;
     int has_wm = wm != INT64_MIN && wm != INT64_MAX;
-    const char *metrics[] = {"rows_in", "rows_out", "late_events",
-                             "dead_letters", "watermark_ms", "open_windows",
-                             "peak_open_windows", "state_bytes"};
-    double values[] = {(double)q->rows_in, (double)q->rows_out,
-                       (double)q->late, (double)q->dead, (double)wm,
-                       q->agg ? (double)sl_op_aggregate_open_groups(q->agg) : 0,
-                       q->agg ? (double)sl_op_aggregate_peak_groups(q->agg) : 0,
-                       q->agg ? (double)sl_op_aggregate_state_bytes(q->agg) : 0};
-    int nmetrics = q->agg ? 8 : 5;
+    const char *metrics[9] = {"rows_in", "rows_out", "late_events",
+                              "dead_letters", "watermark_ms"};
+    double values[9] = {(double)q->rows_in, (double)q->rows_out,
+                        (double)q->late, (double)q->dead, (double)wm};
+    int nmetrics = 5;
+    if (q->agg) {
+        metrics[nmetrics] = "open_windows";
+        values[nmetrics++] = (double)sl_op_aggregate_open_groups(q->agg);
+        metrics[nmetrics] = "peak_open_windows";
+        values[nmetrics++] = (double)sl_op_aggregate_peak_groups(q->agg);
+        metrics[nmetrics] = "state_bytes";
+        values[nmetrics++] = (double)sl_op_aggregate_state_bytes(q->agg);
+    }
+    if (q->wjoin) {
+        metrics[nmetrics] = "join_rows_open";
+        values[nmetrics++] = (double)sl_op_wjoin_open_rows(q->wjoin);
+    }
     rc = sqlite3_prepare_v2(q->s->db, "INSERT OR REPLACE INTO sluice_metrics"
                             "(query, name, value, updated_at) VALUES (?1, ?2, "
                             "?3, strftime('%Y-%m-%d %H:%M:%f','now'))", -1,
