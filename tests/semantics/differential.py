@@ -29,7 +29,6 @@ Usage: differential.py SLUICE [--cases N] [--seed S] [--failures DIR]
                                [--watermark-after-filter] [--no-null-keys]
 """
 
-import argparse
 import json
 import os
 import sqlite3
@@ -116,19 +115,12 @@ def sqlite_reference(case, late_ids):
 
 
 def check_sqlite(case, sluice):
-    d = sr.scratch_dir()
-    try:
-        with open(os.path.join(d, "in.csv"), "w") as f:
-            f.write(case["csv"])
+    with sr.scratch({"in.csv": case["csv"]}) as d:
         db = os.path.join(d, "t.db")
         rc, _, err = sr.run_sluice(sluice, db, case["sql"], cwd=d)
         if rc != 0:
             return False, "sluice exited %d: %s" % (rc, err.strip())
         rows, late, _ = sr.read_results(db)
-    finally:
-        for f in os.listdir(d):
-            os.unlink(os.path.join(d, f))
-        os.rmdir(d)
     ref = sqlite_reference(case, [x[0] for x in late])
     dr = sr.diff_rows(ref, rows)
     return not dr, ("view differs from SQLite's GROUP BY over the accepted events:\n" + dr
@@ -153,9 +145,7 @@ def replay(args):
         case = sr.shrink(case, args.sluice, fails)
         ok, text = sr.compare_case(case, args.sluice, env=case.get("env"),
                                    watermark_after_filter=args.watermark_after_filter)
-        with open(args.replay + ".min.json", "w") as f:
-            json.dump(case, f, indent=1)
-        print("minimal input (saved as %s.min.json):" % args.replay)
+        sr.save_minimal(case, args.replay)
     print(case["csv"])
     print(text)
     erows, elate, _ = oracle.run(oracle.parse_csv(case["csv"]), sr.effective_spec(case["spec"]),
@@ -166,19 +156,11 @@ def replay(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("sluice")
-    ap.add_argument("--cases", type=int, default=20,
-                    help="random cases per window kind and emit mode")
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("SEMANTICS_SEED", "1")))
-    ap.add_argument("--failures", default=None)
-    ap.add_argument("--replay")
-    ap.add_argument("--shrink", action="store_true")
+    ap = sr.arg_parser(20, "random cases per window kind and emit mode")
     ap.add_argument("--watermark-after-filter", action="store_true",
                     help="model a watermark fed only by the events the WHERE keeps")
     ap.add_argument("--no-null-keys", action="store_true")
-    args = ap.parse_args()
-    args.sluice = os.path.abspath(args.sluice)
+    args = sr.parse_args(ap)
     if args.replay:
         return replay(args)
 
@@ -214,30 +196,20 @@ def main():
         if ok and kind == "tumbling" and emit == "close":
             ok, text = check_sqlite(case, args.sluice)
             label += "+sqlite"
-        tags = [t for t, on in (("where", spec["where"]), ("having", spec["having"]),
-                                ("epoch", any(e["ts"] is not None and e["ts"] < 0
-                                              for e in events)),
-                                ("override", spec["override_delay_ms"] is not None),
-                                ("nullkeys", null_keys)) if on]
-        desc = "%s seed=%d%s" % (label, seed, " [" + ",".join(tags) + "]" if tags else "")
-        if ok:
-            print("ok %d - %s" % (n, desc))
-        else:
-            failed += 1
-            print("not ok %d - %s" % (n, desc))
-            sr.report_failure(case, text, args.failures, label)
+        desc = sr.with_tags("%s seed=%d" % (label, seed),
+                            (("where", spec["where"]), ("having", spec["having"]),
+                             ("epoch", any(e["ts"] is not None and e["ts"] < 0
+                                           for e in events)),
+                             ("override", spec["override_delay_ms"] is not None),
+                             ("nullkeys", null_keys)))
+        failed += sr.tap_case(n, ok, desc, case, text, args.failures, label)
     # EMIT ON WINDOW CLOSE without a window is an error (exit status 1)
     n += 1
-    d = sr.scratch_dir()
-    with open(os.path.join(d, "in.csv"), "w") as f:
-        f.write(sr.to_csv(sr.gen_events(sr.rng_for(args.seed), 5)))
-    rc, _, err = sr.run_sluice(args.sluice, os.path.join(d, "t.db"),
-                               sr.source_sql("in.csv", 0) + "CREATE MATERIALIZED VIEW mv AS "
-                               "SELECT k, COUNT(*) AS c FROM src GROUP BY k EMIT ON WINDOW CLOSE;",
-                               cwd=d)
-    for f in os.listdir(d):
-        os.unlink(os.path.join(d, f))
-    os.rmdir(d)
+    with sr.scratch({"in.csv": sr.to_csv(sr.gen_events(sr.rng_for(args.seed), 5))}) as d:
+        rc, _, err = sr.run_sluice(args.sluice, os.path.join(d, "t.db"),
+                                   sr.source_sql("in.csv", 0) + "CREATE MATERIALIZED VIEW mv AS "
+                                   "SELECT k, COUNT(*) AS c FROM src GROUP BY k "
+                                   "EMIT ON WINDOW CLOSE;", cwd=d)
     if rc == 1 and "WINDOW" in err:
         print("ok %d - EMIT ON WINDOW CLOSE without a window is rejected" % n)
     else:

@@ -291,20 +291,22 @@ def parse_csv(text):
         if not line:
             continue
         f = line.split(",")
-        e = {}
-        for (name, typ), val in zip(COLUMNS, f):
-            if val == "":
-                e[name] = None
-            elif typ == "BIGINT":
-                e[name] = int(val)
-            elif typ == "DOUBLE":
-                e[name] = float(val)
-            elif typ == "TIMESTAMP":
-                e[name] = parse_ts(val)
-            else:
-                e[name] = val
-        out.append(e)
+        out.append({name: parse_value(val, typ) for (name, typ), val in zip(COLUMNS, f)})
     return out
+
+
+def parse_value(val, typ):
+    """One CSV field of a column of type typ ('' = NULL); ValueError if it
+    does not convert."""
+    if val == "":
+        return None
+    if typ == "BIGINT":
+        return int(val)
+    if typ == "DOUBLE":
+        return float(val)
+    if typ == "TIMESTAMP":
+        return parse_ts(val)
+    return val
 
 
 def main(argv):

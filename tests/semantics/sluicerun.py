@@ -2,19 +2,26 @@
 random event streams, turning a query spec into sluice SQL, running the
 sluice binary on a fresh database, reading back a view, its late events and
 dead letters with python's sqlite3 module, and comparing rows with a
-relative tolerance for doubles. It owns no test of its own.
+relative tolerance for doubles; and the frame the differential scripts
+share (command line, TAP points, failure reports, --replay and --shrink).
+It owns no test of its own.
 
 A "case" is a dict {"seed", "csv", "spec", "sql"} that is enough to replay a
-run: differential.py writes failing cases as JSON files.
+run (a case with several inputs has "csv_NAME" for NAME.csv instead of
+"csv"): the differential scripts write failing cases as JSON files.
 """
 
+import argparse
+import contextlib
 import json
 import math
 import os
 import random
 import sqlite3
 import subprocess
+import sys
 import tempfile
+import time
 
 import oracle
 
@@ -132,6 +139,22 @@ def scratch_dir():
     return tempfile.mkdtemp(prefix="sluice-sem-", dir=base)
 
 
+@contextlib.contextmanager
+def scratch(files=None):
+    """A scratch directory (see scratch_dir) holding files {name: text},
+    removed with what is in it afterwards."""
+    d = scratch_dir()
+    try:
+        for name, text in (files or {}).items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        yield d
+    finally:
+        for f in os.listdir(d):
+            os.unlink(os.path.join(d, f))
+        os.rmdir(d)
+
+
 def run_sluice(sluice, db, sql, env=None, cwd=None, timeout=120):
     e = dict(os.environ)
     for k in ("SLUICE_BATCH_ROWS", "SLUICE_COMMIT_ROWS", "SLUICE_COMMIT_INTERVAL_MS"):
@@ -208,20 +231,12 @@ def diff_rows(expected, actual):
 
 def compare_case(case, sluice, env=None, watermark_after_filter=False):
     """Runs one case on sluice and the oracle. Returns (ok, report text)."""
-    d = scratch_dir()
-    try:
-        csv_path = os.path.join(d, "in.csv")
-        with open(csv_path, "w") as f:
-            f.write(case["csv"])
+    with scratch({"in.csv": case["csv"]}) as d:
         db = os.path.join(d, "t.db")
         rc, out, err = run_sluice(sluice, db, case["sql"], env=env, cwd=d)
         if rc != 0:
             return False, "sluice exited %d\nstderr: %s" % (rc, err.strip())
         rows, late, dead = read_results(db)
-    finally:
-        for f in os.listdir(d):
-            os.unlink(os.path.join(d, f))
-        os.rmdir(d)
     events = oracle.parse_csv(case["csv"])
     erows, elate, edead = oracle.run(events, effective_spec(case["spec"]),
                                      watermark_after_filter=watermark_after_filter)
@@ -243,15 +258,16 @@ def make_case(seed, events, spec):
             "sql": source_sql("in.csv", spec["delay_ms"]) + "\n" + view_sql(spec)}
 
 
-def shrink(case, sluice, still_fails):
-    """Greedy delta-debugging of the input: drops events (halves, then one
-    at a time) while still_fails(case) holds. Returns the smaller case."""
-    lines = case["csv"].splitlines()
+def shrink(case, sluice, still_fails, field="csv"):
+    """Greedy delta-debugging of the input case[field]: drops events
+    (halves, then one at a time) while still_fails(case) holds. Returns the
+    smaller case."""
+    lines = case[field].splitlines()
     header, body = lines[0], lines[1:]
 
     def with_body(b):
         c = dict(case)
-        c["csv"] = "\n".join([header] + b) + "\n"
+        c[field] = "\n".join([header] + b) + "\n"
         return c
 
     chunk = max(1, len(body) // 2)
@@ -274,17 +290,111 @@ def rng_for(seed):
     return random.Random(seed)
 
 
+def arg_parser(cases, cases_help="random cases"):
+    """The command line the differential scripts share: SLUICE [--cases N]
+    [--seed S] [--failures DIR] [--replay FILE [--shrink]]."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sluice")
+    ap.add_argument("--cases", type=int, default=cases, help=cases_help)
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("SEMANTICS_SEED", "1")))
+    ap.add_argument("--failures", default=None)
+    ap.add_argument("--replay")
+    ap.add_argument("--shrink", action="store_true")
+    return ap
+
+
+def parse_args(ap):
+    args = ap.parse_args()
+    args.sluice = os.path.abspath(args.sluice)
+    return args
+
+
+def with_tags(desc, tags):
+    """desc, then the names of the (name, on) tags that are on in brackets."""
+    on = [t for t, v in tags if v]
+    return desc + (" [" + ",".join(on) + "]" if on else "")
+
+
+def tap_case(n, ok, desc, case, text, failures, label, **report):
+    """Prints TAP test point n for a case and, if it failed, the case
+    (report_failure, with the keyword arguments given). Returns 1 if it
+    failed, else 0."""
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, desc))
+    if not ok:
+        report_failure(case, text, failures, label, **report)
+    sys.stdout.flush()
+    return 0 if ok else 1
+
+
+def run_cases(args, one_case, summary, **report):
+    """The main loop of a differential script: the TAP plan, then one test
+    point per case, one_case(seed) -> (ok, desc, case, text, label), a
+    failing case reported (tap_case), summary() as a closing comment.
+    Returns the exit status."""
+    print("1..%d" % args.cases)
+    t0 = time.time()
+    failed = 0
+    for i in range(args.cases):
+        ok, desc, case, text, label = one_case(args.seed * 100000 + i)
+        failed += tap_case(i + 1, ok, desc, case, text, args.failures, label, **report)
+    print("# " + summary())
+    print("# %d of %d failed, %.1f s" % (failed, args.cases, time.time() - t0))
+    return 1 if failed else 0
+
+
+def save_minimal(case, replay_path):
+    """Saves a shrunk case beside the one replayed (--replay --shrink)."""
+    with open(replay_path + ".min.json", "w") as f:
+        json.dump(case, f, indent=1)
+    print("minimal input (saved as %s.min.json):" % replay_path)
+
+
+def replay_case(args, compare, fields=("csv",)):
+    """--replay FILE [--shrink]: runs a saved case, compare(case, sluice) ->
+    (ok, report text). With --shrink, reduces its inputs (each of fields,
+    in turn, until none gets smaller) and saves the minimal case. Prints
+    the inputs and the differences; returns the exit status."""
+    with open(args.replay) as f:
+        case = json.load(f)
+    if "env" in case:
+        print("env: %s" % " ".join("%s=%s" % kv for kv in sorted(case["env"].items())))
+    print("SQL:\n" + case["sql"])
+    ok, text = compare(case, args.sluice)
+    if ok:
+        print("case passes")
+        return 0
+    if args.shrink:
+        def fails(c):
+            return not compare(c, args.sluice)[0]
+        while True:
+            before = [case[f] for f in fields]
+            for f in fields:
+                case = shrink(case, args.sluice, fails, field=f)
+            if len(fields) == 1 or [case[f] for f in fields] == before:
+                break
+        ok, text = compare(case, args.sluice)
+        save_minimal(case, args.replay)
+    for f in fields:
+        if len(fields) > 1:
+            print("%s:" % (f[4:] + ".csv" if f.startswith("csv_") else f))
+        print(case[f])
+    print(text)
+    return 1
+
+
 def report_failure(case, text, failures, label, prefix="", script="differential.py"):
-    """Prints a failing case (seed, env, SQL, input, differences) as TAP
+    """Prints a failing case (seed, env, SQL, input(s), differences) as TAP
     comments and saves it as JSON under failures, for --replay."""
     print("# FAIL %s seed=%s" % (label, case["seed"]))
     print("# env: %s" % " ".join("%s=%s" % kv for kv in sorted(case.get("env", {}).items())))
     print("# SQL:")
     for line in case["sql"].splitlines():
         print("#   " + line)
-    print("# input CSV:")
-    for line in case["csv"].splitlines():
-        print("#   " + line)
+    # one input "csv", or several "csv_NAME" (written as NAME.csv)
+    for key in sorted(k for k in case if k == "csv" or k.startswith("csv_")):
+        print("# input %s:" % ("CSV" if key == "csv" else key[4:] + ".csv"))
+        for line in case[key].splitlines():
+            print("#   " + line)
     for line in text.splitlines():
         print("# " + line)
     if failures:

@@ -51,13 +51,10 @@ Usage: topn_differential.py SLUICE [--cases N] [--seed S] [--failures DIR]
                                     [--replay FILE [--shrink]]
 """
 
-import argparse
-import json
 import math
 import os
 import sqlite3
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle                                   # noqa: E402
@@ -272,10 +269,7 @@ STATS = {"rows": 0, "late": 0, "late_but_counted": 0, "empty": 0}
 
 def run_case(case, sluice):
     """(rows, late, dead) as sluice wrote them, or a string on error."""
-    d = sr.scratch_dir()
-    try:
-        with open(os.path.join(d, "in.csv"), "w") as f:
-            f.write(case["csv"])
+    with sr.scratch({"in.csv": case["csv"]}) as d:
         db = os.path.join(d, "t.db")
         rc, _, err = sr.run_sluice(sluice, db, case["sql"], env=case.get("env"), cwd=d)
         if rc != 0:
@@ -284,10 +278,6 @@ def run_case(case, sluice):
                 else "k, window_start, c, s, m, r")
         rows, late, dead = sr.read_results(db, "t", cols)
         return rows, late, dead
-    finally:
-        for f in os.listdir(d):
-            os.unlink(os.path.join(d, f))
-        os.rmdir(d)
 
 
 def expected(case):
@@ -326,44 +316,12 @@ def compare(case, sluice):
     return not parts, "\n".join(parts)
 
 
-def replay(args):
-    with open(args.replay) as f:
-        case = json.load(f)
-    print("env: %s" % " ".join("%s=%s" % kv for kv in sorted(case.get("env", {}).items())))
-    print("SQL:\n" + case["sql"])
-    ok, text = compare(case, args.sluice)
-    if ok:
-        print("case passes")
-        return 0
-    if args.shrink:
-        case = sr.shrink(case, args.sluice, lambda c: not compare(c, args.sluice)[0])
-        ok, text = compare(case, args.sluice)
-        with open(args.replay + ".min.json", "w") as f:
-            json.dump(case, f, indent=1)
-        print("minimal input (saved as %s.min.json):" % args.replay)
-    print(case["csv"])
-    print(text)
-    return 1
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("sluice")
-    ap.add_argument("--cases", type=int, default=100, help="random cases")
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("SEMANTICS_SEED", "1")))
-    ap.add_argument("--failures", default=None)
-    ap.add_argument("--replay")
-    ap.add_argument("--shrink", action="store_true")
-    args = ap.parse_args()
-    args.sluice = os.path.abspath(args.sluice)
+    args = sr.parse_args(sr.arg_parser(100))
     if args.replay:
-        return replay(args)
+        return sr.replay_case(args, compare)
 
-    print("1..%d" % args.cases)
-    t0 = time.time()
-    failed = 0
-    for i in range(args.cases):
-        seed = args.seed * 100000 + i
+    def one_case(seed):
         rng = sr.rng_for(seed)
         mode = "row" if rng.random() < 0.6 else "group"
         big = rng.random() < 0.08
@@ -373,23 +331,17 @@ def main():
         ok, text = compare(case, args.sluice)
         desc = "%s seed=%d %s events=%d" % (label, seed, qualify_sql(spec),
                                              len(case["csv"].splitlines()) - 1)
-        tags = [t for t, on in (("where", spec["where"]), ("having", spec["having"]),
-                                ("override", spec["override_delay_ms"] is not None),
-                                ("mv", spec["target"] == "mv")) if on]
-        if tags:
-            desc += " [" + ",".join(tags) + "]"
-        if ok:
-            print("ok %d - %s" % (i + 1, desc))
-        else:
-            failed += 1
-            print("not ok %d - %s" % (i + 1, desc))
-            sr.report_failure(case, text, args.failures, label, prefix="topn-", script="topn_differential.py")
-        sys.stdout.flush()
-    print("# %d expected rows; cases with late events %d, with an event late for one "
-          "window but counted in another %d, with no row %d" %
-          (STATS["rows"], STATS["late"], STATS["late_but_counted"], STATS["empty"]))
-    print("# %d of %d failed, %.1f s" % (failed, args.cases, time.time() - t0))
-    return 1 if failed else 0
+        desc = sr.with_tags(desc, (("where", spec["where"]), ("having", spec["having"]),
+                                   ("override", spec["override_delay_ms"] is not None),
+                                   ("mv", spec["target"] == "mv")))
+        return ok, desc, case, text, label
+
+    return sr.run_cases(
+        args, one_case,
+        lambda: "%d expected rows; cases with late events %d, with an event late for one "
+                "window but counted in another %d, with no row %d" %
+                (STATS["rows"], STATS["late"], STATS["late_but_counted"], STATS["empty"]),
+        prefix="topn-", script="topn_differential.py")
 
 
 if __name__ == "__main__":

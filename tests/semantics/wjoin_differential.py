@@ -1,0 +1,530 @@
+#!/usr/bin/env python3
+"""wjoin_differential.py: random differential test of window joins of two
+sources (`FROM l JOIN r ON l.k = r.k [AND l.k2 = r.k2] WINDOW TUMBLING
+(SIZE S)`) against an independent python model, and of the pairs it finds
+against SQLite's own join.
+
+For each random case (seeded) it generates two small, disorderly CSV files
+(sluicerun.gen_events, one per side, the right side shifted in event time
+by a random lag: out-of-order rows, duplicated and very late timestamps,
+NULL event times, NULL keys, NULL values, sometimes a malformed field such
+as 'x' in the BIGINT v, a side that ends in dead letters, an empty side,
+event times before the epoch). Each side's key is BIGINT or TEXT (a TEXT
+side sometimes writes a key with a leading zero, or 'a', which no BIGINT
+key equals; keys are sometimes negative or past 32 bits); each side has
+its own watermark delay; windows of 1 to 10 s (1.5 s too). Two continuous
+queries run on a fresh database:
+
+    CREATE STREAMING TABLE pairs AS SELECT l.k, l.id AS li, l.v AS lv,
+        r.id AS ri, r.v AS rv, r.k AS rk, window_start, window_end
+      FROM l JOIN r ON l.k = r.k [AND l.k2 = r.k2] WINDOW TUMBLING (...);
+    CREATE MATERIALIZED VIEW | STREAMING TABLE agg AS SELECT l.k,
+        window_start, COUNT(*) AS n, SUM(r.v) AS s, SUM(l.v) AS ls
+      FROM l JOIN r ON ... WINDOW TUMBLING (...) GROUP BY l.k
+      EMIT ON WINDOW CLOSE | EMIT CHANGES (view only);
+
+(sometimes with table aliases, or the equalities written the other way
+round). Each case runs four times, with batch_rows 1, 2, 7 and the default,
+set by SET, by the query's WITH (...) or by SLUICE_BATCH_ROWS, sometimes
+with a commit every few rows as well; every run must equal the model, and
+the runs must equal each other exactly.
+
+The model (written from the rules, not from the C):
+- rows are merged by event time: repeatedly the side whose next row has
+  the smaller event time (NULL = -inf) goes next, ties to l; malformed
+  records are dead letters and take no part; a side whose last row was
+  taken has ENDED (a side with no rows has ended from the start);
+- W_side = max(event time seen on that side) - its delay, from -inf, +inf
+  once the side has ended; the join's W = min(W_l, W_r), never back;
+- each row in merge order: a NULL event time is a dead letter; else, with
+  ws = floor(t / S) * S, the row is LATE if W (before it) >= ws + S --
+  recorded once in sluice_late_events (its source, event time, that W) and
+  used nowhere; else a NULL key drops it silently; else it is kept in
+  window ws on its side. Then W_side and W advance;
+- when W reaches a window's end the window's pairs are emitted (windows in
+  start order): l's rows in arrival order, each with every r row of that
+  window with equal keys, in r's arrival order. Keys compare by their text
+  form (BIGINT 7 equals TEXT '7', not '07'). The end of both inputs emits
+  everything.
+So the streaming table must hold exactly the model's pairs in the model's
+order (rowid order), the aggregate the model's groups, and each query's
+late events (in order) and dead letters (source, line, NULL event time or
+not) the model's.
+
+The SQLite check: the pairs (as a multiset) and the aggregate must also
+equal `l JOIN r ON text(l.k) = text(r.k) AND window(l.ts) = window(r.ts)`
+computed by SQLite over the rows that are neither dead letters nor late
+(by the model).
+
+Output is TAP, one test point per case. A failing case prints its seed,
+SQL, both inputs and the differences, and is saved as JSON under --failures
+DIR; replay it with `wjoin_differential.py SLUICE --replay FILE.json` (add
+--shrink to reduce both inputs to a minimal failing pair).
+
+Usage: wjoin_differential.py SLUICE [--cases N] [--seed S] [--failures DIR]
+                                     [--replay FILE [--shrink]]
+"""
+
+import json
+import math
+import os
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle                                   # noqa: E402
+import sluicerun as sr                          # noqa: E402
+
+NEG_INF = -math.inf
+POS_INF = math.inf
+
+SIDES = ("l", "r")
+BATCHES = [1, 2, 7, None]           # None: the default batch_rows
+PAIR_COLS = ["k", "li", "lv", "ri", "rv", "rk", "window_start", "window_end"]
+AGG_COLS = ["k", "window_start", "window_end", "n", "s", "ls"]
+
+
+# ---- random cases ------------------------------------------------------------------
+
+def gen_spec(rng):
+    two = rng.random() < 0.25
+    spec = {
+        "size_ms": rng.choice([1000, 1000, 1500, 2000, 3000, 5000, 10000]),
+        "delay_s": {s: rng.choice([0, 0, 1, 2, 3, 5]) for s in SIDES},
+        "ktype": {s: rng.choice(["BIGINT", "TEXT"]) for s in SIDES},
+        "k2type": ({s: rng.choice(["BIGINT", "TEXT"]) for s in SIDES} if two else None),
+        "key_offset": rng.choice([0, 0, 0, -2, 10 ** 12]),     # keys k1..k3 -> 1..3 + this
+        "alias": rng.choice([None, None, None, {"l": "a", "r": "b"}]),
+        "swap_on": rng.random() < 0.3,
+        "agg": rng.choice(["mv-close", "mv-close", "mv-changes", "stream-close"]),
+    }
+    return spec
+
+
+def gen_side(rng, spec, side, lag_ms, epoch_shift):
+    """One side's CSV text: gen_events' disorderly stream with integer keys,
+    BIGINT values and sometimes a malformed field."""
+    r = rng.random()
+    n = 0 if r < 0.04 else (rng.randint(120, 250) if r < 0.1 else
+                            rng.randint(1, 4) if r < 0.2 else rng.randint(5, 40))
+    null_keys = rng.random() < 0.4
+    events = sr.gen_events(rng, n, null_keys=null_keys)
+    text_alias = (rng.choice([None, None, "0%d" % (3 + spec["key_offset"]), "a"])
+                  if spec["ktype"][side] == "TEXT" else None)
+    bad_rate = rng.choice([0, 0, 0.03, 0.08])
+    cols = columns(spec, side)
+    lines = [",".join(c for c, _ in cols)]
+    for e in events:
+        k = None if e["k"] is None else int(e["k"][1:]) + spec["key_offset"]
+        if k == 3 + spec["key_offset"] and text_alias and rng.random() < 0.5:
+            k = text_alias
+        row = {"id": e["id"], "k": k, "v": e["n"],
+               "ts": None if e["ts"] is None else e["ts"] + lag_ms - epoch_shift}
+        if spec["k2type"]:
+            row["k2"] = None if null_keys and rng.random() < 0.05 else rng.randint(0, 1)
+        fields = {c: "" if row[c] is None else
+                  (oracle.fmt_ts(row[c]) if t == "TIMESTAMP" else str(row[c]))
+                  for c, t in cols}
+        if row["ts"] is not None and rng.random() < bad_rate:
+            malform(rng, fields, spec, side)
+        lines.append(",".join(fields[c] for c, _ in cols))
+    if events and rng.random() < 0.15:
+        # the side ends in rows that are dead letters: it has ended after
+        # its last good row (malformed) or after its NULL event times
+        for _ in range(rng.randint(1, 3)):
+            fields = dict(zip([c for c, _ in cols], lines[-1].split(",")))
+            fields["id"] = str(int(fields["id"]) + 1)
+            if rng.random() < 0.5:
+                malform(rng, fields, spec, side)
+            else:
+                fields["ts"] = ""
+            lines.append(",".join(fields[c] for c, _ in cols))
+    return "\n".join(lines) + "\n"
+
+
+def malform(rng, fields, spec, side):
+    """Makes one field of a row's CSV fields unconvertible."""
+    bad = rng.choice(["v", "v", "ts"] + (["k"] if spec["ktype"][side] == "BIGINT" else []))
+    fields[bad] = "x" if bad != "ts" else "2026-03-17 xx"
+
+
+def make_case(seed, rng):
+    spec = gen_spec(rng)
+    lag = rng.choice([0, 0, 0, 0, 500, -1000, 2000, -3000, 5000, -8000]
+                     if rng.random() < 0.9 else [-30000, 60000])
+    epoch_shift = sr.BASE_MS + 20000 if rng.random() < 0.12 else 0
+    case = {"seed": seed, "spec": spec,
+            "csv_l": gen_side(rng, spec, "l", 0, epoch_shift),
+            "csv_r": gen_side(rng, spec, "r", lag, epoch_shift)}
+    runs = []
+    for b in BATCHES:
+        runs.append({"batch": b, "how": rng.choice(["set", "with", "env"]),
+                     "commit_rows": rng.choice([None, None, 1, 5])})
+    case["runs"] = runs
+    case["sql"] = case_sql(spec, {"batch": None, "how": "set", "commit_rows": None})
+    return case
+
+
+# ---- SQL ---------------------------------------------------------------------------
+
+def columns(spec, side):
+    cols = [("id", "BIGINT"), ("k", spec["ktype"][side])]
+    if spec["k2type"]:
+        cols.append(("k2", spec["k2type"][side]))
+    return cols + [("v", "BIGINT"), ("ts", "TIMESTAMP")]
+
+
+def source_sql(spec, side):
+    return ("CREATE SOURCE %s (%s, WATERMARK FOR ts AS ts - INTERVAL '%d' SECONDS) "
+            "WITH (connector = 'file', path = '%s.csv', format = 'csv', header = true);"
+            % (side, ", ".join("%s %s" % c for c in columns(spec, side)),
+               spec["delay_s"][side], side))
+
+
+def from_sql(spec):
+    """(FROM ... WINDOW ... text, name of l in expressions, name of r)."""
+    a = spec["alias"] or {}
+    ln, rn = a.get("l", "l"), a.get("r", "r")
+    keys = ["k", "k2"] if spec["k2type"] else ["k"]
+    if spec["swap_on"]:
+        eqs = ["%s.%s = %s.%s" % (rn, c, ln, c) for c in reversed(keys)]
+    else:
+        eqs = ["%s.%s = %s.%s" % (ln, c, rn, c) for c in keys]
+    text = "FROM l%s JOIN r%s ON %s WINDOW TUMBLING (SIZE %s)" % (
+        " " + ln if a else "", " AS " + rn if a else "", " AND ".join(eqs),
+        sr.dur(spec["size_ms"]))
+    return text, ln, rn
+
+
+def settings_with(run):
+    s = []
+    if run["how"] == "with" and run["batch"] is not None:
+        s.append("batch_rows = %d" % run["batch"])
+    if run["how"] == "with" and run["commit_rows"] is not None:
+        s.append("commit_interval = '%d rows'" % run["commit_rows"])
+    return " WITH (%s)" % ", ".join(s) if s else ""
+
+
+def case_sql(spec, run):
+    frm, ln, rn = from_sql(spec)
+    out = [source_sql(spec, "l"), source_sql(spec, "r")]
+    if run["how"] == "set":
+        if run["batch"] is not None:
+            out.append("SET batch_rows = %d;" % run["batch"])
+        if run["commit_rows"] is not None:
+            out.append("SET commit_interval = '%d rows';" % run["commit_rows"])
+    w = settings_with(run)
+    out.append("CREATE STREAMING TABLE pairs AS SELECT %s.k, %s.id AS li, %s.v AS lv, "
+               "%s.id AS ri, %s.v AS rv, %s.k AS rk, window_start, window_end %s%s;"
+               % (ln, ln, ln, rn, rn, rn, frm, w))
+    kind, emit = spec["agg"].split("-")
+    out.append("CREATE %s agg AS SELECT %s.k, window_start, COUNT(*) AS n, SUM(%s.v) AS s, "
+               "SUM(%s.v) AS ls %s GROUP BY %s.k %s%s;"
+               % ("MATERIALIZED VIEW" if kind == "mv" else "STREAMING TABLE", ln, rn, ln,
+                  frm, ln, "EMIT CHANGES" if emit == "changes" else "EMIT ON WINDOW CLOSE", w))
+    return "\n".join(out)
+
+
+def run_env(run):
+    if run["how"] != "env":
+        return {}
+    env = {}
+    if run["batch"] is not None:
+        env["SLUICE_BATCH_ROWS"] = str(run["batch"])
+    if run["commit_rows"] is not None:
+        env["SLUICE_COMMIT_ROWS"] = str(run["commit_rows"])
+    return env
+
+
+def run_desc(run):
+    return "batch_rows=%s via %s%s" % (run["batch"] or "default", run["how"],
+                                       ", commit every %d rows" % run["commit_rows"]
+                                       if run["commit_rows"] else "")
+
+
+# ---- the model -----------------------------------------------------------------------
+
+def parse_side(text, cols):
+    """(rows, malformed lines): rows are dicts with their line number; a
+    field that does not convert makes the record malformed."""
+    rows, bad = [], []
+    for i, line in enumerate(text.splitlines()[1:]):
+        f = line.split(",")
+        row = {"line": i + 2}
+        try:
+            if len(f) != len(cols):
+                raise ValueError(line)
+            for (name, typ), x in zip(cols, f):
+                row[name] = oracle.parse_value(x, typ)
+        except ValueError:
+            bad.append(i + 2)
+            continue
+        rows.append(row)
+    return rows, bad
+
+
+def key_text(row, spec):
+    """The join key as text (None if any part is NULL)."""
+    names = ["k", "k2"] if spec["k2type"] else ["k"]
+    if any(row[c] is None for c in names):
+        return None
+    return tuple(str(row[c]) for c in names)
+
+
+def model(case):
+    """{"pairs": [(ws, lrow, rrow)] in emission order, "late": [(source,
+    id, event_time, watermark)] in merge order, "dead": {(source, line,
+    null_ts)}, "kept": {(side, line)} rows that are neither late nor dead,
+    "rows": {side: rows}}."""
+    spec = case["spec"]
+    size = spec["size_ms"]
+    rows, dead = {}, set()
+    for s in SIDES:
+        rows[s], bad = parse_side(case["csv_" + s], columns(spec, s))
+        dead |= {(s, line, False) for line in bad}
+    pos = {s: 0 for s in SIDES}
+    maxt = {s: NEG_INF for s in SIDES}
+    ws_side = {s: POS_INF if not rows[s] else NEG_INF for s in SIDES}
+    W = min(ws_side.values())
+    windows = {}                    # window start -> {side: [row]}
+    pairs, late, kept = [], [], set()
+
+    def emit_upto(w):
+        for start in sorted(windows):
+            if start + size <= w:
+                for lr in windows[start]["l"]:
+                    for rr in windows[start]["r"]:
+                        if key_text(lr, spec) == key_text(rr, spec):
+                            pairs.append((start, lr, rr))
+                del windows[start]
+
+    def next_time(s):
+        t = rows[s][pos[s]]["ts"]
+        return NEG_INF if t is None else t
+
+    while pos["l"] < len(rows["l"]) or pos["r"] < len(rows["r"]):
+        if pos["r"] >= len(rows["r"]) or (pos["l"] < len(rows["l"]) and
+                                          next_time("l") <= next_time("r")):
+            side = "l"
+        else:
+            side = "r"
+        row = rows[side][pos[side]]
+        pos[side] += 1
+        t = row["ts"]
+        if t is None:
+            dead.add((side, row["line"], True))
+        else:
+            start = t - t % size
+            if W >= start + size:
+                late.append((side, row["id"], oracle.fmt_ts(t), oracle.fmt_ts(W)))
+            else:
+                kept.add((side, row["line"]))
+                if key_text(row, spec) is not None:
+                    windows.setdefault(start, {"l": [], "r": []})[side].append(row)
+            maxt[side] = max(maxt[side], t)
+            ws_side[side] = maxt[side] - spec["delay_s"][side] * 1000
+        if pos[side] == len(rows[side]):
+            ws_side[side] = POS_INF
+        W = max(W, min(ws_side.values()))
+        emit_upto(W)
+    emit_upto(POS_INF)
+    return {"pairs": pairs, "late": late, "dead": dead, "kept": kept, "rows": rows}
+
+
+def expected(case, m):
+    """(pair rows in order, aggregate rows) as sluice should write them."""
+    size = case["spec"]["size_ms"]
+    fmt = oracle.fmt_ts
+    pairs = [(lr["k"], lr["id"], lr["v"], rr["id"], rr["v"], rr["k"],
+              fmt(start), fmt(start + size)) for start, lr, rr in m["pairs"]]
+    groups = {}
+    for start, lr, rr in m["pairs"]:
+        g = groups.setdefault((lr["k"], start), [0, [], []])
+        g[0] += 1
+        g[1].append(rr["v"])
+        g[2].append(lr["v"])
+    agg = [(k, fmt(start), fmt(start + size), n, oracle._sum(rv), oracle._sum(lv))
+           for (k, start), (n, rv, lv) in groups.items()]
+    return pairs, agg
+
+
+# ---- SQLite ------------------------------------------------------------------------
+
+def sqlite_reference(case, m):
+    """(pair rows, aggregate rows) by SQLite's join over the rows the model
+    neither dead-lettered nor found late."""
+    spec = case["spec"]
+    size = spec["size_ms"]
+    con = sqlite3.connect(":memory:")
+    con.create_function("fmt_ts", 1, oracle.fmt_ts, deterministic=True)
+    for s in SIDES:
+        con.execute("CREATE TABLE %s (id, k, k2, v, ts)" % s)
+        con.executemany("INSERT INTO %s VALUES (?, ?, ?, ?, ?)" % s,
+                        [(r["id"], r["k"], r.get("k2"), r["v"], r["ts"])
+                         for r in m["rows"][s] if (s, r["line"]) in m["kept"]])
+        con.execute("CREATE VIEW %sw AS SELECT *, ts - (((ts %% %d) + %d) %% %d) AS ws FROM %s"
+                    % (s, size, size, size, s))
+    on = "CAST(l.k AS TEXT) = CAST(r.k AS TEXT) AND l.ws = r.ws"
+    if spec["k2type"]:
+        on += " AND CAST(l.k2 AS TEXT) = CAST(r.k2 AS TEXT)"
+    join = "FROM lw AS l JOIN rw AS r ON " + on
+    pairs = [tuple(x) for x in con.execute(
+        "SELECT l.k, l.id, l.v, r.id, r.v, r.k, fmt_ts(l.ws), fmt_ts(l.ws + %d) %s"
+        % (size, join))]
+    agg = [tuple(x) for x in con.execute(
+        "SELECT l.k, fmt_ts(l.ws), fmt_ts(l.ws + %d), COUNT(*), SUM(r.v), SUM(l.v) %s "
+        "GROUP BY l.k, l.ws" % (size, join))]
+    con.close()
+    return pairs, agg
+
+
+# ---- running sluice --------------------------------------------------------------------
+
+def read_query(con, name, cols, order):
+    rows = [tuple(r) for r in con.execute('SELECT %s FROM "%s"%s' % (
+        ", ".join(cols), name, " ORDER BY rowid" if order else ""))]
+    late = []
+    for src, ev, et, wm in con.execute(
+            "SELECT source, event, event_time, watermark FROM sluice_late_events "
+            "WHERE query = ? ORDER BY id", (name,)):
+        late.append((src, json.loads(ev)["id"], et, wm))
+    dead = set()
+    for src, loc, reason in con.execute(
+            "SELECT source, location, reason FROM sluice_dead_letters WHERE query = ?",
+            (name,)):
+        dead.add((src, int(loc.rsplit(":", 1)[1]),
+                  "event-time" in reason and "NULL" in reason))
+    return {"rows": rows, "late": late, "dead": dead}
+
+
+def run_case(case, sluice, run):
+    """{"pairs": ..., "agg": ...} as read back, or an error string."""
+    with sr.scratch({s + ".csv": case["csv_" + s] for s in SIDES}) as d:
+        db = os.path.join(d, "t.db")
+        rc, _, err = sr.run_sluice(sluice, db, case_sql(case["spec"], run),
+                                   env=run_env(run), cwd=d)
+        if rc != 0:
+            return "sluice exited %d\nstderr: %s" % (rc, err.strip())
+        con = sqlite3.connect(db)
+        try:
+            return {"pairs": read_query(con, "pairs", PAIR_COLS, True),
+                    "agg": read_query(con, "agg", AGG_COLS, False)}
+        finally:
+            con.close()
+
+
+# ---- comparing ------------------------------------------------------------------------
+
+STATS = {"pairs": 0, "late": 0, "dead": 0, "empty": 0}
+
+
+def diff_list(what, exp, got):
+    """Differences of two lists that must be equal in order."""
+    if exp == got:
+        return ""
+    out = ["%s differ (%d expected, %d written):" % (what, len(exp), len(got))]
+    d = sr.diff_rows(exp, got)
+    if d:
+        out.append(d)
+    else:
+        out.append("  same rows, in another order")
+    if len(exp) + len(got) <= 60:
+        for name, xs in (("expected", exp), ("written", got)):
+            out.append("  %-9s %s" % (name + ":", "\n            ".join(repr(x) for x in xs)
+                                     if xs else "(none)"))
+    return "\n".join(out)
+
+
+def check_run(got, epairs, eagg, m):
+    parts = []
+    p = got["pairs"]
+    parts.append(diff_list("pairs (in rowid order)", epairs, p["rows"]))
+    d = sr.diff_rows(eagg, got["agg"]["rows"])
+    if d:
+        parts.append("agg rows differ:\n" + d)
+    for q in ("pairs", "agg"):
+        parts.append(diff_list("%s: late events (source, id, event_time, watermark)" % q,
+                               m["late"], got[q]["late"]))
+        if got[q]["dead"] != m["dead"]:
+            parts.append("%s: dead letters (source, line, null event time) differ:\n"
+                         "  expected, missing: %r\n  unexpected: %r" %
+                         (q, sorted(m["dead"] - got[q]["dead"]),
+                          sorted(got[q]["dead"] - m["dead"])))
+    return [x for x in parts if x]
+
+
+def normal(got):
+    """A run's results with the parts whose order is free sorted."""
+    return {q: (g["rows"] if q == "pairs" else sorted(g["rows"], key=sr.sort_key),
+                g["late"], sorted(g["dead"])) for q, g in got.items()}
+
+
+def compare(case, sluice):
+    """(ok, report text)."""
+    m = model(case)
+    epairs, eagg = expected(case, m)
+    STATS["pairs"] += len(epairs)
+    STATS["late"] += bool(m["late"])
+    STATS["dead"] += bool(m["dead"])
+    STATS["empty"] += not epairs
+    found = {}                      # difference text -> the runs that show it
+    first = None
+    for run in case["runs"]:
+        got = run_case(case, sluice, run)
+        if isinstance(got, str):
+            found.setdefault(got, []).append(run_desc(run))
+            continue
+        for x in check_run(got, epairs, eagg, m):
+            found.setdefault(x, []).append(run_desc(run))
+        if first is None:
+            first = (run, got)
+        elif normal(got) != normal(first[1]):
+            found.setdefault("results differ from the run with %s" % run_desc(first[0]),
+                             []).append(run_desc(run))
+    parts = ["[%s] %s" % ("; ".join(runs) if len(runs) < len(case["runs"]) else "every run",
+                          text) for text, runs in found.items()]
+    sp, sa = sqlite_reference(case, m)
+    if first is not None:
+        got = first[1]
+        d = sr.diff_rows(sp, got["pairs"]["rows"])
+        if d:
+            parts.append("pairs differ from SQLite's join over the kept rows:\n" + d)
+        d = sr.diff_rows(sa, got["agg"]["rows"])
+        if d:
+            parts.append("agg differs from SQLite's GROUP BY over the join:\n" + d)
+    return not parts, "\n".join(parts)
+
+
+def label_of(case):
+    spec = case["spec"]
+    return "%s%s/%s" % ("k2" if spec["k2type"] else "k",
+                        "".join(t[0] for t in (spec["ktype"]["l"], spec["ktype"]["r"])),
+                        spec["agg"])
+
+
+def main():
+    args = sr.parse_args(sr.arg_parser(120))
+    if args.replay:
+        return sr.replay_case(args, compare, fields=("csv_l", "csv_r"))
+
+    def one_case(seed):
+        case = make_case(seed, sr.rng_for(seed))
+        spec = case["spec"]
+        ok, text = compare(case, args.sluice)
+        nrows = [len(case["csv_" + s].splitlines()) - 1 for s in SIDES]
+        desc = "%s seed=%d size=%dms delays=%d/%d rows=%d/%d" % (
+            label_of(case), seed, spec["size_ms"], spec["delay_s"]["l"],
+            spec["delay_s"]["r"], nrows[0], nrows[1])
+        desc = sr.with_tags(desc, (("alias", spec["alias"]), ("swapped", spec["swap_on"])))
+        return ok, desc, case, text, label_of(case)
+
+    return sr.run_cases(
+        args, one_case,
+        lambda: "%d expected pairs; cases with late rows %d, with dead letters %d, "
+                "with no pair %d" % (STATS["pairs"], STATS["late"], STATS["dead"],
+                                     STATS["empty"]),
+        prefix="wjoin-", script="wjoin_differential.py")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
