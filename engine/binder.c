@@ -504,9 +504,6 @@ static int bind_wjoin(binder *b, const sl_select *sel, sl_catalog_obj *o)
 {
     sl_plan *p = b->p;
     const sl_join *j = &sel->joins[0];
-    if (j->kind != SL_JOIN_INNER)
-        return sl_error_set(b->err, j->offset, "a join of two sources is an "
-                            "inner join (LEFT JOIN is for a table)");
     if (sel->window.kind != SL_WIN_TUMBLING)
         return sl_error_set(b->err, sel->window.kind == SL_WIN_NONE
                                         ? j->table.offset : sel->window.offset,
@@ -529,6 +526,7 @@ static int bind_wjoin(binder *b, const sl_select *sel, sl_catalog_obj *o)
         return sl_error_set(b->err, j->table.offset, "source %s is invalid: "
                             "%s", j->table.name, serr.msg);
     wj->right_alias = j->table.alias ? strdup(j->table.alias) : NULL;
+    wj->kind = j->kind;
     const sl_source_def *side[2] = {p->src, wj->right};
     for (int s = 0; s < 2; s++) {
         if (side[s]->event_time_col < 0)

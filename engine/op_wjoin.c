@@ -2,7 +2,8 @@
 ** op_wjoin.c: a window join of two sources (FROM a JOIN b ON a.x = b.y
 ** WINDOW TUMBLING (SIZE d)), as Flink SQL's window join: the rows of both
 ** sides that fall in the same window and have equal keys are paired when
-** the window closes.
+** the window closes (and, for a LEFT JOIN, the rows of the first without a
+** match, with NULLs for the second's columns).
 **
 ** Each side keeps its own watermark (its source's delay; per partition for
 ** Kafka); the join's watermark W is the smaller of the two, so a window
@@ -61,6 +62,7 @@ typedef struct wjoin_op {
     const sl_plan *p;
     const sl_plan_wjoin *wj;
     int ncols[2];
+    int left;              /* LEFT JOIN: side 0's rows without a match too */
     uint8_t *keep[2];      /* per side: the columns the pairs need */
     uint8_t *int_key;      /* per key column: both sides' are BIGINT (or
                               both TIMESTAMP...): compared as 8 bytes */
@@ -87,10 +89,13 @@ typedef struct wjoin_op {
 ** hash][sl_rowloc][key][per column: u8 null, then 8 bytes, or u32 length
 ** and the text]. */
 typedef struct row_head {
-    uint32_t len, klen;
+    uint32_t len, klen;    /* klen NO_KEY: a NULL key (LEFT JOIN's side 0) */
     uint64_t hash;
     sl_rowloc loc;
 } row_head;
+
+#define NO_KEY UINT32_MAX
+#define KEY_BYTES(h) ((h).klen == NO_KEY ? 0 : (h).klen)
 
 static uint64_t hash_bytes(const unsigned char *z, size_t n)
 {
@@ -123,20 +128,22 @@ static int row_key(wjoin_op *j, int side, const sl_batch *b, int r)
     return 0;
 }
 
-/* Appends row r of b (side's layout; its key in j->key) to rows, with
-** the columns of keep (NULL: all), the others as NULL. */
+/* Appends row r of b (side's layout; its key in j->key, or none when
+** has_key is 0) to rows, with the columns of keep (NULL: all), the others
+** as NULL. */
 static void row_put(wjoin_op *j, int side, side_rows *rows, const sl_batch *b,
-                    int r, const uint8_t *keep)
+                    int r, int has_key, const uint8_t *keep)
 {
     sl_buf *o = &rows->buf;
     size_t at = o->n;
     row_head h;
     memset(&h, 0, sizeof h);    /* no undefined padding in checkpoints */
-    h.klen = (uint32_t)j->key.n;
-    h.hash = hash_bytes(j->key.z, j->key.n);
+    h.klen = has_key ? (uint32_t)j->key.n : NO_KEY;
+    h.hash = has_key ? hash_bytes(j->key.z, j->key.n) : 0;
     h.loc = b->loc[r];
     sl_buf_put(o, &h, sizeof h);
-    sl_buf_put(o, j->key.z, j->key.n);
+    if (has_key)
+        sl_buf_put(o, j->key.z, j->key.n);
     for (int c = 0; c < j->ncols[side]; c++) {
         const sl_column *col = &b->cols[c];
         uint8_t isnull = col->null[r] != 0 || (keep && !keep[c]);
@@ -178,7 +185,7 @@ static void rows_put(wjoin_op *j, int side, sl_buf *o, const sl_batch *b,
     side_rows tmp = {*o, 0, 0};
     j->key.n = 0;
     for (int r = first; r < end; r++)
-        row_put(j, side, &tmp, b, r, NULL);
+        row_put(j, side, &tmp, b, r, 1, NULL);
     j->open_rows -= (int64_t)tmp.nrows;
     *o = tmp.buf;
 }
@@ -190,7 +197,7 @@ static void row_fill(const wjoin_op *j, int side, const unsigned char *z,
     row_head h;
     memcpy(&h, z, sizeof h);
     out->loc[r] = h.loc;
-    const unsigned char *p = z + sizeof h + h.klen;
+    const unsigned char *p = z + sizeof h + KEY_BYTES(h);
     for (int c = 0; c < j->ncols[side]; c++) {
         uint8_t isnull = *p++;
         if (isnull)
@@ -279,11 +286,27 @@ static int out_send(wjoin_op *j, sl_error *err)
     return rc;
 }
 
-/* Emits the pairs of window w. */
+/* Appends the pair of rows lz and rz (NULL: a LEFT JOIN's row without a
+** match, whose side 1 columns stay NULL) of window w to the output. */
+static int pair_out(wjoin_op *j, const wwindow *w, const unsigned char *lz,
+                    const unsigned char *rz, sl_error *err)
+{
+    const sl_plan_wjoin *wj = j->wj;
+    int r = sl_batch_add_row(j->out);
+    if (rz != NULL)
+        row_fill(j, 1, rz, j->out, r, wj->col0[1]);
+    row_fill(j, 0, lz, j->out, r, wj->col0[0]);   /* its origin is the row's */
+    sl_batch_set_int(j->out, r, wj->window_col, w->ws);
+    sl_batch_set_int(j->out, r, wj->window_col + 1, window_end(j, w->ws));
+    return j->out->nrows >= j->out_cap ? out_send(j, err) : 0;
+}
+
+/* Emits the pairs of window w (and for a LEFT JOIN side 0's rows without
+** a match). */
 static int window_emit(wjoin_op *j, const wwindow *w, sl_error *err)
 {
     const side_rows *L = &w->side[0], *R = &w->side[1];
-    if (L->nrows == 0 || R->nrows == 0)
+    if (L->nrows == 0 || (R->nrows == 0 && !j->left))
         return 0;
     size_t *loff = sl_xmalloc(sizeof *loff * L->nrows);
     size_t *roff = sl_xmalloc(sizeof *roff * R->nrows);
@@ -309,30 +332,25 @@ static int window_emit(wjoin_op *j, const wwindow *w, sl_error *err)
             head[b] = (int64_t)i;
         tail[b] = (int64_t)i;
     }
-    const sl_plan_wjoin *wj = j->wj;
     int rc = 0;
     for (size_t i = 0; i < L->nrows && rc == 0; i++) {
         const unsigned char *lz = L->buf.z + loff[i];
         row_head lh;
         memcpy(&lh, lz, sizeof lh);
-        for (int64_t k = head[lh.hash & (nb - 1)]; k >= 0 && rc == 0;
-             k = next[k]) {
+        int matched = 0;
+        for (int64_t k = lh.klen == NO_KEY ? -1 : head[lh.hash & (nb - 1)];
+             k >= 0 && rc == 0; k = next[k]) {
             const unsigned char *rz = R->buf.z + roff[k];
             row_head rh;
             memcpy(&rh, rz, sizeof rh);
             if (rh.hash != lh.hash || rh.klen != lh.klen ||
                 memcmp(lz + sizeof lh, rz + sizeof rh, lh.klen) != 0)
                 continue;
-            int r = sl_batch_add_row(j->out);
-            row_fill(j, 0, lz, j->out, r, wj->col0[0]);
-            row_fill(j, 1, rz, j->out, r, wj->col0[1]);
-            sl_batch_set_int(j->out, r, wj->window_col, w->ws);
-            sl_batch_set_int(j->out, r, wj->window_col + 1,
-                             window_end(j, w->ws));
-            j->out->loc[r] = lh.loc;    /* row_fill set side 1's */
-            if (j->out->nrows >= j->out_cap)
-                rc = out_send(j, err);
+            matched = 1;
+            rc = pair_out(j, w, lz, rz, err);
         }
+        if (!matched && j->left && rc == 0)
+            rc = pair_out(j, w, lz, NULL, err);
     }
     free(loff);
     free(roff);
@@ -409,9 +427,13 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
         int64_t ws = floor_div(t, j->size_ms) * j->size_ms;
         if (j->wm >= window_end(j, ws)) {
             op->ctx.late(op->ctx.q, b, r, t, j->wm);
-        } else if (row_key(j, side, b, r) == 0) {
-            row_put(j, side, &window_of(j, ws)->side[side], b, r,
-                    j->keep[side]);
+        } else {
+            /* a NULL key matches nothing: kept only as a LEFT JOIN's
+            ** unmatched row */
+            int has_key = row_key(j, side, b, r) == 0;
+            if (has_key || (side == 0 && j->left))
+                row_put(j, side, &window_of(j, ws)->side[side], b, r, has_key,
+                        j->keep[side]);
         }
         sl_watermark_observe(&j->wmk[side], b->loc[r].part, t);
         /* W moves per event: the next event is judged by it */
@@ -473,6 +495,7 @@ sl_operator *sl_op_wjoin_new(const sl_plan *p, const sl_op_ctx *ctx,
     j->base.ctx = *ctx;
     j->p = p;
     j->wj = p->wjoin;
+    j->left = p->wjoin->kind == SL_JOIN_LEFT;
     j->ncols[0] = p->src->ncols;
     j->ncols[1] = p->wjoin->right->ncols;
     j->size_ms = p->window.size_ms;

@@ -219,7 +219,8 @@ char *sl_plan_explain(const sl_plan *p)
         const sl_plan_wjoin *wj = p->wjoin;
         d++;
         indent(&b, d);
-        sb_printf(&b, "window join: inner on");
+        sb_printf(&b, "window join: %s on",
+                  wj->kind == SL_JOIN_LEFT ? "left" : "inner");
         for (int k = 0; k < wj->nkeys; k++)
             sb_printf(&b, "%s %s.%s = %s.%s", k ? " and" : "", p->src->name,
                       p->src->col_names[wj->keys[0][k]], wj->right->name,

@@ -57,6 +57,8 @@ typedef struct sl_plan_wjoin {
     int time_col[2];       /* per side: its event-time column, own layout */
     int64_t delay_ms[2];   /* per side: its watermark delay */
     int window_col;        /* input-row window_start; window_end follows */
+    sl_join_kind kind;     /* INNER, or LEFT: side 0's rows without a match
+                              too, with NULLs for side 1's columns */
 } sl_plan_wjoin;
 
 /* A window Top-N (QUALIFY): the plan is an aggregate plan whose group keys
