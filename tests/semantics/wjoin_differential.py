@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """wjoin_differential.py: random differential test of window joins of two
-sources (`FROM l JOIN r ON l.k = r.k [AND l.k2 = r.k2] WINDOW TUMBLING
-(SIZE S)`) against an independent python model, and of the pairs it finds
-against SQLite's own join.
+sources (`FROM l [LEFT] JOIN r ON l.k = r.k [AND l.k2 = r.k2] WINDOW
+TUMBLING (SIZE S)`) against an independent python model, and of the pairs
+it finds against SQLite's own join.
 
 For each random case (seeded) it generates two small, disorderly CSV files
 (sluicerun.gen_events, one per side, the right side shifted in event time
@@ -12,15 +12,18 @@ as 'x' in the BIGINT v, a side that ends in dead letters, an empty side,
 event times before the epoch). Each side's key is BIGINT or TEXT (a TEXT
 side sometimes writes a key with a leading zero, or 'a', which no BIGINT
 key equals; keys are sometimes negative or past 32 bits); each side has
-its own watermark delay; windows of 1 to 10 s (1.5 s too). Two continuous
-queries run on a fresh database:
+its own watermark delay; windows of 1 to 10 s (1.5 s too); about a third
+of the cases are LEFT joins (--join inner|left forces one kind). Two
+continuous queries run on a fresh database:
 
     CREATE STREAMING TABLE pairs AS SELECT l.k, l.id AS li, l.v AS lv,
         r.id AS ri, r.v AS rv, r.k AS rk, window_start, window_end
-      FROM l JOIN r ON l.k = r.k [AND l.k2 = r.k2] WINDOW TUMBLING (...);
+      FROM l [LEFT] JOIN r ON l.k = r.k [AND l.k2 = r.k2]
+      WINDOW TUMBLING (...);
     CREATE MATERIALIZED VIEW | STREAMING TABLE agg AS SELECT l.k,
-        window_start, COUNT(*) AS n, SUM(r.v) AS s, SUM(l.v) AS ls
-      FROM l JOIN r ON ... WINDOW TUMBLING (...) GROUP BY l.k
+        window_start, COUNT(*) AS n, SUM(r.v) AS s, SUM(l.v) AS ls,
+        COUNT(r.v) AS nv
+      FROM l [LEFT] JOIN r ON ... WINDOW TUMBLING (...) GROUP BY l.k
       EMIT ON WINDOW CLOSE | EMIT CHANGES (view only);
 
 (sometimes with table aliases, or the equalities written the other way
@@ -39,22 +42,27 @@ The model (written from the rules, not from the C):
 - each row in merge order: a NULL event time is a dead letter; else, with
   ws = floor(t / S) * S, the row is LATE if W (before it) >= ws + S --
   recorded once in sluice_late_events (its source, event time, that W) and
-  used nowhere; else a NULL key drops it silently; else it is kept in
+  used nowhere; else a NULL key (any part of it) drops it silently --
+  except an l row under LEFT JOIN, which is kept; else it is kept in
   window ws on its side. Then W_side and W advance;
 - when W reaches a window's end the window's pairs are emitted (windows in
   start order): l's rows in arrival order, each with every r row of that
-  window with equal keys, in r's arrival order. Keys compare by their text
-  form (BIGINT 7 equals TEXT '7', not '07'). The end of both inputs emits
-  everything.
+  window with equal keys, in r's arrival order; under LEFT JOIN an l row
+  with no such r row (a NULL key never has one) is emitted in its place,
+  once, with NULL for every r column. A window with r rows only emits
+  nothing. Keys compare by their text form (BIGINT 7 equals TEXT '7', not
+  '07'). The end of both inputs emits everything.
 So the streaming table must hold exactly the model's pairs in the model's
 order (rowid order), the aggregate the model's groups, and each query's
 late events (in order) and dead letters (source, line, NULL event time or
 not) the model's.
 
 The SQLite check: the pairs (as a multiset) and the aggregate must also
-equal `l JOIN r ON text(l.k) = text(r.k) AND window(l.ts) = window(r.ts)`
-computed by SQLite over the rows that are neither dead letters nor late
-(by the model).
+equal `l [LEFT] JOIN r ON text(l.k) = text(r.k) AND window(l.ts) =
+window(r.ts)` computed by SQLite over the rows that are neither dead
+letters nor late (by the model), NULL keys included (the window condition
+is in the ON clause, so under LEFT an l row whose window has no match
+keeps NULLs for r).
 
 Output is TAP, one test point per case. A failing case prints its seed,
 SQL, both inputs and the differences, and is saved as JSON under --failures
@@ -62,6 +70,7 @@ DIR; replay it with `wjoin_differential.py SLUICE --replay FILE.json` (add
 --shrink to reduce both inputs to a minimal failing pair).
 
 Usage: wjoin_differential.py SLUICE [--cases N] [--seed S] [--failures DIR]
+                                     [--join mix|inner|left]
                                      [--replay FILE [--shrink]]
 """
 
@@ -81,7 +90,8 @@ POS_INF = math.inf
 SIDES = ("l", "r")
 BATCHES = [1, 2, 7, None]           # None: the default batch_rows
 PAIR_COLS = ["k", "li", "lv", "ri", "rv", "rk", "window_start", "window_end"]
-AGG_COLS = ["k", "window_start", "window_end", "n", "s", "ls"]
+AGG_COLS = ["k", "window_start", "window_end", "n", "s", "ls", "nv"]
+LEFT_SHARE = 1 / 3                  # of the cases, under --join mix
 
 
 # ---- random cases ------------------------------------------------------------------
@@ -148,7 +158,7 @@ def malform(rng, fields, spec, side):
     fields[bad] = "x" if bad != "ts" else "2026-03-17 xx"
 
 
-def make_case(seed, rng):
+def make_case(seed, rng, join="mix"):
     spec = gen_spec(rng)
     lag = rng.choice([0, 0, 0, 0, 500, -1000, 2000, -3000, 5000, -8000]
                      if rng.random() < 0.9 else [-30000, 60000])
@@ -161,6 +171,10 @@ def make_case(seed, rng):
         runs.append({"batch": b, "how": rng.choice(["set", "with", "env"]),
                      "commit_rows": rng.choice([None, None, 1, 5])})
     case["runs"] = runs
+    # drawn last, so that an inner case has the inputs and runs it had
+    # before LEFT JOIN was drawn at all (--join inner replays those)
+    left = rng.random() < LEFT_SHARE
+    spec["left"] = left if join == "mix" else join == "left"
     case["sql"] = case_sql(spec, {"batch": None, "how": "set", "commit_rows": None})
     return case
 
@@ -190,10 +204,15 @@ def from_sql(spec):
         eqs = ["%s.%s = %s.%s" % (rn, c, ln, c) for c in reversed(keys)]
     else:
         eqs = ["%s.%s = %s.%s" % (ln, c, rn, c) for c in keys]
-    text = "FROM l%s JOIN r%s ON %s WINDOW TUMBLING (SIZE %s)" % (
-        " " + ln if a else "", " AS " + rn if a else "", " AND ".join(eqs),
+    text = "FROM l%s %sJOIN r%s ON %s WINDOW TUMBLING (SIZE %s)" % (
+        " " + ln if a else "", "LEFT " if is_left(spec) else "",
+        " AS " + rn if a else "", " AND ".join(eqs),
         sr.dur(spec["size_ms"]))
     return text, ln, rn
+
+
+def is_left(spec):
+    return spec.get("left", False)          # cases saved before LEFT: inner
 
 
 def settings_with(run):
@@ -219,8 +238,8 @@ def case_sql(spec, run):
                % (ln, ln, ln, rn, rn, rn, frm, w))
     kind, emit = spec["agg"].split("-")
     out.append("CREATE %s agg AS SELECT %s.k, window_start, COUNT(*) AS n, SUM(%s.v) AS s, "
-               "SUM(%s.v) AS ls %s GROUP BY %s.k %s%s;"
-               % ("MATERIALIZED VIEW" if kind == "mv" else "STREAMING TABLE", ln, rn, ln,
+               "SUM(%s.v) AS ls, COUNT(%s.v) AS nv %s GROUP BY %s.k %s%s;"
+               % ("MATERIALIZED VIEW" if kind == "mv" else "STREAMING TABLE", ln, rn, ln, rn,
                   frm, ln, "EMIT CHANGES" if emit == "changes" else "EMIT ON WINDOW CLOSE", w))
     return "\n".join(out)
 
@@ -272,12 +291,14 @@ def key_text(row, spec):
 
 
 def model(case):
-    """{"pairs": [(ws, lrow, rrow)] in emission order, "late": [(source,
+    """{"pairs": [(ws, lrow, rrow)] in emission order (rrow None: an
+    unmatched l row under LEFT JOIN), "late": [(source,
     id, event_time, watermark)] in merge order, "dead": {(source, line,
     null_ts)}, "kept": {(side, line)} rows that are neither late nor dead,
     "rows": {side: rows}}."""
     spec = case["spec"]
     size = spec["size_ms"]
+    left = is_left(spec)
     rows, dead = {}, set()
     for s in SIDES:
         rows[s], bad = parse_side(case["csv_" + s], columns(spec, s))
@@ -293,9 +314,12 @@ def model(case):
         for start in sorted(windows):
             if start + size <= w:
                 for lr in windows[start]["l"]:
-                    for rr in windows[start]["r"]:
-                        if key_text(lr, spec) == key_text(rr, spec):
-                            pairs.append((start, lr, rr))
+                    key = key_text(lr, spec)
+                    match = [rr for rr in windows[start]["r"]
+                             if key is not None and key == key_text(rr, spec)]
+                    pairs.extend((start, lr, rr) for rr in match)
+                    if left and not match:
+                        pairs.append((start, lr, None))
                 del windows[start]
 
     def next_time(s):
@@ -319,7 +343,7 @@ def model(case):
                 late.append((side, row["id"], oracle.fmt_ts(t), oracle.fmt_ts(W)))
             else:
                 kept.add((side, row["line"]))
-                if key_text(row, spec) is not None:
+                if key_text(row, spec) is not None or (left and side == "l"):
                     windows.setdefault(start, {"l": [], "r": []})[side].append(row)
             maxt[side] = max(maxt[side], t)
             ws_side[side] = maxt[side] - spec["delay_s"][side] * 1000
@@ -335,15 +359,18 @@ def expected(case, m):
     """(pair rows in order, aggregate rows) as sluice should write them."""
     size = case["spec"]["size_ms"]
     fmt = oracle.fmt_ts
-    pairs = [(lr["k"], lr["id"], lr["v"], rr["id"], rr["v"], rr["k"],
-              fmt(start), fmt(start + size)) for start, lr, rr in m["pairs"]]
-    groups = {}
+    unmatched = {"id": None, "v": None, "k": None}      # r's columns: NULL
+    pairs, groups = [], {}
     for start, lr, rr in m["pairs"]:
+        rr = rr or unmatched
+        pairs.append((lr["k"], lr["id"], lr["v"], rr["id"], rr["v"], rr["k"],
+                      fmt(start), fmt(start + size)))
         g = groups.setdefault((lr["k"], start), [0, [], []])
         g[0] += 1
         g[1].append(rr["v"])
         g[2].append(lr["v"])
-    agg = [(k, fmt(start), fmt(start + size), n, oracle._sum(rv), oracle._sum(lv))
+    agg = [(k, fmt(start), fmt(start + size), n, oracle._sum(rv), oracle._sum(lv),
+            sum(x is not None for x in rv))
            for (k, start), (n, rv, lv) in groups.items()]
     return pairs, agg
 
@@ -367,12 +394,13 @@ def sqlite_reference(case, m):
     on = "CAST(l.k AS TEXT) = CAST(r.k AS TEXT) AND l.ws = r.ws"
     if spec["k2type"]:
         on += " AND CAST(l.k2 AS TEXT) = CAST(r.k2 AS TEXT)"
-    join = "FROM lw AS l JOIN rw AS r ON " + on
+    join = "FROM lw AS l %sJOIN rw AS r ON %s" % ("LEFT " if is_left(spec) else "", on)
     pairs = [tuple(x) for x in con.execute(
         "SELECT l.k, l.id, l.v, r.id, r.v, r.k, fmt_ts(l.ws), fmt_ts(l.ws + %d) %s"
         % (size, join))]
     agg = [tuple(x) for x in con.execute(
-        "SELECT l.k, fmt_ts(l.ws), fmt_ts(l.ws + %d), COUNT(*), SUM(r.v), SUM(l.v) %s "
+        "SELECT l.k, fmt_ts(l.ws), fmt_ts(l.ws + %d), COUNT(*), SUM(r.v), SUM(l.v), "
+        "COUNT(r.v) %s "
         "GROUP BY l.k, l.ws" % (size, join))]
     con.close()
     return pairs, agg
@@ -415,7 +443,8 @@ def run_case(case, sluice, run):
 
 # ---- comparing ------------------------------------------------------------------------
 
-STATS = {"pairs": 0, "late": 0, "dead": 0, "empty": 0}
+STATS = {"pairs": 0, "late": 0, "dead": 0, "empty": 0, "left": 0, "unmatched": 0,
+         "null_key": 0}
 
 
 def diff_list(what, exp, got):
@@ -467,6 +496,10 @@ def compare(case, sluice):
     STATS["late"] += bool(m["late"])
     STATS["dead"] += bool(m["dead"])
     STATS["empty"] += not epairs
+    if is_left(case["spec"]):
+        STATS["left"] += 1
+        STATS["unmatched"] += sum(rr is None for _, _, rr in m["pairs"])
+        STATS["null_key"] += any(key_text(lr, case["spec"]) is None for _, lr, _ in m["pairs"])
     found = {}                      # difference text -> the runs that show it
     first = None
     for run in case["runs"]:
@@ -497,18 +530,22 @@ def compare(case, sluice):
 
 def label_of(case):
     spec = case["spec"]
-    return "%s%s/%s" % ("k2" if spec["k2type"] else "k",
-                        "".join(t[0] for t in (spec["ktype"]["l"], spec["ktype"]["r"])),
-                        spec["agg"])
+    return "%s%s%s/%s" % ("left/" if is_left(spec) else "",
+                          "k2" if spec["k2type"] else "k",
+                          "".join(t[0] for t in (spec["ktype"]["l"], spec["ktype"]["r"])),
+                          spec["agg"])
 
 
 def main():
-    args = sr.parse_args(sr.arg_parser(120))
+    ap = sr.arg_parser(120)
+    ap.add_argument("--join", choices=["mix", "inner", "left"], default="mix",
+                    help="the kind of join of every case (mix: a third LEFT)")
+    args = sr.parse_args(ap)
     if args.replay:
         return sr.replay_case(args, compare, fields=("csv_l", "csv_r"))
 
     def one_case(seed):
-        case = make_case(seed, sr.rng_for(seed))
+        case = make_case(seed, sr.rng_for(seed), args.join)
         spec = case["spec"]
         ok, text = compare(case, args.sluice)
         nrows = [len(case["csv_" + s].splitlines()) - 1 for s in SIDES]
@@ -520,9 +557,11 @@ def main():
 
     return sr.run_cases(
         args, one_case,
-        lambda: "%d expected pairs; cases with late rows %d, with dead letters %d, "
-                "with no pair %d" % (STATS["pairs"], STATS["late"], STATS["dead"],
-                                     STATS["empty"]),
+        lambda: "%d expected rows (unmatched included); cases with late rows %d, with dead letters %d, "
+                "with no pair %d; LEFT cases %d (unmatched rows %d, cases with an l row "
+                "of NULL key emitted %d)" % (
+                    STATS["pairs"], STATS["late"], STATS["dead"], STATS["empty"],
+                    STATS["left"], STATS["unmatched"], STATS["null_key"]),
         prefix="wjoin-", script="wjoin_differential.py")
 
 
