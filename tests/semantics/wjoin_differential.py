@@ -557,9 +557,9 @@ def main():
 
     return sr.run_cases(
         args, one_case,
-        lambda: "%d expected rows (unmatched included); cases with late rows %d, with dead letters %d, "
-                "with no pair %d; LEFT cases %d (unmatched rows %d, cases with an l row "
-                "of NULL key emitted %d)" % (
+        lambda: "%d expected rows (unmatched included); cases with late rows %d, "
+                "with dead letters %d, with no pair %d; LEFT cases %d (unmatched rows %d, "
+                "cases with an l row of NULL key emitted %d)" % (
                     STATS["pairs"], STATS["late"], STATS["dead"], STATS["empty"],
                     STATS["left"], STATS["unmatched"], STATS["null_key"]),
         prefix="wjoin-", script="wjoin_differential.py")
