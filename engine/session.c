@@ -468,6 +468,37 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
     return sl_error_set(err, st->offset, "unsupported statement");
 }
 
+/* 1 when text (a statement for SQLite) starts with BEGIN, COMMIT, END,
+** ROLLBACK, SAVEPOINT or RELEASE, after blanks and comments. */
+static int is_transaction_control(const char *z, int n)
+{
+    static const char *const words[] = {"BEGIN", "COMMIT", "END", "ROLLBACK",
+                                        "SAVEPOINT", "RELEASE"};
+    const char *end = z + n;
+    for (;;) {
+        while (z < end && isspace((unsigned char)*z))
+            z++;
+        if (end - z >= 2 && z[0] == '-' && z[1] == '-') {
+            while (z < end && *z != '\n')
+                z++;
+        } else if (end - z >= 2 && z[0] == '/' && z[1] == '*') {
+            const char *c = z + 2;
+            while (c + 1 < end && !(c[0] == '*' && c[1] == '/'))
+                c++;
+            z = c + 1 < end ? c + 2 : end;
+        } else {
+            break;
+        }
+    }
+    int w = 0;
+    while (z + w < end && isalpha((unsigned char)z[w]))
+        w++;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if ((int)strlen(words[i]) == w && strncasecmp(z, words[i], (size_t)w) == 0)
+            return 1;
+    return 0;
+}
+
 int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                     int *failed_stmt)
 {
@@ -492,6 +523,16 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                 end--;
             while (start < end && isspace((unsigned char)text[start]))
                 start++;
+            /* sluice owns the transaction: each statement commits when it
+            ** ends, and continuous queries share one transaction between
+            ** commit points, so a ROLLBACK would take back their results
+            ** while their sources have moved on */
+            if (is_transaction_control(text + start, end - start))
+                return sl_error_set(err, start, "sluice commits for you (each "
+                                    "statement when it ends, continuous "
+                                    "queries at their commit points): "
+                                    "BEGIN, COMMIT, ROLLBACK and SAVEPOINT "
+                                    "are not accepted");
             sqlite3_stmt *probe = NULL;
             if (sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
                                    NULL) == SQLITE_OK && probe != NULL) {
