@@ -234,6 +234,24 @@ SELECT store_id, COUNT(*) AS n FROM orders GROUP BY store_id;
 """
 
 
+def test_examples_run():
+    """The file-based examples of examples/ run from the project root (as
+    the README says) and print their result; deliveries.sql's window join
+    pairs orders with their deliveries."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    for name, want in (("quickstart.sql", "store-"),
+                       ("ops_dashboard.sql", None),
+                       ("deliveries.sql",
+                        "store-01,2026-03-17 08:00:00.000,836,373,25.4")):
+        with Dir() as d:
+            code, out, err = run([os.path.join(d, "x.db"), "-f",
+                                  os.path.join("examples", name)], root)
+            ok(code == 0 and (want is None or want in out),
+               "example_%s_runs" % name.replace(".sql", ""),
+               show(code, out, err))
+
+
 def wait_or_none(p, seconds):
     try:
         return p.wait(timeout=seconds)
@@ -305,6 +323,7 @@ def main():
     test_stdin()
     test_modes()
     test_default_database_and_serve()
+    test_examples_run()
     test_unbounded_runs_until_signal()
     print("1..%d" % N)
     return 1 if FAILED else 0
