@@ -9,6 +9,7 @@
 ** Every error points at the place in the statement it is about. The plan
 ** owns copies of the expressions; the statement is left untouched.
 */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,8 +41,12 @@ void sl_plan_free(sl_plan *p)
     if (p->wjoin) {
         sl_source_def_free(p->wjoin->right);
         free(p->wjoin->right_alias);
-        free(p->wjoin->keys[0]);
-        free(p->wjoin->keys[1]);
+        for (int s = 0; s < 2; s++) {
+            free(p->wjoin->keys[s]);
+            for (int i = 0; i < p->wjoin->nfilters[s]; i++)
+                sl_expr_free(p->wjoin->filters[s][i]);
+            free(p->wjoin->filters[s]);
+        }
         free(p->wjoin);
     }
     if (p->join) {
@@ -550,6 +555,56 @@ static int bind_wjoin(binder *b, const sl_select *sel, sl_catalog_obj *o)
     return wjoin_on(b, j->on);
 }
 
+/* The input-row columns e reads: [*lo, *hi] (lo > hi: none). */
+static void column_span(const sl_expr *e, int *lo, int *hi)
+{
+    if (e->kind == SL_EX_COLUMN && e->col >= 0) {
+        if (e->col < *lo)
+            *lo = e->col;
+        if (e->col > *hi)
+            *hi = e->col;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        column_span(e->args[i], lo, hi);
+}
+
+static void shift_columns(sl_expr *e, int by)
+{
+    if (e->kind == SL_EX_COLUMN && e->col >= 0)
+        e->col -= by;
+    for (int i = 0; i < e->nargs; i++)
+        shift_columns(e->args[i], by);
+}
+
+/* Gives each side of a window join the conjuncts of WHERE that read only
+** its columns (sl_plan_wjoin.filters). */
+static void wjoin_filters(sl_plan *p, const sl_expr *e)
+{
+    if (e->kind == SL_EX_BINARY && e->op == SL_OP_AND) {
+        wjoin_filters(p, e->args[0]);
+        wjoin_filters(p, e->args[1]);
+        return;
+    }
+    sl_plan_wjoin *wj = p->wjoin;
+    int lo = INT_MAX, hi = -1;
+    column_span(e, &lo, &hi);
+    int side;
+    if (lo > hi)
+        return;                 /* no column: nothing to gain */
+    if (hi < wj->col0[1])
+        side = 0;
+    else if (lo >= wj->col0[1] && hi < wj->window_col &&
+             wj->kind == SL_JOIN_INNER)
+        side = 1;
+    else
+        return;
+    sl_expr *c = sl_expr_dup(e);
+    shift_columns(c, wj->col0[side]);
+    wj->filters[side] = sl_xrealloc(wj->filters[side], sizeof(sl_expr *) *
+                                    (size_t)(wj->nfilters[side] + 1));
+    wj->filters[side][wj->nfilters[side]++] = c;
+}
+
 static int bind_join(binder *b, const sl_select *sel)
 {
     sl_plan *p = b->p;
@@ -1029,6 +1084,8 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
                          "condition, not %s", sl_type_name(p->where->type));
             goto fail;
         }
+        if (p->wjoin)
+            wjoin_filters(p, p->where);
     }
     int any_agg = 0;
     for (int i = 0; i < sel->nitems; i++)

@@ -79,6 +79,9 @@ int sl_op_wjoin_set_partitions(sl_operator *op, int side, const int32_t *parts,
                                int n, sl_error *err);
 /* Side's bounded input has ended: its watermark is +inf. */
 int sl_op_wjoin_end(sl_operator *op, int side, sl_error *err);
+/* Marks in b->selected the rows of b (one side's, as read) that pass the
+** WHERE conjuncts on that side alone; the others are not kept. */
+void sl_op_wjoin_select(sl_operator *op, sl_batch *b);
 /* Pushes rows [first, end) of b (one side's, b->side) into the join. */
 int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
                           sl_error *err);

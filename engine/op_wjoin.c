@@ -12,6 +12,11 @@
 ** window's end (rule 4): it is recorded as late with its own source's name
 ** and is in no pair.
 **
+** The conjuncts of WHERE that read one side only (the plan's filters) are
+** evaluated on each batch as it is read (sl_op_wjoin_select): the rows they
+** reject only move their side's watermark, as filtered rows do in the
+** aggregate (not late, not kept).
+**
 ** State: per open window, per side, the rows in arrival order, each
 ** serialised into the side's buffer (its key as text, its location, and of
 ** its columns those the operators after the join read: sl_plan_input_used;
@@ -37,6 +42,7 @@
 #include <string.h>
 #include "engine/op.h"
 #include "engine/plan.h"
+#include "engine/expr.h"
 #include "engine/watermark.h"
 #include "engine/checkpoint.h"
 
@@ -64,6 +70,9 @@ typedef struct wjoin_op {
     int ncols[2];
     int left;              /* LEFT JOIN: side 0's rows without a match too */
     uint8_t *keep[2];      /* per side: the columns the pairs need */
+    sl_cexpr **filter[2];  /* per side: WHERE's conjuncts on it alone */
+    uint8_t *pass[2];      /* per side: the rows of its batch passing them */
+    int pass_cap[2];
     uint8_t *int_key;      /* per key column: both sides' are BIGINT (or
                               both TIMESTAMP...): compared as 8 bytes */
     int64_t size_ms;
@@ -416,8 +425,14 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
     const sl_column *et = &b->cols[j->wj->time_col[side]];
     const uint8_t *sel = b->selected;
     for (int r = first; r < end; r++) {
-        if (sel != NULL && !sel[r])
-            continue;
+        if (sel != NULL && !sel[r]) {
+            /* WHERE rejects it before the join (sl_op_wjoin_select): in no
+            ** window and not late, but it still moves its watermark */
+            if (!et->null[r])
+                sl_watermark_observe(&j->wmk[side], b->loc[r].part,
+                                     et->v.i[r]);
+            goto moved;
+        }
         if (et->null[r]) {
             op->ctx.dead(op->ctx.q, b, r, "the event-time column is NULL, so "
                          "the event belongs to no window");
@@ -436,6 +451,7 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
                         j->keep[side]);
         }
         sl_watermark_observe(&j->wmk[side], b->loc[r].part, t);
+    moved:;
         /* W moves per event: the next event is judged by it */
         int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
         if (w > j->wm) {
@@ -471,8 +487,13 @@ static void wjoin_close(sl_operator *op)
         window_free(j, &j->win[i]);
     free(j->win);
     free(j->deleted);
-    free(j->keep[0]);
-    free(j->keep[1]);
+    for (int s = 0; s < 2; s++) {
+        free(j->keep[s]);
+        for (int i = 0; j->filter[s] && i < j->wj->nfilters[s]; i++)
+            sl_cexpr_free(j->filter[s][i]);
+        free(j->filter[s]);
+        free(j->pass[s]);
+    }
     free(j->int_key);
     sl_batch_free(j->out);
     sl_buf_free(&j->key);
@@ -489,7 +510,6 @@ static const sl_operator_vtab wjoin_vtab = {
 sl_operator *sl_op_wjoin_new(const sl_plan *p, const sl_op_ctx *ctx,
                              int batch_rows, sl_error *err)
 {
-    (void)err;
     wjoin_op *j = sl_xcalloc(1, sizeof *j);
     j->base.vt = &wjoin_vtab;
     j->base.ctx = *ctx;
@@ -515,9 +535,41 @@ sl_operator *sl_op_wjoin_new(const sl_plan *p, const sl_op_ctx *ctx,
         sl_type b = p->wjoin->right->col_types[p->wjoin->keys[1][k]];
         j->int_key[k] = a == b && a != SL_TEXT && a != SL_DOUBLE;
     }
+    for (int s = 0; s < 2; s++) {
+        j->filter[s] = sl_xcalloc((size_t)p->wjoin->nfilters[s] + 1,
+                                  sizeof *j->filter[s]);
+        for (int i = 0; i < p->wjoin->nfilters[s]; i++)
+            if ((j->filter[s][i] = sl_cexpr_compile(p->wjoin->filters[s][i],
+                                                    err)) == NULL) {
+                j->base.ctx = *ctx;
+                j->base.vt = &wjoin_vtab;
+                wjoin_close(&j->base);
+                return NULL;
+            }
+    }
     j->out_cap = batch_rows > 0 ? batch_rows : 1024;
     j->out = sl_batch_new(p->ninput, p->input_types, j->out_cap);
     return &j->base;
+}
+
+void sl_op_wjoin_select(sl_operator *op, sl_batch *b)
+{
+    wjoin_op *j = (wjoin_op *)op;
+    int s = b->side;
+    if (j->wj->nfilters[s] == 0 || b->nrows == 0)
+        return;
+    if (b->nrows > j->pass_cap[s]) {
+        j->pass_cap[s] = b->nrows * 2;
+        j->pass[s] = sl_xrealloc(j->pass[s], (size_t)j->pass_cap[s]);
+    }
+    memset(j->pass[s], 1, (size_t)b->nrows);
+    for (int i = 0; i < j->wj->nfilters[s]; i++) {
+        sl_column v;
+        sl_cexpr_eval(j->filter[s][i], b, &v);
+        for (int r = 0; r < b->nrows; r++)
+            j->pass[s][r] &= !v.null[r] && v.v.i[r];
+    }
+    b->selected = j->pass[s];
 }
 
 int sl_op_wjoin_set_partitions(sl_operator *op, int side, const int32_t *parts,

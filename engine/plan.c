@@ -237,6 +237,9 @@ char *sl_plan_explain(const sl_plan *p)
             sb_printf(&b, "; event time %s, watermark delay ",
                       def->col_names[wj->time_col[s]]);
             duration(&b, wj->delay_ms[s]);
+            for (int i = 0; i < wj->nfilters[s]; i++)
+                expr_line(&b, i ? " AND " : "; keeps rows where ",
+                          wj->filters[s][i]);
             sb_printf(&b, "\n");
         }
         return b.z;

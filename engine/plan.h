@@ -59,6 +59,13 @@ typedef struct sl_plan_wjoin {
     int window_col;        /* input-row window_start; window_end follows */
     sl_join_kind kind;     /* INNER, or LEFT: side 0's rows without a match
                               too, with NULLs for side 1's columns */
+    /* the conjuncts of WHERE that read one side only, bound to that side's
+    ** own layout: rows failing them are not kept (they still move their
+    ** source's watermark). Under LEFT JOIN only side 0's (a side-1 test
+    ** after the join also removes the NULL-extended rows). WHERE itself
+    ** still runs after the join. */
+    int nfilters[2];
+    sl_expr **filters[2];
 } sl_plan_wjoin;
 
 /* A window Top-N (QUALIFY): the plan is an aggregate plan whose group keys

@@ -647,6 +647,8 @@ static int input_read(sl_query *q, query_input *in, sl_error *err)
     if (n < 0)
         return -1;
     in->finished |= done;
+    if (q->wjoin)
+        sl_op_wjoin_select(q->wjoin, b);
     if ((q->agg || q->wjoin) && in->src->vt->active_partitions) {
         int np = in->src->vt->active_partitions(in->src, q->parts, 256);
         if ((q->wjoin ? sl_op_wjoin_set_partitions(q->wjoin, in->side,
@@ -904,6 +906,8 @@ static int resume_from(sl_query *q, sl_error *err)
         sl_batch *in[2] = {q->inputs[0].in, q->inputs[1].in};
         if (sl_op_wjoin_load(q->wjoin, q->s->db, q->name, fp, in, err) != 0)
             return -1;
+        for (int i = 0; i < 2; i++)
+            sl_op_wjoin_select(q->wjoin, in[i]);
     }
     char *sink_pos = q->sink ? saved_position(q->s, q->name, "(sink)") : NULL;
     int rc = q->sink ? q->sink->vt->resume(q->sink, sink_pos, err) : 0;
