@@ -39,7 +39,8 @@ WINDOW TUMBLING (SIZE 1 MINUTE)
 WITH (commit_interval = '900 rows', batch_rows = 200);
 CREATE MATERIALIZED VIEW IF NOT EXISTS refunds_per_store AS
 SELECT o.store_id, window_start, COUNT(*) AS n, SUM(r.refund) AS total
-FROM orders o JOIN refunds r ON o.order_id = r.order_id
+FROM orders o LEFT JOIN refunds r ON o.order_id = r.order_id
+WHERE o.amount > 20 AND (r.refund IS NULL OR r.refund > 5)
 WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY o.store_id EMIT CHANGES
 WITH (commit_interval = '1200 rows', batch_rows = 300);
 CREATE STREAMING TABLE IF NOT EXISTS top_orders AS
