@@ -18,6 +18,10 @@ commit every 100,000 rows, and EMIT CHANGES with the default settings
 freed at once, not at the next commit point, so memory is bounded by the
 watermark in every mode).
 
+A fifth test runs a window join of two sources (2M + 1M events against
+500k + 250k, 5,000 keys, 10-second windows) and requires the same bound
+on peak RSS and every pair counted.
+
 A fourth test measures the state per open (window, key): 1M events over
 50,000 keys (each key's events a minute apart, so about 50,000 1-minute
 windows are open at once), COUNT(*) and SUM of a BIGINT; the query's
@@ -93,16 +97,54 @@ def state_per_window(sluice, d, n, limit):
 
 
 def run(sluice, d, csv, emit, env):
-    db = os.path.join(d, "m.db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.unlink(db + suffix)
     sql = ("CREATE SOURCE s (id BIGINT, k TEXT, v BIGINT, ts TIMESTAMP, "
            "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'file', "
            "path = '%s', format = 'csv', header = true, timestamp_format = 'epoch_ms');"
            "CREATE MATERIALIZED VIEW mv AS SELECT k, window_start, window_end, "
            "COUNT(*) AS c, SUM(v) AS s FROM s WINDOW TUMBLING (SIZE 1 MINUTE) "
            "GROUP BY k EMIT %s; SELECT COUNT(*), SUM(c) FROM mv;" % (csv, emit))
+    return measure(sluice, d, sql, env)
+
+
+JOIN_KEYS = 5000
+
+
+def join_files(d, n):
+    """Two sources for the window-join case: n events of `a` and n / 2 of
+    `b`, each b event 1 ms after an a event of the same key."""
+    paths = (os.path.join(d, "ja%d.csv" % n), os.path.join(d, "jb%d.csv" % n))
+    with open(paths[0], "w", buffering=1 << 20) as fa, \
+            open(paths[1], "w", buffering=1 << 20) as fb:
+        fa.write("k,v,ts\n")
+        fb.write("k,w,ts\n")
+        for start in range(0, n, 100000):
+            rows = range(start, min(n, start + 100000))
+            fa.write("".join("%d,%d,%d\n" % (i % JOIN_KEYS, i, BASE_MS + 2 * i)
+                             for i in rows))
+            fb.write("".join("%d,%d,%d\n" % (i % JOIN_KEYS, i, BASE_MS + 2 * i + 1)
+                             for i in rows if i % 2 == 0))
+    return paths
+
+
+def run_join(sluice, d, paths):
+    """A window join of two sources (pairs grouped per key and window)."""
+    src = ("CREATE SOURCE %s (k BIGINT, %s BIGINT, ts TIMESTAMP, WATERMARK FOR "
+           "ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = "
+           "'%s', format = 'csv', header = true, timestamp_format = 'epoch_ms');")
+    sql = (src % ("a", "v", paths[0]) + src % ("b", "w", paths[1]) +
+           "CREATE MATERIALIZED VIEW mv AS SELECT a.k, window_start, COUNT(*) "
+           "AS c FROM a JOIN b ON a.k = b.k WINDOW TUMBLING (SIZE 10 SECONDS) "
+           "GROUP BY a.k EMIT ON WINDOW CLOSE; SELECT COUNT(*), SUM(c) FROM mv;")
+    return measure(sluice, d, sql, {})
+
+
+def measure(sluice, d, sql, env):
+    """Runs sql in a fresh database; returns (exit status, peak RSS KB,
+    seconds, the last output line's two numbers, stderr)."""
+    db = os.path.join(d, "m.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
     e = dict(os.environ)
     for k in ("SLUICE_BATCH_ROWS", "SLUICE_COMMIT_ROWS", "SLUICE_COMMIT_INTERVAL_MS"):
         e.pop(k, None)
@@ -160,7 +202,7 @@ def main():
     cases = [("ON WINDOW CLOSE", {}, False),
              ("CHANGES", {"SLUICE_COMMIT_ROWS": "100000"}, False),
              ("CHANGES", {}, False)]
-    print("1..%d" % (sum(1 for c in cases if not c[2]) + 1))
+    print("1..%d" % (sum(1 for c in cases if not c[2]) + 2))
     d = tempfile.mkdtemp(prefix="sluice-mem-")
     failed = 0
     try:
@@ -209,6 +251,29 @@ def main():
         ok, desc = state_per_window(sluice, d, args.small, args.state_bytes)
         print("%s %d - %s" % ("ok" if ok else "not ok", len(cases) + 1, desc))
         failed += 0 if ok else 1
+        # a window join holds each open window's rows of both sources, and
+        # frees them when the window closes: bounded by the watermark too
+        small, large = args.small // 2, args.small * 2
+        rss = {}
+        problems = []
+        for n in (small, large):
+            rc, rss[n], secs, count, total, err = run_join(sluice, d,
+                                                           join_files(d, n))
+            print("# window join: %d + %d events, exit %d, peak RSS %d KB, "
+                  "%.2f s" % (n, n // 2, rc, rss[n], secs))
+            if rc != 0:
+                problems.append("exit %d at %d events: %s" % (rc, n, err))
+            elif total != n // 2:
+                problems.append("%r pairs at %d events, not %d" % (total, n, n // 2))
+        limit = args.ratio * rss[small] + args.cache_kb
+        desc = ("window join: peak RSS %d KB at %d events vs %d KB at %d "
+                "(limit %d KB)" % (rss[large], large, rss[small], small, limit))
+        if rss[large] > limit:
+            problems.append("peak RSS grows with the stream")
+        print("%s %d - %s" % ("not ok" if problems else "ok", len(cases) + 2, desc))
+        for pr in problems:
+            print("# " + pr)
+        failed += 1 if problems else 0
     finally:
         shutil.rmtree(d, ignore_errors=True)
     return 1 if failed else 0
