@@ -425,22 +425,20 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
     const sl_column *et = &b->cols[j->wj->time_col[side]];
     const uint8_t *sel = b->selected;
     for (int r = first; r < end; r++) {
-        if (sel != NULL && !sel[r]) {
-            /* WHERE rejects it before the join (sl_op_wjoin_select): in no
-            ** window and not late, but it still moves its watermark */
-            if (!et->null[r])
-                sl_watermark_observe(&j->wmk[side], b->loc[r].part,
-                                     et->v.i[r]);
-            goto moved;
-        }
+        /* a row WHERE rejects before the join (sl_op_wjoin_select) is in
+        ** no window and not late, but it still moves its watermark */
+        int wanted = sel == NULL || sel[r];
         if (et->null[r]) {
-            op->ctx.dead(op->ctx.q, b, r, "the event-time column is NULL, so "
-                         "the event belongs to no window");
+            if (wanted)
+                op->ctx.dead(op->ctx.q, b, r, "the event-time column is "
+                             "NULL, so the event belongs to no window");
             continue;
         }
         int64_t t = et->v.i[r];
         int64_t ws = floor_div(t, j->size_ms) * j->size_ms;
-        if (j->wm >= window_end(j, ws)) {
+        if (!wanted) {
+            /* nothing to keep */
+        } else if (j->wm >= window_end(j, ws)) {
             op->ctx.late(op->ctx.q, b, r, t, j->wm);
         } else {
             /* a NULL key matches nothing: kept only as a LEFT JOIN's
@@ -451,7 +449,6 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
                         j->keep[side]);
         }
         sl_watermark_observe(&j->wmk[side], b->loc[r].part, t);
-    moved:;
         /* W moves per event: the next event is judged by it */
         int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
         if (w > j->wm) {
