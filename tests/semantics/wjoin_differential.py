@@ -13,18 +13,23 @@ event times before the epoch). Each side's key is BIGINT or TEXT (a TEXT
 side sometimes writes a key with a leading zero, or 'a', which no BIGINT
 key equals; keys are sometimes negative or past 32 bits); each side has
 its own watermark delay; windows of 1 to 10 s (1.5 s too); about a third
-of the cases are LEFT joins (--join inner|left forces one kind). Two
+of the cases are LEFT joins (--join inner|left forces one kind), and half
+have a random WHERE: 1 to 3 conditions ANDed (two of them sometimes in
+parentheses of their own), each on l only, on r only or on both
+(`l.v > 3`, `r.v IS NULL`, `(l.v < 7 OR l.v IS NULL)`, `NOT (r.v >= 9)`,
+`l.k <> 4` or `r.k = '03'` as the key's type wants, `l.id % 3 <> 0`,
+`l.v + r.v > 50`, `l.v <> r.v`, `(r.v > 5 OR l.v IS NULL)`, ...). Two
 continuous queries run on a fresh database:
 
     CREATE STREAMING TABLE pairs AS SELECT l.k, l.id AS li, l.v AS lv,
         r.id AS ri, r.v AS rv, r.k AS rk, window_start, window_end
-      FROM l [LEFT] JOIN r ON l.k = r.k [AND l.k2 = r.k2]
+      FROM l [LEFT] JOIN r ON l.k = r.k [AND l.k2 = r.k2] [WHERE ...]
       WINDOW TUMBLING (...);
     CREATE MATERIALIZED VIEW | STREAMING TABLE agg AS SELECT l.k,
         window_start, COUNT(*) AS n, SUM(r.v) AS s, SUM(l.v) AS ls,
         COUNT(r.v) AS nv
-      FROM l [LEFT] JOIN r ON ... WINDOW TUMBLING (...) GROUP BY l.k
-      EMIT ON WINDOW CLOSE | EMIT CHANGES (view only);
+      FROM l [LEFT] JOIN r ON ... [WHERE ...] WINDOW TUMBLING (...)
+      GROUP BY l.k EMIT ON WINDOW CLOSE | EMIT CHANGES (view only);
 
 (sometimes with table aliases, or the equalities written the other way
 round). Each case runs four times, with batch_rows 1, 2, 7 and the default,
@@ -39,19 +44,29 @@ The model (written from the rules, not from the C):
   taken has ENDED (a side with no rows has ended from the start);
 - W_side = max(event time seen on that side) - its delay, from -inf, +inf
   once the side has ended; the join's W = min(W_l, W_r), never back;
-- each row in merge order: a NULL event time is a dead letter; else, with
-  ws = floor(t / S) * S, the row is LATE if W (before it) >= ws + S --
-  recorded once in sluice_late_events (its source, event time, that W) and
-  used nowhere; else a NULL key (any part of it) drops it silently --
-  except an l row under LEFT JOIN, which is kept; else it is kept in
-  window ws on its side. Then W_side and W advance;
+- WHERE before the join (dialect.md): of WHERE's ANDed conditions (nested
+  ANDs flattened), those that read l only apply to l's rows as they are
+  read, and under an INNER join those that read r only to r's rows (not
+  under LEFT JOIN: r's are only applied after it). A row for which one
+  of its side's is FALSE or NULL is rejected: not kept, never late, not a
+  dead letter even with a NULL event time; its event time, if not NULL,
+  still moves W_side (it takes its place in the merge as any row does);
+- each row not rejected, in merge order: a NULL event time is a dead
+  letter; else, with ws = floor(t / S) * S, the row is LATE if W (before
+  it) >= ws + S -- recorded once in sluice_late_events (its source, event
+  time, that W) and used nowhere; else a NULL key (any part of it) drops
+  it silently -- except an l row under LEFT JOIN, which is kept; else it
+  is kept in window ws on its side. Then W_side and W advance;
 - when W reaches a window's end the window's pairs are emitted (windows in
   start order): l's rows in arrival order, each with every r row of that
   window with equal keys, in r's arrival order; under LEFT JOIN an l row
   with no such r row (a NULL key never has one) is emitted in its place,
   once, with NULL for every r column. A window with r rows only emits
   nothing. Keys compare by their text form (BIGINT 7 equals TEXT '7', not
-  '07'). The end of both inputs emits everything.
+  '07'). The end of both inputs emits everything;
+- the whole WHERE then keeps the emitted rows for which it is TRUE (SQL's
+  three-valued logic; an unmatched l row's r columns are NULL), and the
+  aggregate groups those.
 So the streaming table must hold exactly the model's pairs in the model's
 order (rowid order), the aggregate the model's groups, and each query's
 late events (in order) and dead letters (source, line, NULL event time or
@@ -59,8 +74,9 @@ not) the model's.
 
 The SQLite check: the pairs (as a multiset) and the aggregate must also
 equal `l [LEFT] JOIN r ON text(l.k) = text(r.k) AND window(l.ts) =
-window(r.ts)` computed by SQLite over the rows that are neither dead
-letters nor late (by the model), NULL keys included (the window condition
+window(r.ts) [WHERE ...]` (the whole WHERE, as SQL text) computed by
+SQLite over the rows that are neither dead letters nor late nor rejected
+before the join (by the model), NULL keys included (the window condition
 is in the ON clause, so under LEFT an l row whose window has no match
 keeps NULLs for r).
 
@@ -92,6 +108,7 @@ BATCHES = [1, 2, 7, None]           # None: the default batch_rows
 PAIR_COLS = ["k", "li", "lv", "ri", "rv", "rk", "window_start", "window_end"]
 AGG_COLS = ["k", "window_start", "window_end", "n", "s", "ls", "nv"]
 LEFT_SHARE = 1 / 3                  # of the cases, under --join mix
+WHERE_SHARE = 1 / 2                 # of the cases: a random WHERE
 
 
 # ---- random cases ------------------------------------------------------------------
@@ -175,8 +192,166 @@ def make_case(seed, rng, join="mix"):
     # before LEFT JOIN was drawn at all (--join inner replays those)
     left = rng.random() < LEFT_SHARE
     spec["left"] = left if join == "mix" else join == "left"
+    # drawn after everything else, for the same reason (and drawn whatever
+    # --join says, so that the inputs of a seed do not depend on it)
+    spec["where"] = gen_where(rng, spec) if rng.random() < WHERE_SHARE else None
     case["sql"] = case_sql(spec, {"batch": None, "how": "set", "commit_rows": None})
     return case
+
+
+# ---- random WHERE clauses ----------------------------------------------------------
+# A condition is a JSON-able tree (saved cases replay it): ["col", side,
+# name], ["lit", value], ["add", a, b], ["mod", a, m], ["cmp", op, a, b],
+# ["isnull", a, negated], ["or", a, b], ["not", a], ["and", [c, ...]].
+
+CMP_OPS = ["<", "<=", ">", ">=", "=", "<>"]
+
+
+def gen_where(rng, spec):
+    """A WHERE of 1 to 3 conditions ANDed, two of them sometimes in
+    parentheses of their own (still conjuncts of the whole)."""
+    conds = [gen_cond(rng, spec) for _ in range(rng.choice([1, 1, 2, 2, 3]))]
+    if len(conds) >= 2 and rng.random() < 0.3:
+        i = rng.randrange(len(conds) - 1)
+        conds[i:i + 2] = [["and", conds[i:i + 2]]]
+    return ["and", conds]
+
+
+def gen_cond(rng, spec):
+    """One condition: on l only, on r only, or on both."""
+    what = rng.choice(["one", "one", "one", "both"])
+    if what == "both":
+        lv, rv = ["col", "l", "v"], ["col", "r", "v"]
+        c = rng.choice(["sum", "sum", "cmp", "or", "not", "ids"])
+        if c == "sum":
+            return ["cmp", rng.choice([">", "<", ">="]), ["add", lv, rv],
+                    ["lit", rng.randint(0, 120)]]
+        if c == "cmp":
+            return ["cmp", rng.choice(["<", "<>", ">=", "="]), lv, rv]
+        if c == "or":
+            a, b = rng.sample([lv, rv], 2)
+            return ["or", ["cmp", rng.choice(CMP_OPS), a, ["lit", rng.randint(0, 60)]],
+                    ["isnull", b, False]]
+        if c == "not":
+            return ["not", ["cmp", "=", lv, rv]]
+        return ["cmp", "<", ["col", "l", "id"], ["add", ["col", "r", "id"],
+                                                 ["lit", rng.randint(-5, 20)]]]
+    side = rng.choice(SIDES)
+    v, k = ["col", side, "v"], ["col", side, "k"]
+    c = rng.choice(["v", "v", "v", "vnull", "k", "k", "knull", "or", "not", "id"])
+    if c == "v":
+        return ["cmp", rng.choice(CMP_OPS), v, ["lit", rng.randint(0, 60)]]
+    if c == "vnull":
+        return ["isnull", v, rng.random() < 0.6]
+    if c == "k":
+        key = rng.randint(1, 3) + spec["key_offset"]
+        if spec["ktype"][side] == "TEXT":
+            lit = rng.choice([str(key)] * 4 + ["0%d" % (3 + spec["key_offset"]), "a"])
+            return ["cmp", rng.choice(["=", "<>", "<>"]), k, ["lit", lit]]
+        return ["cmp", rng.choice(CMP_OPS + ["<>"]), k, ["lit", key]]
+    if c == "knull":
+        return ["isnull", k, rng.random() < 0.6]
+    if c == "or":
+        return ["or", ["cmp", rng.choice(CMP_OPS), v, ["lit", rng.randint(0, 60)]],
+                ["isnull", v, False]]
+    if c == "not":
+        return ["not", ["cmp", rng.choice(CMP_OPS), v, ["lit", rng.randint(0, 60)]]]
+    return ["cmp", rng.choice(["<>", "="]), ["mod", ["col", side, "id"], rng.randint(2, 4)],
+            ["lit", 0]]
+
+
+def cond_sql(e, names):
+    """SQL text of a condition tree, the sides named names[side]."""
+    op = e[0]
+    if op == "col":
+        return "%s.%s" % (names[e[1]], e[2])
+    if op == "lit":
+        return "'%s'" % e[1] if isinstance(e[1], str) else str(e[1])
+    if op == "add":
+        return "%s + %s" % (cond_sql(e[1], names), cond_sql(e[2], names))
+    if op == "mod":
+        return "%s %% %d" % (cond_sql(e[1], names), e[2])
+    if op == "cmp":
+        return "%s %s %s" % (cond_sql(e[2], names), e[1], cond_sql(e[3], names))
+    if op == "isnull":
+        return "%s IS %sNULL" % (cond_sql(e[1], names), "NOT " if e[2] else "")
+    if op == "or":
+        return "(%s OR %s)" % (cond_sql(e[1], names), cond_sql(e[2], names))
+    if op == "not":
+        return "NOT (%s)" % cond_sql(e[1], names)
+    assert op == "and", e
+    return " AND ".join(("(%s)" % cond_sql(c, names)) if c[0] == "and" else
+                        cond_sql(c, names) for c in e[1])
+
+
+def cond_eval(e, rows):
+    """SQL's value of a condition (True, False or None for NULL) over
+    rows {side: row dict, or None for a side whose columns are NULL}."""
+    op = e[0]
+    if op == "col":
+        row = rows[e[1]]
+        return None if row is None else row[e[2]]
+    if op == "lit":
+        return e[1]
+    if op in ("add", "mod"):
+        a = cond_eval(e[1], rows)
+        if op == "mod":
+            return None if a is None else a % e[2]        # ids: positive
+        b = cond_eval(e[2], rows)
+        return None if a is None or b is None else a + b
+    if op == "cmp":
+        a, b = cond_eval(e[2], rows), cond_eval(e[3], rows)
+        if a is None or b is None:
+            return None
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b,
+                "=": a == b, "<>": a != b}[e[1]]
+    if op == "isnull":
+        return (cond_eval(e[1], rows) is None) != e[2]
+    if op == "not":
+        a = cond_eval(e[1], rows)
+        return None if a is None else not a
+    vals = ([cond_eval(e[1], rows), cond_eval(e[2], rows)] if op == "or" else
+            [cond_eval(c, rows) for c in e[1]])
+    if op == "or":
+        return True if True in vals else None if None in vals else False
+    assert op == "and", e
+    return False if False in vals else None if None in vals else True
+
+
+def cond_sides(e):
+    """The sides whose columns a condition reads."""
+    if e[0] == "col":
+        return {e[1]}
+    if e[0] == "and":
+        kids = e[1]
+    else:
+        kids = [x for x in e[1:] if isinstance(x, list)]
+    out = set()
+    for x in kids:
+        out |= cond_sides(x)
+    return out
+
+
+def conjuncts(e):
+    """The conditions a WHERE ANDs together (nested ANDs flattened)."""
+    if e[0] != "and":
+        return [e]
+    return [c for x in e[1] for c in conjuncts(x)]
+
+
+def prefilters(spec):
+    """{side: [conjuncts of WHERE applied to that side's rows as they are
+    read]}: the conjuncts that read l only, and under an INNER join those
+    that read r only."""
+    out = {s: [] for s in SIDES}
+    if spec.get("where"):
+        for c in conjuncts(spec["where"]):
+            sides = cond_sides(c)
+            if len(sides) == 1:
+                (s,) = sides
+                if s == "l" or not is_left(spec):
+                    out[s].append(c)
+    return out
 
 
 # ---- SQL ---------------------------------------------------------------------------
@@ -204,9 +379,11 @@ def from_sql(spec):
         eqs = ["%s.%s = %s.%s" % (rn, c, ln, c) for c in reversed(keys)]
     else:
         eqs = ["%s.%s = %s.%s" % (ln, c, rn, c) for c in keys]
-    text = "FROM l%s %sJOIN r%s ON %s WINDOW TUMBLING (SIZE %s)" % (
+    where = spec.get("where")
+    text = "FROM l%s %sJOIN r%s ON %s%s WINDOW TUMBLING (SIZE %s)" % (
         " " + ln if a else "", "LEFT " if is_left(spec) else "",
         " AS " + rn if a else "", " AND ".join(eqs),
+        " WHERE " + cond_sql(where, {"l": ln, "r": rn}) if where else "",
         sr.dur(spec["size_ms"]))
     return text, ln, rn
 
@@ -291,11 +468,14 @@ def key_text(row, spec):
 
 
 def model(case):
-    """{"pairs": [(ws, lrow, rrow)] in emission order (rrow None: an
-    unmatched l row under LEFT JOIN), "late": [(source,
-    id, event_time, watermark)] in merge order, "dead": {(source, line,
-    null_ts)}, "kept": {(side, line)} rows that are neither late nor dead,
-    "rows": {side: rows}}."""
+    """{"pairs": [(ws, lrow, rrow)] in emission order that pass WHERE
+    (rrow None: an unmatched l row under LEFT JOIN), "joined": how many
+    there were before WHERE, "late": [(source, id, event_time, watermark)]
+    in merge order, "dead": {(source, line, null_ts)}, "kept": {(side,
+    line)} rows that are neither late nor dead nor rejected before the
+    join, "rows": {side: rows}, "rejected": rows WHERE rejected before the
+    join, "spared": those of them that would otherwise have been late or
+    dead letters}."""
     spec = case["spec"]
     size = spec["size_ms"]
     left = is_left(spec)
@@ -309,6 +489,8 @@ def model(case):
     W = min(ws_side.values())
     windows = {}                    # window start -> {side: [row]}
     pairs, late, kept = [], [], set()
+    pre = prefilters(spec)
+    rejected = spared = 0
 
     def emit_upto(w):
         for start in sorted(windows):
@@ -335,7 +517,15 @@ def model(case):
         row = rows[side][pos[side]]
         pos[side] += 1
         t = row["ts"]
-        if t is None:
+        if any(cond_eval(c, {side: row}) is not True for c in pre[side]):
+            # rejected before the join: not kept, not late, no dead
+            # letter; only its event time (if any) moves the watermark
+            rejected += 1
+            spared += t is None or W >= t - t % size + size
+            if t is not None:
+                maxt[side] = max(maxt[side], t)
+                ws_side[side] = maxt[side] - spec["delay_s"][side] * 1000
+        elif t is None:
             dead.add((side, row["line"], True))
         else:
             start = t - t % size
@@ -352,7 +542,12 @@ def model(case):
         W = max(W, min(ws_side.values()))
         emit_upto(W)
     emit_upto(POS_INF)
-    return {"pairs": pairs, "late": late, "dead": dead, "kept": kept, "rows": rows}
+    joined = len(pairs)
+    if spec.get("where"):
+        pairs = [p for p in pairs
+                 if cond_eval(spec["where"], {"l": p[1], "r": p[2]}) is True]
+    return {"pairs": pairs, "joined": joined, "late": late, "dead": dead, "kept": kept,
+            "rows": rows, "rejected": rejected, "spared": spared}
 
 
 def expected(case, m):
@@ -395,6 +590,8 @@ def sqlite_reference(case, m):
     if spec["k2type"]:
         on += " AND CAST(l.k2 AS TEXT) = CAST(r.k2 AS TEXT)"
     join = "FROM lw AS l %sJOIN rw AS r ON %s" % ("LEFT " if is_left(spec) else "", on)
+    if spec.get("where"):
+        join += " WHERE " + cond_sql(spec["where"], {"l": "l", "r": "r"})
     pairs = [tuple(x) for x in con.execute(
         "SELECT l.k, l.id, l.v, r.id, r.v, r.k, fmt_ts(l.ws), fmt_ts(l.ws + %d) %s"
         % (size, join))]
@@ -444,7 +641,7 @@ def run_case(case, sluice, run):
 # ---- comparing ------------------------------------------------------------------------
 
 STATS = {"pairs": 0, "late": 0, "dead": 0, "empty": 0, "left": 0, "unmatched": 0,
-         "null_key": 0}
+         "null_key": 0, "where": 0, "pre": 0, "rejected": 0, "spared": 0, "removed": 0}
 
 
 def diff_list(what, exp, got):
@@ -500,6 +697,12 @@ def compare(case, sluice):
         STATS["left"] += 1
         STATS["unmatched"] += sum(rr is None for _, _, rr in m["pairs"])
         STATS["null_key"] += any(key_text(lr, case["spec"]) is None for _, lr, _ in m["pairs"])
+    if case["spec"].get("where"):
+        STATS["where"] += 1
+        STATS["pre"] += any(prefilters(case["spec"]).values())
+        STATS["rejected"] += m["rejected"]
+        STATS["spared"] += m["spared"]
+        STATS["removed"] += m["joined"] - len(m["pairs"])
     found = {}                      # difference text -> the runs that show it
     first = None
     for run in case["runs"]:
@@ -530,10 +733,11 @@ def compare(case, sluice):
 
 def label_of(case):
     spec = case["spec"]
-    return "%s%s%s/%s" % ("left/" if is_left(spec) else "",
-                          "k2" if spec["k2type"] else "k",
-                          "".join(t[0] for t in (spec["ktype"]["l"], spec["ktype"]["r"])),
-                          spec["agg"])
+    return "%s%s%s%s/%s" % ("left/" if is_left(spec) else "",
+                            "where/" if spec.get("where") else "",
+                            "k2" if spec["k2type"] else "k",
+                            "".join(t[0] for t in (spec["ktype"]["l"], spec["ktype"]["r"])),
+                            spec["agg"])
 
 
 def main():
@@ -559,9 +763,12 @@ def main():
         args, one_case,
         lambda: "%d expected rows (unmatched included); cases with late rows %d, "
                 "with dead letters %d, with no pair %d; LEFT cases %d (unmatched rows %d, "
-                "cases with an l row of NULL key emitted %d)" % (
+                "cases with an l row of NULL key emitted %d); WHERE cases %d (with a "
+                "condition before the join %d, rows it rejected %d, of them otherwise late "
+                "or dead letters %d, joined rows WHERE removed after %d)" % (
                     STATS["pairs"], STATS["late"], STATS["dead"], STATS["empty"],
-                    STATS["left"], STATS["unmatched"], STATS["null_key"]),
+                    STATS["left"], STATS["unmatched"], STATS["null_key"], STATS["where"],
+                    STATS["pre"], STATS["rejected"], STATS["spared"], STATS["removed"]),
         prefix="wjoin-", script="wjoin_differential.py")
 
 
