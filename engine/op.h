@@ -60,6 +60,33 @@ int sl_op_forward_flush(sl_operator *op, int final, sl_error *err);
 /* Closes op and every operator after it. */
 void sl_op_chain_close(sl_operator *op);
 
+/* Small arithmetic the window operators share. */
+/* a / b rounded toward -inf (window starts before the epoch) */
+static inline int64_t sl_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+/* a + b, INT64_MAX when that overflows (a window's end near the maximum) */
+static inline int64_t sl_sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+/* FNV-1a over n bytes, folded: the hash of a join key's bytes */
+static inline uint64_t sl_hash_bytes(const void *z, size_t n)
+{
+    const unsigned char *p = z;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
 typedef struct sl_plan sl_plan;
 typedef struct sl_ckpt_writer sl_ckpt_writer;
 

@@ -213,20 +213,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
-static int64_t sat_add(int64_t a, int64_t b)
-{
-    int64_t r;
-    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
-}
-
 /* ---- hashing group keys --------------------------------------------------- */
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -451,7 +437,7 @@ static int64_t entry_we(const agg_op *a, const entry *e)
         return *TAIL(a, e, off_we, int64_t);
     if (a->wkind == SL_WIN_NONE)
         return 0;
-    return sat_add(e->ws, a->size_ms);
+    return sl_sat_add(e->ws, a->size_ms);
 }
 
 /* the bounds last published for e (they move only for sessions) */
@@ -855,7 +841,7 @@ static void entry_merge_states(agg_op *a, entry *dst, const entry *src)
 static entry *entry_new(agg_op *a, keyslot *ks, int64_t ws, int64_t we)
 {
     int listed = a->wkind == SL_WIN_TUMBLING || a->wkind == SL_WIN_HOPPING;
-    entry *e = listed ? list_entry_alloc(a, sat_add(ws, a->size_ms))
+    entry *e = listed ? list_entry_alloc(a, sl_sat_add(ws, a->size_ms))
                       : entry_alloc(a);
     e->slot = ks;
     e->ws = ws;
@@ -1246,7 +1232,7 @@ static int publish_dirty(agg_op *a, sl_error *err)
 /* Session assignment of row r at time t (not late). */
 static entry *session_for(agg_op *a, keyslot *ks, int64_t t)
 {
-    int64_t s = t, e = sat_add(t, a->gap_ms);
+    int64_t s = t, e = sl_sat_add(t, a->gap_ms);
     entry *target = NULL;
     int merges = 0;
     for (entry *w = ks->windows; w; w = w->next) {
@@ -1403,7 +1389,7 @@ static int close_windows(agg_op *a, sl_error *err)
 /* The start of the first window that ends after W (W > INT64_MIN). */
 static int64_t pane_first_open(const agg_op *a)
 {
-    return floor_div(a->wmk.wm - a->size_ms, a->advance_ms) * a->advance_ms +
+    return sl_floor_div(a->wmk.wm - a->size_ms, a->advance_ms) * a->advance_ms +
            a->advance_ms;
 }
 
@@ -1414,7 +1400,7 @@ static int64_t pane_due_of(const agg_op *a, int64_t q)
     int64_t first = q - a->size_ms + a->advance_ms;     /* q's oldest window */
     if (first < a->pane_next)
         first = a->pane_next;
-    return sat_add(first, a->size_ms);
+    return sl_sat_add(first, a->size_ms);
 }
 
 static void pane_skip_closed(agg_op *a)
@@ -1429,7 +1415,7 @@ static void pane_skip_closed(agg_op *a)
 static entry *pane_new(agg_op *a, keyslot *ks, int64_t p)
 {
     pane_skip_closed(a);            /* agg_push checked W < pane_due */
-    entry *e = entry_new(a, ks, p, sat_add(p, a->size_ms));
+    entry *e = entry_new(a, ks, p, sl_sat_add(p, a->size_ms));
     int64_t due = pane_due_of(a, p);
     if (due < a->pane_due)
         a->pane_due = due;
@@ -1444,7 +1430,7 @@ static entry *pane_window(agg_op *a, keyslot *ks, int64_t s)
     t->slot = ks;
     t->ws = s;
     entry_init_states(a, t);
-    int64_t e = sat_add(s, a->size_ms);
+    int64_t e = sl_sat_add(s, a->size_ms);
     for (entry *w = ks->windows; w != NULL && w->ws >= s; w = w->next)
         if (w->ws < e)
             entry_merge_states(a, t, w);
@@ -1461,8 +1447,8 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
     close_list *l = a->lists + a->lists_first;
     size_t n = a->nlists;
     a->nclosing = 0;
-    while (n > 0 && sat_add(a->pane_next, size) <= W) {
-        int64_t s = a->pane_next, e = sat_add(s, size);
+    while (n > 0 && sl_sat_add(a->pane_next, size) <= W) {
+        int64_t s = a->pane_next, e = sl_sat_add(s, size);
         size_t k = lists_lower_bound(l, n, e);  /* first pane from s on */
         if (k == n)
             break;                  /* no pane left for this or later windows */
@@ -1627,7 +1613,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
         int64_t t = et->v.i[r];
         int late = 0;
         if (a->wkind == SL_WIN_SESSION) {
-            if (a->wmk.wm >= sat_add(t, a->gap_ms)) {
+            if (a->wmk.wm >= sl_sat_add(t, a->gap_ms)) {
                 late = 1;
             } else {
                 keyslot *ks = slot_find(a, r, h, 1);
@@ -1637,9 +1623,9 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
             /* one pane [p, p + advance) per event; the windows holding it
             ** start at p - size + advance .. p; it is late for the oldest
             ** one when W >= p + advance, and for all when W >= p + size */
-            int64_t p = floor_div(t, a->advance_ms) * a->advance_ms;
-            late = a->wmk.wm >= sat_add(p, a->advance_ms);
-            if (a->wmk.wm < sat_add(p, a->size_ms)) {
+            int64_t p = sl_floor_div(t, a->advance_ms) * a->advance_ms;
+            late = a->wmk.wm >= sl_sat_add(p, a->advance_ms);
+            if (a->wmk.wm < sl_sat_add(p, a->size_ms)) {
                 keyslot *ks = slot_find(a, r, h, 1);
                 entry *w = ks->windows;
                 while (w != NULL && w->ws > p)
@@ -1648,7 +1634,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
             }
         } else {
             int64_t adv = a->wkind == SL_WIN_HOPPING ? a->advance_ms : a->size_ms;
-            int64_t last = floor_div(t, adv) * adv;
+            int64_t last = sl_floor_div(t, adv) * adv;
             keyslot *ks = NULL;
             /* every window [s, s + size) with s <= t < s + size, newest
             ** first, found in one walk down the key's windows (newest
@@ -1658,7 +1644,7 @@ static int agg_push(sl_operator *op, sl_batch *b, sl_error *err)
                 first -= adv;
             entry *w = NULL;
             for (int64_t s = last; s >= first; s -= adv) {
-                int64_t e = sat_add(s, a->size_ms);
+                int64_t e = sl_sat_add(s, a->size_ms);
                 if (a->wmk.wm >= e) {
                     late = 1;
                     break;          /* older windows end earlier: late too */

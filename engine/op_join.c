@@ -32,14 +32,6 @@ typedef struct join_op {
     int cap;
 } join_op;
 
-static uint64_t hash_bytes(const char *z, int n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < n; i++)
-        h = (h ^ (unsigned char)z[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
-}
-
 /* The text form of one value, as sl_column_text gives it for a column. */
 static const char *value_key(const sl_value *v, char *buf, int *len)
 {
@@ -72,7 +64,7 @@ static int join_push(sl_operator *op, sl_batch *b, sl_error *err)
         int n = 0;
         const char *z = sl_column_text(key, r, buf, &n);
         if (z != NULL) {
-            uint64_t h = hash_bytes(z, n);
+            uint64_t h = sl_hash_bytes(z, (size_t)n);
             for (size_t bk = h & (j->nbuckets - 1); j->buckets[bk] >= 0;
                  bk = (bk + 1) & (j->nbuckets - 1)) {
                 int tr = j->buckets[bk];
@@ -241,7 +233,7 @@ sl_operator *sl_op_join_new(const sl_plan *p, sqlite3 *db,
         if (j->key_n[r] < 0)
             continue;
         j->key_z[r] = j->text + koff[r];
-        j->hash[r] = hash_bytes(j->key_z[r], j->key_n[r]);
+        j->hash[r] = sl_hash_bytes(j->key_z[r], (size_t)j->key_n[r]);
         size_t b = j->hash[r] & (j->nbuckets - 1);
         while (j->buckets[b] >= 0)
             b = (b + 1) & (j->nbuckets - 1);

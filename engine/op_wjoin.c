@@ -106,14 +106,6 @@ typedef struct row_head {
 #define NO_KEY UINT32_MAX
 #define KEY_BYTES(h) ((h).klen == NO_KEY ? 0 : (h).klen)
 
-static uint64_t hash_bytes(const unsigned char *z, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ z[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
-}
-
 /* Row r's key (its key columns' text, each length-prefixed) into j->key;
 ** returns -1 when one of them is NULL (no match is possible). */
 static int row_key(wjoin_op *j, int side, const sl_batch *b, int r)
@@ -138,17 +130,16 @@ static int row_key(wjoin_op *j, int side, const sl_batch *b, int r)
 }
 
 /* Appends row r of b (side's layout; its key in j->key, or none when
-** has_key is 0) to rows, with the columns of keep (NULL: all), the others
-** as NULL. */
-static void row_put(wjoin_op *j, int side, side_rows *rows, const sl_batch *b,
+** has_key is 0) to o, with the columns of keep (NULL: all), the others as
+** NULL. */
+static void row_put(wjoin_op *j, int side, sl_buf *o, const sl_batch *b,
                     int r, int has_key, const uint8_t *keep)
 {
-    sl_buf *o = &rows->buf;
     size_t at = o->n;
     row_head h;
     memset(&h, 0, sizeof h);    /* no undefined padding in checkpoints */
     h.klen = has_key ? (uint32_t)j->key.n : NO_KEY;
-    h.hash = has_key ? hash_bytes(j->key.z, j->key.n) : 0;
+    h.hash = has_key ? sl_hash_bytes(j->key.z, j->key.n) : 0;
     h.loc = b->loc[r];
     sl_buf_put(o, &h, sizeof h);
     if (has_key)
@@ -171,8 +162,6 @@ static void row_put(wjoin_op *j, int side, side_rows *rows, const sl_batch *b,
     }
     h.len = (uint32_t)(o->n - at - sizeof h.len);
     memcpy(o->z + at, &h.len, sizeof h.len);
-    rows->nrows++;
-    j->open_rows++;
 }
 
 /* The offsets of the rows in buf[0..n) into offs (nrows of them). */
@@ -187,16 +176,13 @@ static void row_offsets(const unsigned char *z, size_t n, size_t *offs)
     }
 }
 
-/* Appends the rows [first, end) of b (side's) to o, without a key. */
+/* Appends the rows [first, end) of b (side's) to o, whole and without a
+** key (rows read but not merged, saved as they came). */
 static void rows_put(wjoin_op *j, int side, sl_buf *o, const sl_batch *b,
                      int first, int end)
 {
-    side_rows tmp = {*o, 0, 0};
-    j->key.n = 0;
     for (int r = first; r < end; r++)
-        row_put(j, side, &tmp, b, r, 1, NULL);
-    j->open_rows -= (int64_t)tmp.nrows;
-    *o = tmp.buf;
+        row_put(j, side, o, b, r, 0, NULL);
 }
 
 /* Copies the columns of the row at z into out's row r from column c0 on. */
@@ -233,18 +219,9 @@ static void row_fill(const wjoin_op *j, int side, const unsigned char *z,
 
 /* ---- windows -------------------------------------------------------------- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 static int64_t window_end(const wjoin_op *j, int64_t ws)
 {
-    int64_t e;
-    return __builtin_add_overflow(ws, j->size_ms, &e) ? INT64_MAX : e;
+    return sl_sat_add(ws, j->size_ms);
 }
 
 /* The open window starting at ws, made when new. */
@@ -405,10 +382,16 @@ static int close_due(wjoin_op *j, int64_t w, sl_error *err)
     return j->base.next->vt->advance_watermark(j->base.next, w, err);
 }
 
+/* The smaller of the sides' watermarks: the join's, once above j->wm. */
+static int64_t sides_wm(const wjoin_op *j)
+{
+    return j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
+}
+
 /* Recomputes W from the sides' watermarks and closes what it passed. */
 static int advance(wjoin_op *j, sl_error *err)
 {
-    int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
+    int64_t w = sides_wm(j);
     if (w <= j->wm)
         return 0;
     j->wm = w;
@@ -435,7 +418,7 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
             continue;
         }
         int64_t t = et->v.i[r];
-        int64_t ws = floor_div(t, j->size_ms) * j->size_ms;
+        int64_t ws = sl_floor_div(t, j->size_ms) * j->size_ms;
         if (!wanted) {
             /* nothing to keep */
         } else if (j->wm >= window_end(j, ws)) {
@@ -444,13 +427,16 @@ int sl_op_wjoin_push_rows(sl_operator *op, sl_batch *b, int first, int end,
             /* a NULL key matches nothing: kept only as a LEFT JOIN's
             ** unmatched row */
             int has_key = row_key(j, side, b, r) == 0;
-            if (has_key || (side == 0 && j->left))
-                row_put(j, side, &window_of(j, ws)->side[side], b, r, has_key,
-                        j->keep[side]);
+            if (has_key || (side == 0 && j->left)) {
+                side_rows *rows = &window_of(j, ws)->side[side];
+                row_put(j, side, &rows->buf, b, r, has_key, j->keep[side]);
+                rows->nrows++;
+                j->open_rows++;
+            }
         }
         sl_watermark_observe(&j->wmk[side], b->loc[r].part, t);
         /* W moves per event: the next event is judged by it */
-        int64_t w = j->wmk[0].wm < j->wmk[1].wm ? j->wmk[0].wm : j->wmk[1].wm;
+        int64_t w = sides_wm(j);
         if (w > j->wm) {
             j->wm = w;
             if (j->nwin > 0 && window_end(j, j->win[0].ws) <= w &&
