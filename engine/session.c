@@ -19,6 +19,7 @@
 #include "engine/source.h"
 #include "engine/functions.h"
 #include "grammar/parser.h"
+#include "grammar/lexer.h"
 #include "storage/db.h"
 
 sl_session *sl_session_open(const char *path, const sl_session_options *opt,
@@ -474,25 +475,12 @@ static int is_transaction_control(const char *z, int n)
 {
     static const char *const words[] = {"BEGIN", "COMMIT", "END", "ROLLBACK",
                                         "SAVEPOINT", "RELEASE"};
-    const char *end = z + n;
-    for (;;) {
-        while (z < end && isspace((unsigned char)*z))
-            z++;
-        if (end - z >= 2 && z[0] == '-' && z[1] == '-') {
-            while (z < end && *z != '\n')
-                z++;
-        } else if (end - z >= 2 && z[0] == '/' && z[1] == '*') {
-            const char *c = z + 2;
-            while (c + 1 < end && !(c[0] == '*' && c[1] == '/'))
-                c++;
-            z = c + 1 < end ? c + 2 : end;
-        } else {
-            break;
-        }
+    int type = SL_TK_SPACE, w = 0;
+    while (n > 0 && (type == SL_TK_SPACE || type == SL_TK_COMMENT)) {
+        z += w;
+        n -= w;
+        w = n > 0 ? sl_get_token(z, n, &type) : 0;
     }
-    int w = 0;
-    while (z + w < end && isalpha((unsigned char)z[w]))
-        w++;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if ((int)strlen(words[i]) == w && strncasecmp(z, words[i], (size_t)w) == 0)
             return 1;
