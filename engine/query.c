@@ -661,6 +661,16 @@ static int input_read(sl_query *q, query_input *in, sl_error *err)
     return n;
 }
 
+/* Every input of q has ended: W = +inf closes every window (a bounded
+** source at its end sets W = +inf), and q is done. */
+static int query_end(sl_query *q, sl_error *err)
+{
+    if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
+        return -1;
+    q->done = 1;
+    return 0;
+}
+
 /* The event time of row r of in's batch, for the merge (a NULL one goes
 ** first: the join reports it). */
 static int64_t row_time(const sl_query *q, const query_input *in, int r)
@@ -731,11 +741,8 @@ static int wjoin_step(sl_query *q, sl_error *err)
         if (q->deferred.set)
             return sl_error_reset(err, -1, "%s", q->deferred.msg);
     }
-    if (q->inputs[0].ended && q->inputs[1].ended) {
-        if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
-            return -1;
-        q->done = 1;
-    }
+    if (q->inputs[0].ended && q->inputs[1].ended && query_end(q, err) != 0)
+        return -1;
     return nread;
 }
 
@@ -756,12 +763,8 @@ static int query_step(sl_query *q, sl_error *err)
         return -1;
     if (q->deferred.set)
         return sl_error_reset(err, -1, "%s", q->deferred.msg);
-    if (in->finished) {
-        /* a bounded source at its end sets W = +inf */
-        if (q->ops->vt->advance_watermark(q->ops, INT64_MAX, err) != 0)
-            return -1;
-        q->done = 1;
-    }
+    if (in->finished && query_end(q, err) != 0)
+        return -1;
     return n;
 }
 
