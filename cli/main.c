@@ -86,6 +86,9 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a file-size limit reached is a write error sluice waits out (like a
+    ** full disk), not the end of the process */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static int usage_error(const char *fmt, const char *arg)

@@ -222,6 +222,39 @@ void sl_batch_select(sl_batch *b, const int *rows, int n)
     b->nrows = n;
 }
 
+size_t sl_batch_append(sl_batch *dst, const sl_batch *src)
+{
+    int n = src->nrows, at = dst->nrows;
+    size_t text = 0;
+    if (at + n > dst->cap) {
+        int cap = dst->cap > 0 ? dst->cap : 16;
+        while (cap < at + n)
+            cap *= 2;
+        sl_batch_reserve(dst, cap);
+    }
+    for (int c = 0; c < src->ncols; c++) {
+        const sl_column *from = &src->cols[c];
+        sl_column *to = &dst->cols[c];
+        size_t sz = value_size(from->type);
+        memcpy(to->null + at, from->null, (size_t)n);
+        memcpy((char *)to->v.i + (size_t)at * sz, from->v.i, (size_t)n * sz);
+        if (from->type != SL_TEXT)
+            continue;
+        for (int r = 0; r < n; r++) {
+            if (from->null[r])
+                continue;
+            size_t len = (size_t)from->v.s[r].n;
+            to->v.s[at + r] = len ? sl_arena_strdup(&dst->arena,
+                                                    from->v.s[r].z, len)
+                                  : (sl_str){"", 0};
+            text += len;
+        }
+    }
+    memcpy(dst->loc + at, src->loc, sizeof *src->loc * (size_t)n);
+    dst->nrows = at + n;
+    return text;
+}
+
 const char *sl_column_text(const sl_column *col, int r, char *buf, int *len)
 {
     if (col->null[r])

@@ -88,6 +88,11 @@ void sl_batch_set_null(sl_batch *b, int r, int c);
 ** the front; text views stay valid (the arena is untouched). */
 void sl_batch_select(sl_batch *b, const int *rows, int n);
 
+/* Appends every row of src to dst, which has the same column types:
+** values, NULL flags and origins are copied, text into dst's arena, so dst
+** does not depend on src afterwards. Returns the bytes of text copied. */
+size_t sl_batch_append(sl_batch *dst, const sl_batch *src);
+
 /* Row r of col as text: a pointer into the batch for TEXT (not
 ** NUL-terminated), else formatted into buf (at least 64 bytes): numbers as
 ** SQLite prints them, TIMESTAMP as `YYYY-MM-DD HH:MM:SS.mmm`, BOOLEAN as

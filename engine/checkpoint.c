@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/checkpoint.h"
+#include "storage/db.h"
 
 int sl_ckpt_begin(sl_ckpt_writer *w, sqlite3 *db, const char *query,
                   sl_error *err)
@@ -35,8 +36,8 @@ int sl_ckpt_put(sl_ckpt_writer *w, int64_t id, const sl_buf *blob,
     int rc = sqlite3_step(w->put);
     sqlite3_reset(w->put);
     if (rc != SQLITE_DONE)
-        return sl_error_set(err, -1, "cannot save the state of %s: %s",
-                            w->query, sqlite3_errmsg(w->db));
+        return sl_db_error(err, w->db, "cannot save the state of %s",
+                           w->query);
     return 0;
 }
 
@@ -46,8 +47,8 @@ int sl_ckpt_delete(sl_ckpt_writer *w, int64_t id, sl_error *err)
     int rc = sqlite3_step(w->del);
     sqlite3_reset(w->del);
     if (rc != SQLITE_DONE)
-        return sl_error_set(err, -1, "cannot save the state of %s: %s",
-                            w->query, sqlite3_errmsg(w->db));
+        return sl_db_error(err, w->db, "cannot save the state of %s",
+                           w->query);
     return 0;
 }
 
@@ -64,8 +65,7 @@ int sl_ckpt_load(sqlite3 *db, const char *query, sl_ckpt_row_fn fn, void *ctx,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT id, state FROM sluice_state WHERE "
                            "query = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-        return sl_error_set(err, -1, "cannot read the state of %s: %s", query,
-                            sqlite3_errmsg(db));
+        return sl_db_error(err, db, "cannot read the state of %s", query);
     sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -78,8 +78,7 @@ int sl_ckpt_load(sqlite3 *db, const char *query, sl_ckpt_row_fn fn, void *ctx,
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return sl_error_set(err, -1, "cannot read the state of %s: %s", query,
-                            sqlite3_errmsg(db));
+        return sl_db_error(err, db, "cannot read the state of %s", query);
     return 0;
 }
 

@@ -13,6 +13,7 @@ void sl_error_clear(sl_error *err)
 {
     err->set = 0;
     err->offset = -1;
+    err->transient = 0;
     err->msg[0] = 0;
 }
 

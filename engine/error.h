@@ -18,6 +18,8 @@
 typedef struct sl_error {
     int set;              /* 0 when no error has been recorded */
     int offset;           /* byte offset into the text the error is about, -1 if none */
+    int transient;        /* a cause that passes (a lock, a full disk, a read-only
+                             file): wait and retry, never fail a query for it */
     char msg[SL_ERROR_MAX];
 } sl_error;
 

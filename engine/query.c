@@ -6,17 +6,16 @@
 ** a SQLite table (materialised view: upsert/delete by key; streaming table
 ** and ON WINDOW CLOSE: insert) or the terminal (push query).
 **
-** Commit points: the session keeps one SQLite write transaction open while
-** queries run; every commit_interval (and commit_rows, and at the end of a
-** bounded input, and before returning to the user) the pending changes of
-** every query are published, each query's source position is written to
-** sluice_offsets, and the transaction commits. Readers in WAL mode see only
-** committed snapshots. A query that fails (fail_query) takes the open
-** transaction down with it: the others restart from their last commit.
-**
-** Late events and dead letters are written into the same transaction as
-** the results they belong with (late events buffered and inserted 64 to a
-** statement at the commit point, or when 4096 are waiting).
+** Commit points: between two of them a query touches no table: its result
+** changes and dead letters wait in memory (pending.c), its late events in
+** a buffer, so SQLite's write lock is free for other programs. Every
+** commit_interval (and commit_rows, and at the end of a bounded input, and
+** before returning to the user, and when a query's buffers are full) one
+** write transaction takes the pending changes of every query, its late
+** events and dead letters, its operator state, its source positions and
+** its counters, and commits. Readers in WAL mode see only committed
+** snapshots. A query that fails (fail_query) takes the transaction down
+** with it: the others restart from their last commit.
 */
 #include <assert.h>
 #include <limits.h>
@@ -32,6 +31,7 @@
 #include "engine/plan.h"
 #include "engine/checkpoint.h"
 #include "engine/table_writer.h"
+#include "engine/pending.h"
 #include "connectors/source.h"
 #include "connectors/sink.h"
 #include "storage/db.h"
@@ -71,6 +71,11 @@ struct sl_query {
     int push;              /* to the terminal */
     int64_t limit_left;    /* push: rows still wanted, -1 no limit */
     sl_table_writer *table;  /* the result table */
+    sl_pending *pending;     /* its changes and dead letters since the last
+                                commit point */
+    int in_commit;           /* its commit point is writing: outputs go
+                                straight into the transaction */
+    int commit_wanted;       /* its buffers are full: commit at once */
     sqlite3_stmt *late_st, *dead_st;   /* prepared once */
     sqlite3_stmt *late_many;           /* LATE_ROWS late events at once */
     /* late events not yet inserted (flush_late, at each commit point):
@@ -79,9 +84,8 @@ struct sl_query {
     sl_buf late_text;
     size_t *late_off;
     int *late_len;
+    int *late_side;        /* the input each buffered late event came from */
     int nlate_buf, late_cap;
-    int late_side;         /* the input the buffered late events came from */
-    sl_error deferred;     /* a failure inside a callback, raised at the next step */
     int64_t last_commit_ms;    /* processing time of the last commit point */
     int64_t rows_since_commit; /* rows read since then */
     sl_sink *sink;         /* CREATE SINK: where results go instead */
@@ -146,8 +150,8 @@ static int write_positions(sl_query *q, sl_error *err)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
-        return sl_error_set(err, -1, "cannot record the position of %s: %s",
-                            q->name, sqlite3_errmsg(q->s->db));
+        return sl_db_error(err, q->s->db, "cannot record the position of %s",
+                           q->name);
     /* NULL: no watermark yet (or none: the input has ended) */
     int64_t wm = q->agg ? sl_op_aggregate_watermark(q->agg)
                : q->wjoin ? sl_op_wjoin_watermark(q->wjoin) : INT64_MIN;
@@ -208,8 +212,8 @@ static int commit_sink(sl_query *q, sl_error *err)
     sqlite3_finalize(st);
     free(pos);
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
-        return sl_error_set(err, -1, "cannot record the sink position of %s: "
-                            "%s", q->name, sqlite3_errmsg(q->s->db));
+        return sl_db_error(err, q->s->db, "cannot record the sink position "
+                           "of %s", q->name);
     return 0;
 }
 
@@ -231,6 +235,26 @@ static int save_state(sl_query *q, sl_error *err)
 }
 
 static int flush_late(sl_query *q, sl_error *err);
+static int drain_pending(sl_query *q, sl_error *err);
+
+/* The database file sluice opened must still be the one at its path: a
+** file deleted or replaced under a running sluice would take every later
+** commit into a file nobody can open again. Checked before each commit
+** (one stat); when it happened the session is lost: it stops, saying so. */
+static int check_database(sl_session *s, sl_error *err)
+{
+    int moved = 0;
+    if (s->lost ||
+        (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED,
+                              &moved) == SQLITE_OK && moved)) {
+        s->lost = 1;
+        return sl_error_reset(err, -1, "the database file %s was deleted or "
+                              "replaced while sluice was running: stopping "
+                              "(nothing more can be committed to it; start "
+                              "sluice again on the database to use)", s->path);
+    }
+    return 0;
+}
 
 /* A commit point for every running query (and q, when it is not in the
 ** running list yet). When one query's part fails (its results cannot be
@@ -240,11 +264,18 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
 {
     for (int i = 0; i < s->nqueries; i++)
         s->queries[i]->commit_failed = 0;
-    if (txn_begin(s, err) != 0)
+    if (check_database(s, err) != 0 || txn_begin(s, err) != 0)
         return -1;
     for (int i = 0; i < s->nqueries; i++) {
         sl_query *r = s->queries[i];
-        if (r->ops->vt->flush(r->ops, final && r == q, err) != 0 ||
+        int rc = drain_pending(r, err);
+        /* what the flush publishes follows what was pending, at once */
+        r->in_commit = 1;
+        if (rc == 0)
+            rc = r->ops->vt->flush(r->ops, final && r == q, err);
+        r->in_commit = 0;
+        r->commit_wanted = 0;
+        if (rc != 0 ||
             flush_late(r, err) != 0 ||
             ((r->agg || r->wjoin) && r->obj && save_state(r, err) != 0) ||
             (r->sink && commit_sink(r, err) != 0) ||
@@ -275,7 +306,8 @@ static int maybe_commit(sl_session *s, sl_query *q, sl_error *err)
     if (q->rows_since_commit == 0 && !q->agg && !q->wjoin)
         return 0;
     int64_t t = now_ms();
-    if ((q->settings.commit_rows > 0 &&
+    if (q->commit_wanted ||
+        (q->settings.commit_rows > 0 &&
          q->rows_since_commit >= q->settings.commit_rows) ||
         t - q->last_commit_ms >= q->settings.commit_interval_ms)
         return commit_point(s, q, 0, err);
@@ -322,7 +354,12 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
                                   0, err);
     }
     q->rows_out += out->nrows;
-    return sl_table_writer_write(q->table, out, err);
+    if (q->in_commit)
+        return sl_table_writer_write(q->table, out, err);
+    sl_pending_write(q->pending, out);
+    if (sl_pending_full(q->pending))
+        q->commit_wanted = 1;
+    return 0;
 }
 
 static int out_retract(void *qv, const sl_batch *keys, sl_error *err)
@@ -331,30 +368,12 @@ static int out_retract(void *qv, const sl_batch *keys, sl_error *err)
     if (q->sink)
         return q->sink->vt->write(q->sink, keys, q->plan->nkey, q->key_names,
                                   1, err);
-    return sl_table_writer_retract(q->table, keys, err);
-}
-
-/* Runs st (bound, persistent) for q's bookkeeping; a failure is kept in
-** q->deferred and fails the query at its next step: a late event or a
-** dead letter is never lost without a word. */
-static void run_record(sl_query *q, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        sl_error_set(&q->deferred, -1, "cannot record a %s of %s: %s", what,
-                     q->name, sqlite3_errmsg(q->s->db));
-}
-
-static sqlite3_stmt *record_stmt(sl_query *q, sqlite3_stmt **st, const char *sql)
-{
-    if (*st == NULL &&
-        sqlite3_prepare_v3(q->s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-                           NULL) != SQLITE_OK)
-        sl_error_set(&q->deferred, -1, "cannot record for %s: %s", q->name,
-                     sqlite3_errmsg(q->s->db));
-    return *st;
+    if (q->in_commit)
+        return sl_table_writer_retract(q->table, keys, err);
+    sl_pending_retract(q->pending, keys);
+    if (sl_pending_full(q->pending))
+        q->commit_wanted = 1;
+    return 0;
 }
 
 /* Late events are inserted LATE_ROWS at a time, each buffered one as its
@@ -375,7 +394,6 @@ static int late_bind_row(sl_query *q, sqlite3_stmt *st, int first, int i)
     return first + 3;
 }
 
-/* Inserts the buffered late events into the open transaction. */
 /* Prepares (once) the INSERT of nrows late events into *st. */
 static int late_stmt(sl_query *q, sqlite3_stmt **st, int nrows)
 {
@@ -400,7 +418,7 @@ static int late_insert(sl_query *q, sqlite3_stmt *st, int first, int nrows,
                        const char *now)
 {
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->inputs[q->late_side].def->name, -1,
+    sqlite3_bind_text(st, 2, q->inputs[q->late_side[first]].def->name, -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
     for (int k = 0, p = 4; k < nrows; k++)
@@ -419,7 +437,12 @@ static int flush_late(sl_query *q, sl_error *err)
     sl_ts_format(wall_ms(), now);
     int i = 0, rc = 0;
     while (rc == 0 && i < q->nlate_buf) {
-        int many = q->nlate_buf - i >= LATE_ROWS;
+        /* LATE_ROWS at once when that many of one input follow */
+        int same = 1;
+        while (same < LATE_ROWS && i + same < q->nlate_buf &&
+               q->late_side[i + same] == q->late_side[i])
+            same++;
+        int many = same == LATE_ROWS;
         sqlite3_stmt **st = many ? &q->late_many : &q->late_st;
         int nrows = many ? LATE_ROWS : 1;
         rc = late_stmt(q, st, nrows);
@@ -430,8 +453,8 @@ static int flush_late(sl_query *q, sl_error *err)
     q->nlate_buf = 0;
     q->late_text.n = 0;
     if (rc != 0)
-        return sl_error_set(err, -1, "cannot record the late events of %s: "
-                            "%s", q->name, sqlite3_errmsg(q->s->db));
+        return sl_db_error(err, q->s->db, "cannot record the late events of "
+                           "%s", q->name);
     return 0;
 }
 
@@ -442,10 +465,6 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
     q->late++;
     if (q->push)
         return;
-    /* the buffered ones share their source: another's go in first */
-    if (q->nlate_buf > 0 && in->side != q->late_side && !q->deferred.set)
-        flush_late(q, &q->deferred);
-    q->late_side = in->side;
     const sl_source_def *def = q->inputs[in->side].def;
     if (q->nlate_buf == q->late_cap) {
         q->late_cap = q->late_cap ? q->late_cap * 2 : LATE_ROWS;
@@ -453,7 +472,10 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
                                   sizeof *q->late_off * (size_t)q->late_cap);
         q->late_len = sl_xrealloc(q->late_len,
                                   sizeof *q->late_len * (size_t)q->late_cap);
+        q->late_side = sl_xrealloc(q->late_side,
+                                   sizeof *q->late_side * (size_t)q->late_cap);
     }
+    q->late_side[q->nlate_buf] = in->side;
     size_t off = q->late_text.n;
     sl_row_to_json(in, r, def->ncols, def->col_names, &q->late_text);
     q->late_off[q->nlate_buf] = off;
@@ -463,11 +485,9 @@ static void record_late(void *qv, const sl_batch *in, int r, int64_t event_ms,
     sl_buf_put(&q->late_text, t, TS_TEXT);
     sl_ts_format(wm_ms, t);
     sl_buf_put(&q->late_text, t, TS_TEXT);
-    /* bounded memory between commit points: the transaction is open, so
-    ** a full buffer goes in now (a failure fails the query at its next
-    ** step, as for any record) */
-    if (++q->nlate_buf >= 64 * LATE_ROWS && !q->deferred.set)
-        flush_late(q, &q->deferred);
+    /* bounded memory between commit points: a full buffer asks for one */
+    if (++q->nlate_buf >= 64 * LATE_ROWS)
+        q->commit_wanted = 1;
 }
 
 static void insert_dead(sl_query *q, int side, const char *loc,
@@ -478,18 +498,63 @@ static void insert_dead(sl_query *q, int side, const char *loc,
         fprintf(q->s->msg, "warning: %s: %s (record skipped)\n", loc, reason);
         return;
     }
-    sqlite3_stmt *st = record_stmt(q, &q->dead_st, "INSERT INTO "
-        "sluice_dead_letters(query, source, location, raw, reason) VALUES "
-        "(?1, ?2, ?3, ?4, ?5)");
-    if (st == NULL)
-        return;
-    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->inputs[side].def->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
-    if (raw)
-        sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-    run_record(q, st, "dead letter");
+    sl_pending_dead(q->pending, side, loc, raw, rawlen, reason);
+    if (sl_pending_full(q->pending))
+        q->commit_wanted = 1;
+}
+
+/* A dead letter into the commit point's transaction (sl_pending_drain). */
+static int write_dead(void *qv, int side, const char *loc, const char *raw,
+                      int rawlen, const char *reason, sl_error *err)
+{
+    sl_query *q = qv;
+    sqlite3_stmt *st = q->dead_st;
+    if (st == NULL &&
+        sqlite3_prepare_v3(q->s->db, "INSERT INTO sluice_dead_letters(query, "
+                           "source, location, raw, reason) VALUES (?1, ?2, "
+                           "?3, ?4, ?5)", -1, SQLITE_PREPARE_PERSISTENT,
+                           &q->dead_st, NULL) != SQLITE_OK)
+        st = NULL;
+    else
+        st = q->dead_st;
+    int rc = SQLITE_ERROR;
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, q->inputs[side].def->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
+        if (raw)
+            sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 4);
+        sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE)
+        return sl_db_error(err, q->s->db, "cannot record a dead letter of %s",
+                           q->name);
+    return 0;
+}
+static int table_write(void *qv, const sl_batch *rows, sl_error *err)
+{
+    sl_query *q = qv;
+    return sl_table_writer_write(q->table, rows, err);
+}
+
+static int table_retract(void *qv, const sl_batch *keys, sl_error *err)
+{
+    sl_query *q = qv;
+    return sl_table_writer_retract(q->table, keys, err);
+}
+
+static const sl_pending_target pending_target = {table_write, table_retract,
+                                                 write_dead};
+
+/* Replays q's pending changes and dead letters into the commit point's
+** transaction. */
+static int drain_pending(sl_query *q, sl_error *err)
+{
+    return sl_pending_drain(q->pending, &pending_target, q, err);
 }
 
 static void record_dead(void *qv, const sl_batch *in, int r, const char *reason)
@@ -531,11 +596,13 @@ void sl_query_free(sl_query *q)
         sl_batch_free(q->inputs[i].in);
     }
     sl_table_writer_free(q->table);
+    sl_pending_free(q->pending);
     sqlite3_finalize(q->late_st);
     sqlite3_finalize(q->late_many);
     sl_buf_free(&q->late_text);
     free(q->late_off);
     free(q->late_len);
+    free(q->late_side);
     sqlite3_finalize(q->dead_st);
     sl_sink_close(q->sink);
     free(q->key_names);
@@ -556,6 +623,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     q->s = s;
     q->plan = plan;
     q->push = push;
+    q->pending = sl_pending_new();
     q->name = strdup(plan->name ? plan->name : "(push)");
     q->limit_left = plan->limit;
     q->ninputs = plan->wjoin ? 2 : 1;
@@ -738,8 +806,6 @@ static int wjoin_step(sl_query *q, sl_error *err)
         in->cur = end;
         if (sl_op_wjoin_push_rows(q->wjoin, in->in, first, end, err) != 0)
             return -1;
-        if (q->deferred.set)
-            return sl_error_reset(err, -1, "%s", q->deferred.msg);
     }
     if (q->inputs[0].ended && q->inputs[1].ended && query_end(q, err) != 0)
         return -1;
@@ -750,8 +816,6 @@ static int wjoin_step(sl_query *q, sl_error *err)
 ** available now; sets q->done at the end of a bounded input. */
 static int query_step(sl_query *q, sl_error *err)
 {
-    if (!q->push && txn_begin(q->s, err) != 0)
-        return -1;
     if (q->wjoin)
         return wjoin_step(q, err);
     query_input *in = &q->inputs[0];
@@ -761,8 +825,6 @@ static int query_step(sl_query *q, sl_error *err)
     sl_batch *b = in->in;
     if (b->nrows > 0 && q->ops->vt->push(q->ops, b, err) != 0)
         return -1;
-    if (q->deferred.set)
-        return sl_error_reset(err, -1, "%s", q->deferred.msg);
     if (in->finished && query_end(q, err) != 0)
         return -1;
     return n;
@@ -835,8 +897,11 @@ void sl_query_remove(sl_session *s, sl_query *q)
     sl_query_free(q);
 }
 
+static void query_unwait(sl_session *s, const char *name);
+
 int sl_query_forget(sl_session *s, const char *name, sl_error *err)
 {
+    query_unwait(s, name);
     char *sql = sqlite3_mprintf(
         "DELETE FROM sluice_late_events WHERE query = %Q;"
         "DELETE FROM sluice_dead_letters WHERE query = %Q;"
@@ -1030,16 +1095,101 @@ static void mark_failed(sl_session *s, sl_catalog_obj *o, const char *why)
     sl_catalog_set_status(s->cat, o, status, &e2);
 }
 
-/* Starts o's query from its last commit (a resume); when it cannot, says so
-** on the session's messages and marks it failed. */
+/* ---- waiting for a cause that passes -------------------------------------- */
+
+/* The first and the longest wait between two tries. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+
+static void wait_add(sl_session *s, sl_catalog_obj *o)
+{
+    for (int i = 0; i < s->nwaiting; i++)
+        if (s->waiting[i] == o)
+            return;
+    s->waiting = sl_xrealloc(s->waiting, sizeof *s->waiting *
+                             (size_t)(s->nwaiting + 1));
+    s->waiting[s->nwaiting++] = o;
+}
+
+/* Queries are waiting for why: tries again after the next backoff, and
+** says what it waits for when the cause is new. */
+static void wait_for(sl_session *s, const sl_error *why)
+{
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_FIRST_MS;
+    if (s->backoff_ms > BACKOFF_MAX_MS)
+        s->backoff_ms = BACKOFF_MAX_MS;
+    s->retry_at_ms = now_ms() + s->backoff_ms;
+    if (strcmp(s->wait_why, why->msg) != 0) {
+        fprintf(s->msg, "waiting: %s (a cause that passes: sluice keeps "
+                "retrying, and the queries continue from their last commit)\n",
+                why->msg);
+        fflush(s->msg);
+        snprintf(s->wait_why, sizeof s->wait_why, "%s", why->msg);
+    }
+}
+
+/* Starts o's query from its last commit (a resume). When it cannot for a
+** cause that passes, o waits to be tried again; otherwise says so on the
+** session's messages and marks it failed. */
 static void resume_or_fail(sl_session *s, sl_catalog_obj *o)
 {
     sl_error err;
     sl_error_clear(&err);
-    if (sl_query_start(s, o, 0, &err) == NULL) {
-        fprintf(s->msg, "warning: cannot resume %s: %s\n", o->name, err.msg);
-        mark_failed(s, o, err.msg);
+    if (sl_query_start(s, o, 0, &err) != NULL)
+        return;
+    if (err.transient) {
+        wait_add(s, o);
+        wait_for(s, &err);
+        return;
     }
+    if (s->lost)
+        return;
+    fprintf(s->msg, "warning: cannot resume %s: %s\n", o->name, err.msg);
+    mark_failed(s, o, err.msg);
+}
+
+/* Starts the waiting queries again once their time has come. */
+static void retry_waiting(sl_session *s)
+{
+    if (s->nwaiting == 0 || now_ms() < s->retry_at_ms || s->lost)
+        return;
+    int n = s->nwaiting;
+    sl_catalog_obj **objs = s->waiting;
+    s->waiting = NULL;
+    s->nwaiting = 0;
+    for (int i = 0; i < n; i++)
+        resume_or_fail(s, objs[i]);
+    free(objs);
+    if (s->nwaiting == 0 && s->wait_why[0]) {
+        fprintf(s->msg, "resumed: the queries continue after: %s\n",
+                s->wait_why);
+        fflush(s->msg);
+        s->wait_why[0] = 0;
+        s->backoff_ms = 0;
+    }
+}
+
+/* Sleeps until the waiting queries' next try (at most until deadline_ms,
+** or a little while when nothing waits). */
+static void nap_until_retry(sl_session *s, int64_t deadline_ms)
+{
+    int64_t until = s->nwaiting ? s->retry_at_ms : now_ms() + 20;
+    if (deadline_ms >= 0 && until > deadline_ms)
+        until = deadline_ms;
+    int64_t ms = until - now_ms();
+    if (ms > 0 && !s->interrupted)
+        usleep((useconds_t)(ms > 200 ? 200 : ms) * 1000);
+}
+
+static void query_unwait(sl_session *s, const char *name)
+{
+    for (int i = 0; i < s->nwaiting; i++)
+        if (strcasecmp(s->waiting[i]->name, name) == 0) {
+            memmove(&s->waiting[i], &s->waiting[i + 1],
+                    sizeof *s->waiting * (size_t)(s->nwaiting - i - 1));
+            s->nwaiting--;
+            return;
+        }
 }
 
 /* The query whose part of a commit point failed, or else q (NULL when
@@ -1064,11 +1214,25 @@ static sl_query *at_fault(sl_session *s, sl_query *q)
 static void fail_query(sl_session *s, sl_query *q, const sl_error *why)
 {
     q = at_fault(s, q);
-    assert(q != NULL);
     sl_error e2;
     sl_error_clear(&e2);
     if (!sqlite3_get_autocommit(s->db))
         sl_db_exec(s->db, "ROLLBACK", &e2);
+    if (why->transient || s->lost) {
+        /* nobody's fault: every query stops where it last committed, and
+        ** (unless the database is lost) waits for the cause to pass */
+        while (s->nqueries > 0) {
+            sl_query *r = s->queries[s->nqueries - 1];
+            if (!s->lost)
+                wait_add(s, r->obj);
+            list_remove(s, r);
+            sl_query_free(r);
+        }
+        if (!s->lost)
+            wait_for(s, why);
+        return;
+    }
+    assert(q != NULL);
     if (q->obj)
         mark_failed(s, q->obj, why->msg);
     list_remove(s, q);
@@ -1089,34 +1253,80 @@ static void fail_query(sl_session *s, sl_query *q, const sl_error *why)
     free(others);
 }
 
+/* Query q failed at run time (or its commit point did): fail_query. Returns
+** 1 when the cause passes (every query now waits, err is cleared), 0 when
+** it does not (err says why). */
+static int failed_for_now(sl_session *s, sl_query *q, sl_error *err)
+{
+    int transient = err->transient && !s->lost;
+    fail_query(s, q, err);
+    if (transient)
+        sl_error_clear(err);
+    return transient;
+}
+
+static sl_query *query_of(sl_session *s, const sl_catalog_obj *o)
+{
+    for (int i = 0; i < s->nqueries; i++)
+        if (s->queries[i]->obj == o)
+            return s->queries[i];
+    return NULL;
+}
+
+static int is_waiting(const sl_session *s, const sl_catalog_obj *o)
+{
+    for (int i = 0; i < s->nwaiting; i++)
+        if (s->waiting[i] == o)
+            return 1;
+    return 0;
+}
+
 int sl_query_finish(sl_session *s, sl_query *q, sl_error *err)
 {
     if (!sl_query_bounded(q))
         return 0;
-    while (!q->done) {
-        if (query_run(s, q, -1, err) != 0) {
-            fail_query(s, q, err);
-            return -1;
+    sl_catalog_obj *o = q->obj;
+    for (;;) {
+        if (q == NULL) {
+            /* waiting for a cause to pass: the query continues from its
+            ** last commit once it has */
+            if (s->interrupted)
+                return 0;
+            nap_until_retry(s, -1);
+            retry_waiting(s);
+            if ((q = query_of(s, o)) != NULL || is_waiting(s, o))
+                continue;
+            if (s->lost)
+                return check_database(s, err);
+            return sl_error_set(err, -1, "%s %s", o->name, o->status);
         }
-        if (s->interrupted) {
+        if (q->done) {
+            if (finish_done(s, q, err) == 0)
+                return 0;
+        } else if (query_run(s, q, -1, err) == 0) {
+            if (!s->interrupted)
+                continue;
             /* keep what was committed; the query resumes next time */
-            return commit_point(s, q, 0, err);
+            if (commit_point(s, q, 0, err) == 0)
+                return 0;
         }
+        if (!failed_for_now(s, q, err))
+            return -1;
+        q = NULL;
     }
-    if (finish_done(s, q, err) != 0) {
-        fail_query(s, q, err);      /* its status says why */
-        return -1;
-    }
-    return 0;
 }
 
 int sl_query_commit_all(sl_session *s, sl_error *err)
 {
-    if (sqlite3_get_autocommit(s->db))
+    if (s->nqueries == 0)
         return 0;
     if (commit_point(s, NULL, 0, err) == 0)
         return 0;
-    if (at_fault(s, NULL) != NULL)
+    if (err->transient && !s->lost) {
+        failed_for_now(s, NULL, err);
+        return 0;
+    }
+    if (at_fault(s, NULL) != NULL || s->lost)
         fail_query(s, NULL, err);   /* the query that could not commit */
     return -1;
 }
@@ -1129,9 +1339,17 @@ int sl_query_resume_all(sl_session *s, sl_error *err)
         if (o->kind != SL_OBJ_MVIEW && o->kind != SL_OBJ_STABLE &&
             o->kind != SL_OBJ_SINK)
             continue;
-        if (strcmp(o->status, "done") == 0 ||
-            strncmp(o->status, "failed", 6) == 0)
+        if (strcmp(o->status, "done") == 0)
             continue;
+        if (strncmp(o->status, "failed", 6) == 0) {
+            /* every start says which queries are failed, and why */
+            fprintf(s->msg, "warning: %s %s is %s (fix the cause, then ALTER "
+                    "%s %s RESUME)\n", sl_object_kind_name(o->kind), o->name,
+                    o->status, o->kind == SL_OBJ_MVIEW ? "MATERIALIZED VIEW"
+                    : o->kind == SL_OBJ_STABLE ? "STREAMING TABLE" : "SINK",
+                    o->name);
+            continue;
+        }
         resume_or_fail(s, o);
     }
     return 0;
@@ -1142,24 +1360,29 @@ int sl_query_run_background(sl_session *s, int timeout_ms, sl_error *err)
     int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         int any_data = 0;
+        retry_waiting(s);
         for (int i = 0; i < s->nqueries; i++) {
             sl_query *q = s->queries[i];
             int64_t before = q->rows_in;
-            if (query_run(s, q, deadline, err) != 0) {
-                fail_query(s, q, err);
-                return -1;
-            }
+            int rc = query_run(s, q, deadline, err);
             any_data |= q->rows_in != before;
-            if (q->done) {
-                if (finish_done(s, q, err) != 0) {
-                    fail_query(s, q, err);
-                    return -1;
-                }
+            if (rc == 0 && q->done) {
+                rc = finish_done(s, q, err);
                 i--;
             }
+            if (rc != 0) {
+                if (!failed_for_now(s, q, err))
+                    return -1;
+                break;              /* every query waits now */
+            }
         }
-        if (s->interrupted || now_ms() >= deadline || s->nqueries == 0)
+        if (s->interrupted || now_ms() >= deadline ||
+            s->nqueries + s->nwaiting == 0)
             break;
+        if (s->nqueries == 0) {
+            nap_until_retry(s, deadline);
+            continue;
+        }
         if (!any_data) {
             /* poll again soon: a quarter of the shortest commit interval,
             ** between 1 and 20 ms, so a small interval means low latency */
@@ -1170,10 +1393,15 @@ int sl_query_run_background(sl_session *s, int timeout_ms, sl_error *err)
             usleep((useconds_t)(nap < 1 ? 1 : nap) * 1000);
         }
     }
-    /* interrupted (SIGINT/SIGTERM): commit what was done */
-    if (s->interrupted && s->nqueries > 0 && commit_point(s, NULL, 0, err) != 0)
-        return -1;
-    return s->nqueries;
+    /* interrupted (SIGINT/SIGTERM): commit what was done (what cannot be
+    ** committed now is done again by the next start) */
+    if (s->interrupted) {
+        if (s->nqueries > 0 && commit_point(s, NULL, 0, err) != 0 &&
+            !failed_for_now(s, NULL, err))
+            return -1;
+        return s->nqueries;
+    }
+    return s->nqueries + s->nwaiting;
 }
 
 int sl_query_push(sl_session *s, const sl_stmt *st, const char *text,

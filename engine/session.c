@@ -70,6 +70,7 @@ void sl_session_close(sl_session *s)
     while (s->nqueries > 0)
         sl_query_remove(s, s->queries[s->nqueries - 1]);
     free(s->queries);
+    free(s->waiting);
     sl_catalog_free(s->cat);
     sl_db_close(s->db);
     free(s->path);

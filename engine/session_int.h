@@ -29,6 +29,14 @@ struct sl_session {
     sl_settings settings;
     sl_query **queries;          /* running continuous queries */
     int nqueries;
+    /* queries stopped by a cause that passes (a lock, a full disk), to be
+    ** started again from their last commit at retry_at_ms (query.c) */
+    sl_catalog_obj **waiting;
+    int nwaiting;
+    int64_t retry_at_ms, backoff_ms;
+    char wait_why[SL_ERROR_MAX];
+    int lost;                    /* the database file was deleted or
+                                    replaced: nothing more can be written */
     volatile sig_atomic_t interrupted;
 };
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/table_writer.h"
+#include "storage/db.h"
 #include "connectors/decoder.h"
 
 #define ROWS_PER_INSERT 64
@@ -186,8 +187,7 @@ static int run(sl_table_writer *w, sqlite3_stmt *st, sl_error *err)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return sl_error_set(err, -1, "cannot write to %s: %s", w->p->name,
-                            sqlite3_errmsg(w->db));
+        return sl_db_error(err, w->db, "cannot write to %s", w->p->name);
     return 0;
 }
 

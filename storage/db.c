@@ -4,6 +4,8 @@
 ** Owns the schema of the system tables. Every table sluice creates for its
 ** own bookkeeping is here, so docs/storage.md has one place to check.
 */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "storage/db.h"
 
@@ -112,11 +114,52 @@ int sl_db_exec(sqlite3 *db, const char *sql, sl_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        sl_error_set(err, -1, "%s", msg ? msg : sqlite3_errmsg(db));
+        if (!err->set) {
+            sl_error_set(err, -1, "%s", msg ? msg : sqlite3_errmsg(db));
+            sl_db_note(err, db);
+        }
         sqlite3_free(msg);
         return -1;
     }
     return 0;
+}
+
+int sl_db_transient(int rc)
+{
+    if (rc == SQLITE_READONLY_DBMOVED)
+        return 0;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void sl_db_note(sl_error *err, sqlite3 *db)
+{
+    if (err != NULL && sl_db_transient(sqlite3_extended_errcode(db)))
+        err->transient = 1;
+}
+
+int sl_db_error(sl_error *err, sqlite3 *db, const char *fmt, ...)
+{
+    if (err == NULL || err->set)
+        return -1;
+    char what[SL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    sl_error_set(err, -1, "%s: %s", what, sqlite3_errmsg(db));
+    sl_db_note(err, db);
+    return -1;
 }
 
 char *sl_db_quote_id(const char *name)

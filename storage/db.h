@@ -18,8 +18,24 @@ sqlite3 *sl_db_open(const char *path, sl_error *err);
 void sl_db_close(sqlite3 *db);
 
 /* Runs SQL text without results. Returns 0, or -1 with err set to SQLite's
-** message (offset -1). */
+** message (offset -1), marked transient as sl_db_transient says. */
 int sl_db_exec(sqlite3 *db, const char *sql, sl_error *err);
+
+/* 1 when SQLite's result code rc is a cause that passes by waiting: the
+** write lock held by another program (BUSY, LOCKED), a full disk, a
+** database or directory made read-only, an I/O error. A database whose file
+** was moved or deleted (READONLY_DBMOVED) does not pass. */
+int sl_db_transient(int rc);
+
+/* Marks err transient when the last call on db failed for such a cause
+** (call it right after the failing call). */
+void sl_db_note(sl_error *err, sqlite3 *db);
+
+/* Records "<fmt...>: <SQLite's message>" for the call on db that just
+** failed, marked transient as sl_db_transient says (only when err had no
+** error yet: the first error wins). Returns -1. */
+int sl_db_error(sl_error *err, sqlite3 *db, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Quotes an identifier for SQL text ("a""b"): returns a sqlite3_malloc'd
 ** string the caller frees with sqlite3_free. */
