@@ -91,7 +91,8 @@ struct sl_query {
     sl_sink *sink;         /* CREATE SINK: where results go instead */
     char **key_names;      /* names of the key columns, for retractions */
     char **cells;          /* push: text of one row */
-    char *cellbuf;
+    char *cellbuf;         /* push: the text of one row's cells */
+    size_t cellbuf_cap;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -324,6 +325,19 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
         for (int r = 0; r < n; r++) {
             if (q->limit_left == 0)
                 break;
+            /* room for the row: its cells' text, each NUL-terminated, and
+            ** the 64 bytes a number is formatted into at the last cell */
+            size_t need = 64;
+            for (int c = 0; c < out->ncols; c++) {
+                char num[64];
+                int len = 0;
+                sl_column_text(&out->cols[c], r, num, &len);
+                need += (size_t)len + 1;
+            }
+            if (need > q->cellbuf_cap) {
+                q->cellbuf_cap = need * 2;
+                q->cellbuf = sl_xrealloc(q->cellbuf, q->cellbuf_cap);
+            }
             char *p = q->cellbuf;
             for (int c = 0; c < out->ncols; c++) {
                 int len = 0;
@@ -673,8 +687,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     q->ops = chain[0];
     if (push) {
         q->cells = calloc((size_t)plan->nout + 1, sizeof *q->cells);
-        q->cellbuf = malloc(1 << 20);
-        if (q->cells == NULL || q->cellbuf == NULL)
+        if (q->cells == NULL)
             abort();
     } else if (plan->kind == SL_ST_CREATE_SINK) {
         int changelog = plan->is_agg && plan->emit == SL_EMIT_CHANGES;

@@ -309,6 +309,22 @@ def test_unbounded_runs_until_signal():
         p.stderr.close()
 
 
+def test_push_query_big_cell():
+    """A push query's row with more than 1 MiB of text (issue 13, item 11:
+    the cells were formatted into a fixed 1 MiB buffer)."""
+    with Dir() as d:
+        big = "x" * (3 << 20)
+        with open(os.path.join(d, "big.ndjson"), "w") as f:
+            f.write('{"id": 1, "t": "%s"}\n{"id": 2, "t": "y"}\n' % big)
+        code, out, err = run(["t.db", "-c",
+                              "CREATE SOURCE b (id BIGINT, t TEXT) WITH "
+                              "(connector = 'file', path = 'big.ndjson', "
+                              "format = 'ndjson'); SELECT id, t FROM b;"], d)
+        ok(code == 0 and out == "id,t\n1,%s\n2,y\n" % big,
+           "push_query_prints_a_row_bigger_than_1_mib",
+           "exit %s, %d bytes out\n%s" % (code, len(out), err))
+
+
 def main():
     global SLUICE
     if len(sys.argv) != 2:
@@ -325,6 +341,7 @@ def main():
     test_default_database_and_serve()
     test_examples_run()
     test_unbounded_runs_until_signal()
+    test_push_query_big_cell()
     print("1..%d" % N)
     return 1 if FAILED else 0
 
