@@ -50,7 +50,39 @@ static const sl_catalog_obj *reader_of(sl_session *s, const char *name)
     return NULL;
 }
 
-/* Removes object o (or a plain SQLite relation when o is NULL). */
+/* ---- one transaction per statement ---------------------------------------- */
+
+/* Opens the statement's transaction, unless one is open: everything a DDL
+** statement writes (tables, sluice_catalog, a query's state, positions and
+** first commit) commits at once, so a kill -9 leaves the old object or the
+** new one, never a catalog row without its table or a table without its
+** row. */
+static int ddl_begin(sl_session *s, sl_error *err)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return 0;
+    return sl_db_exec(s->db, "BEGIN IMMEDIATE", err);
+}
+
+/* Ends the statement's transaction (the start of a continuous query may
+** have committed it already). It commits even when the statement failed
+** half-way, as its steps used to one by one: the catalog in memory has
+** moved with them, and the database must agree with it. */
+static int ddl_end(sl_session *s, int rc, sl_error *err)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return rc;
+    sl_error e2;
+    sl_error_clear(&e2);
+    if (sl_db_exec(s->db, "COMMIT", rc == 0 ? err : &e2) != 0) {
+        sl_db_exec(s->db, "ROLLBACK", &e2);
+        return -1;
+    }
+    return rc;
+}
+
+/* Removes object o (or a plain SQLite relation when o is NULL) in the
+** statement's transaction (opened here when none is). */
 static int drop_object(sl_session *s, sl_catalog_obj *o, const char *name,
                        int is_view, sl_error *err)
 {
@@ -59,6 +91,8 @@ static int drop_object(sl_session *s, sl_catalog_obj *o, const char *name,
         if (q != NULL)
             sl_query_remove(s, q);
     }
+    if (ddl_begin(s, err) != 0)
+        return -1;
     char *sql;
     if (o == NULL || (o->kind != SL_OBJ_SOURCE && o->kind != SL_OBJ_SINK)) {
         int view = o ? o->kind == SL_OBJ_VIEW : is_view;
@@ -128,7 +162,8 @@ int sl_ddl_drop(sl_session *s, const sl_stmt *st, sl_error *err)
                             sl_object_kind_name(actual), st->name,
                             sl_object_kind_name(reader->kind), reader->name,
                             reader->name);
-    return drop_object(s, o, st->name, actual == SL_OBJ_VIEW, err);
+    return ddl_end(s, drop_object(s, o, st->name, actual == SL_OBJ_VIEW, err),
+                   err);
 }
 
 /* The statement's own text, re-parsed so its offsets are relative to it. */
@@ -230,7 +265,16 @@ static int create_query(sl_session *s, const sl_stmt *st, const char *sql,
     return sl_query_finish(s, q, err);
 }
 
+static int create(sl_session *s, const sl_stmt *st, const char *text,
+                  sl_error *err);
+
 int sl_ddl_create(sl_session *s, const sl_stmt *st, const char *text,
+                  sl_error *err)
+{
+    return ddl_end(s, create(s, st, text, err), err);
+}
+
+static int create(sl_session *s, const sl_stmt *st, const char *text,
                   sl_error *err)
 {
     sl_object_kind kind = kind_of_stmt(st->kind);
@@ -269,6 +313,8 @@ int sl_ddl_create(sl_session *s, const sl_stmt *st, const char *text,
                             "(use CREATE OR REPLACE, or IF NOT EXISTS)",
                             o ? sl_object_kind_name(o->kind) : "relation",
                             st->name);
+    if (ddl_begin(s, err) != 0)
+        return -1;
     size_t len = (size_t)(st->end - st->offset);
     char *sql = malloc(len + 1);
     memcpy(sql, text + st->offset, len);
