@@ -1423,18 +1423,44 @@ static entry *pane_new(agg_op *a, keyslot *ks, int64_t p)
 }
 
 /* A window [s, s + size) of key ks as a new entry (on no list) holding the
-** merge of the key's panes inside it. */
+** merge of the key's panes inside it. Its id is the smallest of theirs:
+** ids grow as entries are made, so it tells when the key's first event in
+** the window arrived, which is when a window entry would have been made
+** (see pane_creation_order). */
 static entry *pane_window(agg_op *a, keyslot *ks, int64_t s)
 {
     entry *t = entry_alloc(a);
     t->slot = ks;
     t->ws = s;
+    t->id = UINT64_C(0xffffffffffffff);
     entry_init_states(a, t);
     int64_t e = sl_sat_add(s, a->size_ms);
     for (entry *w = ks->windows; w != NULL && w->ws >= s; w = w->next)
-        if (w->ws < e)
+        if (w->ws < e) {
             entry_merge_states(a, t, w);
+            if (w->id < t->id)
+                t->id = w->id;
+        }
     return t;
+}
+
+static int id_cmp(const void *x, const void *y)
+{
+    uint64_t a = (*(entry *const *)x)->id, b = (*(entry *const *)y)->id;
+    return (a > b) - (a < b);
+}
+
+/* Puts one window's groups, closing[first..), in the order a window entry
+** per (window, key) would have been made in: the arrival of each key's
+** first event in the window. The panes give them in the order of each
+** key's oldest pane instead, and QUALIFY ROW_NUMBER() breaks ties by
+** closing order (docs/dialect.md): a key whose first event arrived later
+** with an earlier time would win the tie. */
+static void pane_creation_order(agg_op *a, size_t first)
+{
+    if (a->grank != NULL && a->nclosing - first > 1)
+        qsort(a->closing + first, a->nclosing - first, sizeof *a->closing,
+              id_cmp);
 }
 
 /* Emits every window the watermark has passed, then frees the panes no
@@ -1461,6 +1487,7 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
             a->pane_next = q - size + adv < open ? q - size + adv : open;
             continue;
         }
+        size_t first = a->nclosing;
         for (size_t j = k; j < n && l[j].end - size < e; j++)
         {
             list_iter it;
@@ -1469,6 +1496,7 @@ static int pane_close(agg_op *a, int sweep, sl_error *err)
                 if (p->next == NULL || p->next->ws < s)
                     closing_add(a, pane_window(a, p->slot, s));
         }
+        pane_creation_order(a, first);
         a->pane_next = s + adv;
     }
     int rc = publish(a, a->closing, a->nclosing, err);

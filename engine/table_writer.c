@@ -6,7 +6,8 @@
 ** execution, so SQLite's per-statement cost is paid once per many rows.
 ** EMIT CHANGES views upsert each row with an UPDATE ... WHERE key IS ? and,
 ** when no row changed, an INSERT: unlike ON CONFLICT this also matches NULL
-** keys. A view without keys (a global aggregate) is replaced whole.
+** keys. A view without keys (a global aggregate) is replaced whole, and
+** emptied when its row is retracted (HAVING turned false).
 ** Every value is bound without a copy: text points into the batch,
 ** timestamps are formatted into buffers owned by the writer that live
 ** until the statement has run.
@@ -290,6 +291,10 @@ int sl_table_writer_write(sl_table_writer *w, const sl_batch *out,
 int sl_table_writer_retract(sl_table_writer *w, const sl_batch *keys,
                             sl_error *err)
 {
+    /* a view without keys (a global aggregate) has at most its one row:
+    ** retracting it (HAVING turned false) empties the table */
+    if (w->clear != NULL)
+        return keys->nrows > 0 ? run(w, w->clear, err) : 0;
     if (w->retract == NULL)
         return 0;
     for (int r = 0; r < keys->nrows; r++) {

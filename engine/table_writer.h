@@ -21,7 +21,8 @@ void sl_table_writer_free(sl_table_writer *w);
 int sl_table_writer_write(sl_table_writer *w, const sl_batch *out,
                           sl_error *err);
 /* Deletes the rows whose keys are the first columns of keys (group-row
-** order: group keys, window_start, window_end). */
+** order: group keys, window_start, window_end); a view without keys (a
+** global aggregate) is emptied by any row of keys. */
 int sl_table_writer_retract(sl_table_writer *w, const sl_batch *keys,
                             sl_error *err);
 

@@ -42,11 +42,14 @@ sl_expr *sl_expr_new(sl_expr_kind kind, int offset)
     e->type = SL_NULL;
     e->cast_type = SL_NULL;
     e->col = -1;
+    e->height = 1;
     return e;
 }
 
 sl_expr *sl_expr_add_arg(sl_expr *e, sl_expr *child)
 {
+    if (child->height >= e->height)
+        e->height = child->height + 1;
     /* Capacity is the next power of two at or above nargs. */
     int n = e->nargs;
     if (n == 0 || (n & (n - 1)) == 0)

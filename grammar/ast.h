@@ -68,6 +68,8 @@ struct sl_expr {
 
     sl_expr **args;        /* children, owned */
     int nargs;
+    int height;            /* 1 for a leaf, else 1 + the tallest child's;
+                           ** kept by sl_expr_add_arg */
 
     sl_type cast_type;     /* CAST target */
 
@@ -85,6 +87,14 @@ struct sl_expr {
     int col;               /* COLUMN: index in the input row; aggregate FUNC: slot; else -1 */
     int is_agg;            /* FUNC: 1 when an aggregate function */
 };
+
+/* The tallest expression the parser accepts (SQLite's SQLITE_MAX_EXPR_DEPTH):
+** a flat chain `a + b + ...` is a tree as tall as it has operators, and every
+** walk over expressions (binding, typing, compiling, printing, freeing)
+** recurses into it, so this bound is what keeps those walks off the end of
+** the stack. Nesting by parentheses, NOT or CASE is bounded by the parser's
+** own stack before it gets here. */
+#define SL_EXPR_HEIGHT_MAX 1000
 
 /* ---- SELECT ------------------------------------------------------------- */
 

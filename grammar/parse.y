@@ -41,6 +41,7 @@ typedef struct ordlist { sl_order_item *v; int n; } ordlist;
 typedef struct optlist { sl_option *v; int n; } optlist;
 typedef struct join_op { sl_join_kind kind; int offset; } join_op;
 typedef struct ivl { int64_t ms; int offset; } ivl;
+typedef struct kwop { int flags; int offset; } kwop;
 
 enum { ELEM_COLUMN, ELEM_WATERMARK, ELEM_PKEY };
 typedef struct tabelem {
@@ -176,7 +177,19 @@ static sl_expr *lit_simple(sl_token t, sl_type type, int64_t v)
     return e;
 }
 
-static sl_expr *unary(sl_op op, sl_token t, sl_expr *x)
+/* Returns e, having recorded an error at offset (the operator or keyword
+** that built it) when e is taller than SL_EXPR_HEIGHT_MAX (ast.h): every
+** action that gives a node children passes it through here, so no tree
+** the parser returns is taller, whatever its shape. */
+static sl_expr *bounded(sl_parse_ctx *p, sl_expr *e, int offset)
+{
+    if (e->height > SL_EXPR_HEIGHT_MAX)
+        perr(p, offset, "expression nested too deeply: more than %d levels of "
+             "operators", SL_EXPR_HEIGHT_MAX);
+    return e;
+}
+
+static sl_expr *unary(sl_parse_ctx *p, sl_op op, sl_token t, sl_expr *x)
 {
     if (op == SL_OP_NEG && x->kind == SL_EX_LITERAL &&
         (x->lit_type == SL_BIGINT || x->lit_type == SL_DOUBLE ||
@@ -190,15 +203,16 @@ static sl_expr *unary(sl_op op, sl_token t, sl_expr *x)
     }
     sl_expr *e = span(sl_expr_new(SL_EX_UNARY, t.offset), t.offset, x->end);
     e->op = op;
-    return sl_expr_add_arg(e, x);
+    return bounded(p, sl_expr_add_arg(e, x), t.offset);
 }
 
-static sl_expr *binary(sl_op op, sl_expr *l, sl_expr *r)
+static sl_expr *binary(sl_parse_ctx *p, sl_op op, sl_expr *l, sl_token o,
+                       sl_expr *r)
 {
     sl_expr *e = span(sl_expr_new(SL_EX_BINARY, l->offset), l->offset, r->end);
     e->op = op;
     sl_expr_add_arg(e, l);
-    return sl_expr_add_arg(e, r);
+    return bounded(p, sl_expr_add_arg(e, r), o.offset);
 }
 
 /* Moves the children of holder (an argument list) to the end of e's. */
@@ -1038,6 +1052,7 @@ expr(A) ::= nm(N) LP RP(R). {
 expr(A) ::= nm(N) LP exprlist(L) RP(R). {
     A = take_args(span(sl_expr_new(SL_EX_FUNC, N.offset), N.offset, R.offset + 1), L);
     A->name = ident(N);
+    bounded(p, A, N.offset);
 }
 /* A ranking window function: RANK() OVER (PARTITION BY k ORDER BY v DESC).
 ** args[0] is the ORDER BY expression, args[1..] the PARTITION BY ones. */
@@ -1048,6 +1063,7 @@ expr(A) ::= nm(N) LP RP OVER LP partby_opt(P) ORDER BY expr(O) sortorder(D)
     take_args(sl_expr_add_arg(A, O), P);
     if (D)
         A->flags |= SL_EXF_DESC;
+    bounded(p, A, N.offset);
 }
 
 %type partby_opt {sl_expr *}
@@ -1059,6 +1075,7 @@ expr(A) ::= nm(N) LP DISTINCT exprlist(L) RP(R). {
     A = take_args(span(sl_expr_new(SL_EX_FUNC, N.offset), N.offset, R.offset + 1), L);
     A->name = ident(N);
     A->flags |= SL_EXF_DISTINCT;
+    bounded(p, A, N.offset);
 }
 expr(A) ::= nm(N) LP STAR RP(R). {
     A = span(sl_expr_new(SL_EX_FUNC, N.offset), N.offset, R.offset + 1);
@@ -1073,6 +1090,7 @@ expr(A) ::= CAST(C) LP expr(E) AS typetoken(T) RP(R). {
     if (A->cast_type == SL_NULL)
         perr(p, T.offset, "unknown type \"%s\"", tn);
     free(tn);
+    bounded(p, A, C.offset);
 }
 expr(A) ::= EXTRACT(X) LP nm(F) FROM expr(E) RP(R). {
     A = span(sl_expr_new(SL_EX_FUNC, X.offset), X.offset, R.offset + 1);
@@ -1081,7 +1099,7 @@ expr(A) ::= EXTRACT(X) LP nm(F) FROM expr(E) RP(R). {
     field->lit_type = SL_TEXT;
     field->lit_s = ident_upper(F);
     sl_expr_add_arg(A, field);
-    sl_expr_add_arg(A, E);
+    bounded(p, sl_expr_add_arg(A, E), X.offset);
 }
 
 expr(A) ::= CASE(C) case_operand(O) case_list(W) case_else(E) END(X). {
@@ -1095,6 +1113,7 @@ expr(A) ::= CASE(C) case_operand(O) case_list(W) case_else(E) END(X). {
         A->flags |= SL_EXF_ELSE;
         sl_expr_add_arg(A, E);
     }
+    bounded(p, A, C.offset);
 }
 %type case_operand {sl_expr *}
 %destructor case_operand { sl_expr_free($$); }
@@ -1109,63 +1128,64 @@ case_list(A) ::= case_list(A) WHEN expr(W) THEN expr(T). { sl_expr_add_arg(sl_ex
 case_else(A) ::= .              { A = NULL; }
 case_else(A) ::= ELSE expr(E).  { A = E; }
 
-expr(A) ::= expr(L) OR expr(R).     { A = binary(SL_OP_OR, L, R); }
-expr(A) ::= expr(L) AND expr(R).    { A = binary(SL_OP_AND, L, R); }
-expr(A) ::= expr(L) EQ expr(R).     { A = binary(SL_OP_EQ, L, R); }
-expr(A) ::= expr(L) NE expr(R).     { A = binary(SL_OP_NE, L, R); }
-expr(A) ::= expr(L) LT expr(R).     { A = binary(SL_OP_LT, L, R); }
-expr(A) ::= expr(L) LE expr(R).     { A = binary(SL_OP_LE, L, R); }
-expr(A) ::= expr(L) GT expr(R).     { A = binary(SL_OP_GT, L, R); }
-expr(A) ::= expr(L) GE expr(R).     { A = binary(SL_OP_GE, L, R); }
-expr(A) ::= expr(L) CONCAT expr(R). { A = binary(SL_OP_CONCAT, L, R); }
-expr(A) ::= expr(L) PLUS expr(R).   { A = binary(SL_OP_ADD, L, R); }
-expr(A) ::= expr(L) MINUS expr(R).  { A = binary(SL_OP_SUB, L, R); }
-expr(A) ::= expr(L) STAR expr(R).   { A = binary(SL_OP_MUL, L, R); }
-expr(A) ::= expr(L) SLASH expr(R).  { A = binary(SL_OP_DIV, L, R); }
-expr(A) ::= expr(L) REM expr(R).    { A = binary(SL_OP_MOD, L, R); }
-expr(A) ::= MINUS(T) expr(E). [UMINUS] { A = unary(SL_OP_NEG, T, E); }
-expr(A) ::= PLUS(T) expr(E). [UMINUS]  { A = unary(SL_OP_PLUS, T, E); }
-expr(A) ::= NOT(T) expr(E).            { A = unary(SL_OP_NOT, T, E); }
+expr(A) ::= expr(L) OR(O) expr(R).     { A = binary(p, SL_OP_OR, L, O, R); }
+expr(A) ::= expr(L) AND(O) expr(R).    { A = binary(p, SL_OP_AND, L, O, R); }
+expr(A) ::= expr(L) EQ(O) expr(R).     { A = binary(p, SL_OP_EQ, L, O, R); }
+expr(A) ::= expr(L) NE(O) expr(R).     { A = binary(p, SL_OP_NE, L, O, R); }
+expr(A) ::= expr(L) LT(O) expr(R).     { A = binary(p, SL_OP_LT, L, O, R); }
+expr(A) ::= expr(L) LE(O) expr(R).     { A = binary(p, SL_OP_LE, L, O, R); }
+expr(A) ::= expr(L) GT(O) expr(R).     { A = binary(p, SL_OP_GT, L, O, R); }
+expr(A) ::= expr(L) GE(O) expr(R).     { A = binary(p, SL_OP_GE, L, O, R); }
+expr(A) ::= expr(L) CONCAT(O) expr(R). { A = binary(p, SL_OP_CONCAT, L, O, R); }
+expr(A) ::= expr(L) PLUS(O) expr(R).   { A = binary(p, SL_OP_ADD, L, O, R); }
+expr(A) ::= expr(L) MINUS(O) expr(R).  { A = binary(p, SL_OP_SUB, L, O, R); }
+expr(A) ::= expr(L) STAR(O) expr(R).   { A = binary(p, SL_OP_MUL, L, O, R); }
+expr(A) ::= expr(L) SLASH(O) expr(R).  { A = binary(p, SL_OP_DIV, L, O, R); }
+expr(A) ::= expr(L) REM(O) expr(R).    { A = binary(p, SL_OP_MOD, L, O, R); }
+expr(A) ::= MINUS(T) expr(E). [UMINUS] { A = unary(p, SL_OP_NEG, T, E); }
+expr(A) ::= PLUS(T) expr(E). [UMINUS]  { A = unary(p, SL_OP_PLUS, T, E); }
+expr(A) ::= NOT(T) expr(E).            { A = unary(p, SL_OP_NOT, T, E); }
 
-expr(A) ::= expr(E) IS NULL(N). {
+expr(A) ::= expr(E) IS(I) NULL(N). {
     A = span(sl_expr_new(SL_EX_ISNULL, E->offset), E->offset, N.offset + N.n);
-    sl_expr_add_arg(A, E);
+    bounded(p, sl_expr_add_arg(A, E), I.offset);
 }
-expr(A) ::= expr(E) IS NOT NULL(N). {
+expr(A) ::= expr(E) IS(I) NOT NULL(N). {
     A = span(sl_expr_new(SL_EX_ISNULL, E->offset), E->offset, N.offset + N.n);
     A->flags |= SL_EXF_NOT;
-    sl_expr_add_arg(A, E);
+    bounded(p, sl_expr_add_arg(A, E), I.offset);
 }
 
-%type likeop {int}
-likeop(A) ::= LIKE.     { A = 0; }
-likeop(A) ::= NOT LIKE. { A = SL_EXF_NOT; }
+/* [NOT] LIKE, BETWEEN, IN: the flags and where the operator starts */
+%type likeop {kwop}
+likeop(A) ::= LIKE(K).          { A.flags = 0; A.offset = K.offset; }
+likeop(A) ::= NOT(K) LIKE.      { A.flags = SL_EXF_NOT; A.offset = K.offset; }
 expr(A) ::= expr(L) likeop(N) expr(R). [LIKE] {
     A = span(sl_expr_new(SL_EX_LIKE, L->offset), L->offset, R->end);
-    A->flags |= N;
+    A->flags |= N.flags;
     sl_expr_add_arg(A, L);
-    sl_expr_add_arg(A, R);
+    bounded(p, sl_expr_add_arg(A, R), N.offset);
 }
 
-%type betweenop {int}
-betweenop(A) ::= BETWEEN.     { A = 0; }
-betweenop(A) ::= NOT BETWEEN. { A = SL_EXF_NOT; }
+%type betweenop {kwop}
+betweenop(A) ::= BETWEEN(K).     { A.flags = 0; A.offset = K.offset; }
+betweenop(A) ::= NOT(K) BETWEEN. { A.flags = SL_EXF_NOT; A.offset = K.offset; }
 expr(A) ::= expr(X) betweenop(N) expr(L) AND expr(H). [BETWEEN] {
     A = span(sl_expr_new(SL_EX_BETWEEN, X->offset), X->offset, H->end);
-    A->flags |= N;
+    A->flags |= N.flags;
     sl_expr_add_arg(A, X);
     sl_expr_add_arg(A, L);
-    sl_expr_add_arg(A, H);
+    bounded(p, sl_expr_add_arg(A, H), N.offset);
 }
 
-%type inop {int}
-inop(A) ::= IN.     { A = 0; }
-inop(A) ::= NOT IN. { A = SL_EXF_NOT; }
+%type inop {kwop}
+inop(A) ::= IN(K).     { A.flags = 0; A.offset = K.offset; }
+inop(A) ::= NOT(K) IN. { A.flags = SL_EXF_NOT; A.offset = K.offset; }
 expr(A) ::= expr(X) inop(N) LP exprlist(L) RP(R). [IN] {
     A = span(sl_expr_new(SL_EX_IN, X->offset), X->offset, R.offset + 1);
-    A->flags |= N;
+    A->flags |= N.flags;
     sl_expr_add_arg(A, X);
-    take_args(A, L);
+    bounded(p, take_args(A, L), N.offset);
 }
 
 /* A list of expressions, carried in a holder node whose args are moved to

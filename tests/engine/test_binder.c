@@ -63,6 +63,66 @@ static void expect_error(sl_session *s, const char *sql, const char *msg,
     sl_stmt_free(st);
 }
 
+/* The statement head, then `ops` times op, then tail (malloc'd); *at is
+** where operator number at_op starts (its first non-blank). */
+static char *repeat(const char *head, const char *op, int ops, const char *tail,
+                    int at_op, int *at)
+{
+    size_t hl = strlen(head), ol = strlen(op), tl = strlen(tail);
+    char *sql = malloc(hl + (size_t)ops * ol + tl + 1);
+    memcpy(sql, head, hl);
+    size_t n = hl;
+    for (int i = 1; i <= ops; i++, n += ol) {
+        memcpy(sql + n, op, ol);
+        if (i == at_op)
+            *at = (int)(n + strspn(op, " "));
+    }
+    memcpy(sql + n, tail, tl + 1);
+    return sql;
+}
+
+/* Long flat chains of operators through the whole statement path (parse,
+** bind, type, compile, run): refused with a message at the operator past
+** SL_EXPR_HEIGHT_MAX, never a crash in a walk that recurses. A VALUES
+** list is a list, not a chain: 100 000 rows are fine. */
+static void long_chains(sl_session *s)
+{
+    static const struct {
+        const char *head, *op, *tail;
+        int ops, at_op;     /* the operator that makes the tree too tall */
+    } shapes[] = {
+        {"CREATE STREAMING TABLE c1 AS SELECT order_id", "+order_id",
+         " FROM orders", 50000, 1000},
+        {"CREATE STREAMING TABLE c2 AS SELECT order_id FROM orders WHERE "
+         "order_id = 1", " OR order_id = 1", "", 100000, 999},
+        {"CREATE STREAMING TABLE c3 AS SELECT store_id", " || store_id",
+         " FROM orders", 10000, 1000},
+        {"SELECT order_id", " - 1", " FROM orders", 1000, 1000},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int at = -1;
+        char *sql = repeat(shapes[k].head, shapes[k].op, shapes[k].ops,
+                           shapes[k].tail, shapes[k].at_op, &at);
+        sl_error err;
+        sl_error_clear(&err);
+        int rc = sl_session_exec(s, sql, (int)strlen(sql), &err, NULL);
+        ok(rc != 0, "%d x '%s': refused", shapes[k].ops, shapes[k].op);
+        is_str(err.msg, "expression nested too deeply: more than 1000 levels "
+               "of operators", "  ... saying so");
+        is_int(err.offset, at, "  ... at the operator past the bound");
+        free(sql);
+    }
+    int at = -1;
+    ok(exec(s, "CREATE TABLE vals (a TEXT, b BIGINT)") == 0, "a table for VALUES");
+    char *sql = repeat("INSERT INTO vals VALUES ('s', 0)", ", ('s', 1 + 1)",
+                       100000, "", 0, &at);
+    ok(exec(s, sql) == 0, "INSERT of 100 001 rows of VALUES");
+    free(sql);
+    sql = repeat("SELECT COUNT(*) FROM (VALUES (1)", ", (1)", 100000, ")", 0, &at);
+    ok(exec(s, sql) == 0, "SELECT over 100 001 rows of VALUES");
+    free(sql);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/sluice-binder-XXXXXX";
@@ -183,6 +243,7 @@ int main(void)
                     "orders GROUP BY store_id",
                  "the GROUP BY key store_id must be in the select list: it is "
                  "part of the result's key", "SELECT");
+    long_chains(s);
 
     sl_session_close(s);
     char cmd[300];

@@ -7,7 +7,8 @@
 ** every example of DESIGN §2, every clause and expression form, operator
 ** precedence, QUALIFY and ranking window functions (OVER), non-reserved
 ** keywords used as names, node offsets, error
-** messages with their offsets, statement splitting, sl_statement_complete,
+** messages with their offsets, the height bound on long operator chains,
+** statement splitting, sl_statement_complete,
 ** sl_expr_to_sql round trips and sl_expr_dup.
 */
 #include <stdlib.h>
@@ -686,6 +687,71 @@ static void errors(void)
     }
 }
 
+/* "SELECT a<op>a<op>...a FROM t" with `ops` operators (a postfix op when
+** postfix: "a<op><op>..."), malloc'd; *at is the offset of operator number
+** `at_op` (1-based). */
+static char *chain(const char *op, int ops, int postfix, int at_op, int *at)
+{
+    size_t oplen = strlen(op);
+    char *sql = malloc(32 + (size_t)ops * (oplen + 1));
+    size_t n = (size_t)sprintf(sql, "SELECT a");
+    for (int i = 1; i <= ops; i++) {
+        if (i == at_op)
+            *at = (int)n + (op[0] == ' ');
+        n += (size_t)sprintf(sql + n, "%s%s", op, postfix ? "" : "a");
+    }
+    strcpy(sql + n, " FROM t");
+    return sql;
+}
+
+/* Flat chains are as tall as they have operators: the parser takes
+** SL_EXPR_HEIGHT_MAX levels and refuses the operator past it, at its
+** place, whatever the shape (the walks after it recurse). */
+static void long_chains(void)
+{
+    static const struct { const char *op; int postfix; } shapes[] = {
+        {"+", 0}, {" OR ", 0}, {"||", 0}, {" AND ", 0}, {"*", 0}, {" = ", 0},
+        {" LIKE ", 0}, {" NOT LIKE ", 0}, {" IS NULL", 1}, {" IS NOT NULL", 1},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const char *op = shapes[k].op;
+        int at = -1, pos = 0;
+        char *sql = chain(op, SL_EXPR_HEIGHT_MAX - 1, shapes[k].postfix, 0, &at);
+        sl_stmt *s = NULL;
+        sl_error err;
+        int rc = sl_parse_next(sql, (int)strlen(sql), &pos, &s, &err);
+        ok(rc == 1 && s->select->items[0].expr->height == SL_EXPR_HEIGHT_MAX,
+           "'%s' x %d: parsed, height %d", op, SL_EXPR_HEIGHT_MAX - 1,
+           SL_EXPR_HEIGHT_MAX);
+        sl_stmt_free(s);
+        free(sql);
+        for (int ops = SL_EXPR_HEIGHT_MAX; ops <= 50000; ops += 49000) {
+            sql = chain(op, ops, shapes[k].postfix, SL_EXPR_HEIGHT_MAX, &at);
+            pos = 0;
+            s = NULL;
+            rc = sl_parse_next(sql, (int)strlen(sql), &pos, &s, &err);
+            ok(rc == -1 && s == NULL, "'%s' x %d: refused", op, ops);
+            is_str(rc == -1 ? err.msg : NULL, "expression nested too deeply: "
+                   "more than 1000 levels of operators", "  ... saying so");
+            is_int(err.offset, at, "  ... at the operator past the bound");
+            free(sql);
+        }
+    }
+    /* heights add up through every kind of node */
+    dump_is("SELECT CASE WHEN a IN (b, -c) THEN CAST(f(x + 1) AS TEXT) END FROM t",
+            "(select (items (case (when (in a b (neg c)) (cast (call f (+ x 1)) TEXT)))) (from t))",
+            "a mixed tree");
+    {
+        int pos = 0;
+        sl_stmt *s = NULL;
+        const char *sql = "SELECT CASE WHEN a IN (b, -c) THEN CAST(f(x + 1) AS TEXT) END FROM t";
+        sl_parse_next(sql, (int)strlen(sql), &pos, &s, NULL);
+        is_int(s ? s->select->items[0].expr->height : -1, 5,
+               "  ... is 5 tall (case, cast, f, +, x)");
+        sl_stmt_free(s);
+    }
+}
+
 static void splitting(void)
 {
     const char *text = "SELECT 1; -- one\n"
@@ -789,6 +855,7 @@ int main(void)
     to_sql();
     offsets();
     errors();
+    long_chains();
     splitting();
     completeness();
     dup();

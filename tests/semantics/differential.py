@@ -19,6 +19,13 @@ must equal `GROUP BY key, window` computed by SQLite over the accepted
 events (all events minus the ones sluice lists in sluice_late_events, minus
 NULL event times, with the same WHERE and HAVING).
 
+HAVING without a window: global aggregates (no GROUP BY) and grouped ones,
+always with a HAVING (some turn false as rows arrive, COUNT(*) = 0 holds
+only over no rows), sometimes over an empty input; the view must be exactly
+SQLite's `SELECT ... [GROUP BY] HAVING` over the whole input, at batch
+sizes 1, 7 and the default, each with a random commit interval (DESIGN §2
+rule 5: a group HAVING stops accepting is deleted, whenever commits fall).
+
 Output is TAP, one test point per case. A failing case prints its seed, the
 input CSV, the SQL and the differences, and is saved as JSON under
 --failures DIR; replay it with `differential.py SLUICE --replay FILE.json`
@@ -82,24 +89,37 @@ def gen_spec(rng, kind, emit, null_keys):
     return spec
 
 
-def sqlite_reference(case, late_ids):
-    """The tumbling-window view computed by SQLite itself."""
-    spec = sr.effective_spec(case["spec"])
-    size = spec["window"]["size_ms"]
+def sqlite_source(case):
+    """An in-memory SQLite database with the case's input as table src (ts
+    in ms) and fmt_ts()."""
     con = sqlite3.connect(":memory:")
     con.create_function("fmt_ts", 1, oracle.fmt_ts, deterministic=True)
     con.execute("CREATE TABLE src (id INTEGER, k TEXT, n INTEGER, v REAL, ts INTEGER)")
     for e in oracle.parse_csv(case["csv"]):
         con.execute("INSERT INTO src VALUES (?, ?, ?, ?, ?)",
                     (e["id"], e["k"], e["n"], e["v"], e["ts"]))
-    con.execute("CREATE TABLE late (id INTEGER)")
-    con.executemany("INSERT INTO late VALUES (?)", [(i,) for i in late_ids])
-    sel = list(spec["group"]) + ["fmt_ts(ws)", "fmt_ts(ws + %d)" % size]
+    return con
+
+
+def agg_select(spec):
+    """The aggregates of spec as SQLite select-list terms."""
+    out = []
     for fn, col, distinct in spec["aggs"]:
         if col == "ts" and fn in ("MIN", "MAX"):
-            sel.append("fmt_ts(%s(ts))" % fn)
+            out.append("fmt_ts(%s(ts))" % fn)
         else:
-            sel.append(oracle.agg_sql(fn, col, distinct))
+            out.append(oracle.agg_sql(fn, col, distinct))
+    return out
+
+
+def sqlite_reference(case, late_ids):
+    """The tumbling-window view computed by SQLite itself."""
+    spec = sr.effective_spec(case["spec"])
+    size = spec["window"]["size_ms"]
+    con = sqlite_source(case)
+    con.execute("CREATE TABLE late (id INTEGER)")
+    con.executemany("INSERT INTO late VALUES (?)", [(i,) for i in late_ids])
+    sel = list(spec["group"]) + ["fmt_ts(ws)", "fmt_ts(ws + %d)" % size] + agg_select(spec)
     # floor to the window start (SQLite's integer division truncates
     # toward zero, wrong for event times before the epoch)
     q = ("SELECT %s FROM (SELECT *, ts - (((ts %% %d) + %d) %% %d) AS ws FROM src "
@@ -127,9 +147,65 @@ def check_sqlite(case, sluice):
                     if dr else "")
 
 
+# ---- HAVING without a window -------------------------------------------------------
+
+PLAIN_BATCHES = ("1", "7", None)        # None: the default batch size
+
+
+def plain_reference(case):
+    """The view as SQLite computes it over the whole input."""
+    spec = case["spec"]
+    con = sqlite_source(case)
+    q = "SELECT %s FROM src" % ", ".join(list(spec["group"]) + agg_select(spec))
+    if spec.get("where"):
+        q += " WHERE " + oracle.WHERE[spec["where"]][0]
+    if spec["group"]:
+        q += " GROUP BY " + ", ".join(spec["group"])
+    q += " HAVING " + oracle.HAVING[spec["having"]][0]
+    rows = [tuple(r) for r in con.execute(q)]
+    con.close()
+    return rows
+
+
+def check_plain(case, sluice):
+    """Runs the case once per entry of case["runs"] (an environment each);
+    every run's view must be SQLite's rows."""
+    ref = plain_reference(case)
+    for env in case["runs"]:
+        with sr.scratch({"in.csv": case["csv"]}) as d:
+            db = os.path.join(d, "t.db")
+            rc, _, err = sr.run_sluice(sluice, db, case["sql"], env=env, cwd=d)
+            if rc != 0:
+                return False, "sluice exited %d (%r): %s" % (rc, env, err.strip())
+            rows, _, _ = sr.read_results(db)
+        dr = sr.diff_rows(ref, rows)
+        if dr:
+            return False, ("view differs from SQLite's rows with %s:\n%s" %
+                           (" ".join("%s=%s" % kv for kv in sorted(env.items())), dr))
+    return True, ""
+
+
+def plain_case(seed):
+    rng = sr.rng_for(seed)
+    spec = gen_spec(rng, "none", "changes", False)
+    spec["group"] = rng.choice([[], [], ["k"], ["k", "n"]])
+    spec["having"] = rng.choice(sorted(oracle.HAVING))
+    events = sr.gen_events(rng, rng.choice([0, rng.randint(1, 8), rng.randint(5, 40)]))
+    case = sr.make_case(seed, events, spec)
+    case["runs"] = []
+    for batch in PLAIN_BATCHES:
+        env = {"SLUICE_COMMIT_ROWS": str(rng.choice([1, 2, 3, 5, 100000]))}
+        if batch is not None:
+            env["SLUICE_BATCH_ROWS"] = batch
+        case["runs"].append(env)
+    return case
+
+
 def replay(args):
     with open(args.replay) as f:
         case = json.load(f)
+    if "runs" in case:
+        return sr.replay_case(args, check_plain)
     ok, text = sr.compare_case(case, args.sluice, env=case.get("env"),
                                watermark_after_filter=args.watermark_after_filter)
     if ok and case["spec"]["window"]["kind"] == "tumbling" and case["spec"]["emit"] == "close":
@@ -171,7 +247,7 @@ def main():
                 continue
             for i in range(args.cases):
                 plan.append((kind, emit, args.seed * 100000 + len(plan)))
-    print("1..%d" % (len(plan) + 1))
+    print("1..%d" % (len(plan) + args.cases + 1))
     t0 = time.time()
     failed = 0
     n = 0
@@ -203,6 +279,18 @@ def main():
                              ("override", spec["override_delay_ms"] is not None),
                              ("nullkeys", null_keys)))
         failed += sr.tap_case(n, ok, desc, case, text, args.failures, label)
+    # HAVING without a window, global and grouped, against SQLite
+    for i in range(args.cases):
+        n += 1
+        case = plain_case(args.seed * 100000 + len(plan) + i)
+        spec = case["spec"]
+        ok, text = check_plain(case, args.sluice)
+        desc = sr.with_tags("having/%s seed=%d %s" %
+                            ("global" if not spec["group"] else "grouped",
+                             case["seed"], spec["having"]),
+                            (("where", spec["where"]),
+                             ("empty", case["csv"].count("\n") <= 1)))
+        failed += sr.tap_case(n, ok, desc, case, text, args.failures, "having-none")
     # EMIT ON WINDOW CLOSE without a window is an error (exit status 1)
     n += 1
     with sr.scratch({"in.csv": sr.to_csv(sr.gen_events(sr.rng_for(args.seed), 5))}) as d:

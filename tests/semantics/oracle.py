@@ -115,6 +115,12 @@ HAVING = {
     "max_v_lt_50": ("MAX(v) < 50",
                     lambda evs: _lt(max([e["v"] for e in evs if e["v"] is not None],
                                         default=None), 50)),
+    # true, then false as rows arrive (and again): a row that HAVING stops
+    # accepting must be retracted
+    "count_odd": ("COUNT(*) % 2 = 1", lambda evs: len(evs) % 2 == 1),
+    "count_lt_3": ("COUNT(*) < 3", lambda evs: len(evs) < 3),
+    # true of a global aggregate over no rows only
+    "count_eq_0": ("COUNT(*) = 0", lambda evs: len(evs) == 0),
 }
 
 

@@ -23,8 +23,11 @@ ranks tie), writes it as CSV and runs one query on a fresh database:
     QUALIFY FN() OVER ([PARTITION BY window_start[, window_end]]
                        ORDER BY COUNT(*) | SUM(n) | MAX(v) [ASC|DESC]) <= N
     EMIT ON WINDOW CLOSE
-  FN in RANK, DENSE_RANK only (ROW_NUMBER ties between groups follow group
-  creation order, which this test does not model).
+  FN in ROW_NUMBER, RANK, DENSE_RANK; groups that tie under ROW_NUMBER
+  keep the order the window's groups were created in, the arrival of each
+  group's first accepted event in the window (docs/dialect.md), whether
+  the windows are kept whole or as panes (hopping, size a multiple of the
+  advance).
 
 The reference: a python model of the event-time rules (DESIGN.md section
 2) decides which (event, window) pairs are accepted -- events in file
@@ -36,7 +39,8 @@ the file closes every window. The accepted pairs are loaded into an
 in-memory SQLite table with their arrival index, and the expected rows are
 computed by SQLite's ROW_NUMBER/RANK/DENSE_RANK with `ORDER BY (x IS NULL),
 x [DESC]` (NULLs last both ways) plus the arrival index as the last key for
-ROW_NUMBER (ties keep arrival order), partitioned by the window (always)
+ROW_NUMBER (ties keep arrival order; in group mode the arrival index of
+the group's first event in the window), partitioned by the window (always)
 and k when asked. Sluice's rows, late events (id, event time, watermark)
 and dead letters must equal the reference (rows sorted; doubles to 1e-9
 relative). SLUICE_BATCH_ROWS and SLUICE_COMMIT_ROWS vary per case: results
@@ -63,7 +67,7 @@ import sluicerun as sr                          # noqa: E402
 NEG_INF = -math.inf
 
 TUMBLE_SIZES = [1000, 1500, 2000, 5000, 10000]
-HOPS = [(10000, 5000), (6000, 2000), (4000, 2000), (10000, 2000),    # dividing
+HOPS = [(10000, 5000), (6000, 2000), (4000, 2000), (10000, 2000),    # dividing: panes
         (10000, 3000), (5000, 1500), (7000, 2000), (3000, 2000)]     # not dividing
 
 # row-mode PARTITION BY lists: (SQL text, partition by k too?). The window
@@ -94,10 +98,16 @@ def gen_spec(rng, mode):
         order = rng.choice(["n", "v"])
         target = "stream"
     else:
-        fn = rng.choice(["RANK", "DENSE_RANK"])
+        fn = rng.choice(["ROW_NUMBER", "ROW_NUMBER", "RANK", "DENSE_RANK"])
         part, by_k = rng.choice(GROUP_PARTITIONS), False
         order = rng.choice(sorted(GROUP_ORDER))
         target = rng.choice(["mv", "stream"])
+    if fn == "ROW_NUMBER" and mode == "group" and rng.random() < 0.5:
+        # groups tied on COUNT(*) in hopping windows kept as panes (size a
+        # multiple of the advance): ties follow the groups' creation
+        d, a = rng.choice(HOPS[:4])
+        win = {"kind": "hopping", "size_ms": d, "advance_ms": a}
+        order = "COUNT(*)"
     op = rng.choice(["<=", "<=", "<", "<", "=", "rev<=", "rev="])
     n = 1 if op in ("=", "rev=") else rng.randint(1, 4)
     return {
@@ -251,12 +261,15 @@ def reference_rows(pairs, spec):
              % (spec["fn"], part, order, spec["n"]))
     else:
         x = GROUP_ORDER[spec["order"]]
-        q = ("WITH g AS (SELECT k, ws, COUNT(*) AS c, SUM(n) AS s, MAX(v) AS m FROM acc "
-             "GROUP BY k, ws%s) "
+        # fa: the arrival of the group's first event in the window, its
+        # creation, which orders groups that tie under ROW_NUMBER
+        q = ("WITH g AS (SELECT k, ws, COUNT(*) AS c, SUM(n) AS s, MAX(v) AS m, "
+             "MIN(ai) AS fa FROM acc GROUP BY k, ws%s) "
              "SELECT k, fmt_ts(ws), c, s, m, r FROM (SELECT *, %s() OVER "
-             "(PARTITION BY ws ORDER BY (%s IS NULL), %s%s) AS r FROM g) WHERE r <= %d"
+             "(PARTITION BY ws ORDER BY (%s IS NULL), %s%s%s) AS r FROM g) WHERE r <= %d"
              % (" HAVING COUNT(*) > 1" if spec["having"] else "",
-                spec["fn"], x, x, d, spec["n"]))
+                spec["fn"], x, x, d, ", fa" if spec["fn"] == "ROW_NUMBER" else "",
+                spec["n"]))
     rows = [tuple(r) for r in con.execute(q)]
     con.close()
     return rows
