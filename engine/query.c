@@ -486,8 +486,10 @@ static void insert_dead(sl_query *q, int side, const char *loc,
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, q->inputs[side].def->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
-    if (raw)
+    if (raw && sl_utf8_valid(raw, (size_t)rawlen))
         sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
+    else if (raw)   /* not UTF-8: kept as the bytes it is, a BLOB */
+        sqlite3_bind_blob(st, 4, raw, rawlen, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
     run_record(q, st, "dead letter");
 }
