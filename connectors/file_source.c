@@ -12,7 +12,12 @@
 ** record's start}. A CSV header is read
 ** from the first record of every file. A record that does not decode goes
 ** to the reject callback with its file, line, offset and text (without the
-** line terminator), and reading goes on.
+** line terminator), and reading goes on. A UTF-8 byte-order mark at the
+** start of a file is skipped. Splitting keeps its state across calls
+** (sl_split_state), so a record arriving in many appends is examined once;
+** a CSV quoted field still open max_record_bytes into its record (or at
+** the end of the input) cuts the record after its first line, a dead
+** letter, and reading resumes at the next line.
 **
 ** Bounded mode reads every file to its end (a last line without newline is
 ** a record) and then reports done. Follow mode never ends: at the end of
@@ -430,16 +435,16 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
                                             sizeof fs->reason);
                 fs->scanned_bytes += (int64_t)(rc == -2 ? have : reclen);
             }
-            if (rc == -2) {
+            if (rc == -2)
                 got = split_record(fs, have, last, &reclen, &cut);
-            }
         }
         if (rc != -2 || got) {
             const char *rec = fs->buf + fs->start;
             int64_t recpos = fs->buf_off + (int64_t)fs->start;
             int64_t recline = fs->line;
             fs->start += reclen;
-            memset(&fs->split, 0, sizeof fs->split);
+            if (rc == -2)   /* (the one-line path leaves it zero) */
+                memset(&fs->split, 0, sizeof fs->split);
             if (fs->ndjson || rc != -2)
                 fs->line += rec[reclen - 1] == '\n';
             else
