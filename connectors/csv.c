@@ -16,38 +16,56 @@
 ** one field per column; with a header missing trailing fields are NULL and
 ** a record with more fields than the header is rejected; a quoted field
 ** must be followed by the delimiter or the end of the record; an
-** unterminated quote rejects the record; a blank line is skipped.
+** unterminated quote rejects the record; a blank line is skipped; TEXT
+** that is not valid UTF-8 or holds a NUL byte rejects the record (plain
+** ASCII is recognised while the delimiter is looked for).
 */
+#include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
 #include "connectors/decoder_impl.h"
 
 int sl_csv_split(const sl_decoder *d, const char *buf, size_t len,
-                 int at_eof, size_t *reclen)
+                 int at_eof, sl_split_state *st, size_t *reclen)
 {
-    const char *nl = len ? memchr(buf, '\n', len) : NULL;
-    size_t upto = nl ? (size_t)(nl - buf) : len;
-    if (upto == 0 || memchr(buf, '"', upto) == NULL) {
-        if (nl != NULL) {
-            *reclen = upto + 1;
-            return 1;
+    size_t i = st->scanned;
+    if (i == 0) {
+        /* the common record: no quote before its newline */
+        const char *nl = len ? memchr(buf, '\n', len) : NULL;
+        size_t upto = nl ? (size_t)(nl - buf) : len;
+        if (upto == 0 || memchr(buf, '"', upto) == NULL) {
+            if (nl != NULL) {
+                *reclen = upto + 1;
+                return 1;
+            }
+            /* no newline yet, and no quote: resume at the end */
+            st->scanned = len;
+            st->in_field = len > 0 && buf[len - 1] != d->opt.delimiter;
+            if (at_eof && len > 0) {
+                *reclen = len;
+                return 1;
+            }
+            return 0;
         }
-        if (at_eof && len > 0) {
-            *reclen = len;
-            return 1;
-        }
-        return 0;
     }
-    /* quotes before the first newline: follow the quoting */
+    /* follow the quoting, from where the last call stopped */
     const char delim = d->opt.delimiter;
-    int field_start = 1, inq = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
+    int field_start = !st->in_field, inq = st->in_quotes;
+    for (; i < len; i++) {
         if (inq) {
-            if (c != '"')
-                continue;
+            /* the closing quote, noting the first newline on the way */
+            const char *q = memchr(buf + i, '"', len - i);
+            size_t qi = q ? (size_t)(q - buf) : len;
+            if (st->first_line == 0) {
+                const char *nl = memchr(buf + i, '\n', qi - i);
+                if (nl != NULL)
+                    st->first_line = (size_t)(nl - buf) + 1;
+            }
+            i = qi;
+            if (q == NULL)
+                break;
             if (i + 1 == len && !at_eof)
-                return 0;  /* "" escape or closing quote: need the next byte */
+                break;  /* "" escape or closing quote: need the next byte */
             if (i + 1 < len && buf[i + 1] == '"') {
                 i++;
                 continue;
@@ -55,8 +73,10 @@ int sl_csv_split(const sl_decoder *d, const char *buf, size_t len,
             inq = 0;
             continue;
         }
+        char c = buf[i];
         if (c == '\n') {
             *reclen = i + 1;
+            st->in_quotes = 0;
             return 1;
         }
         if (c == delim) {
@@ -67,6 +87,9 @@ int sl_csv_split(const sl_decoder *d, const char *buf, size_t len,
             inq = 1;
         field_start = 0;
     }
+    st->scanned = i;
+    st->in_quotes = inq;
+    st->in_field = !field_start;
     if (at_eof && len > 0) {
         *reclen = len;
         return 1;
@@ -144,6 +167,38 @@ static size_t strip_terminator(const char *rec, size_t len)
     return len;
 }
 
+/* Offset of the first delimiter in z[0..n) (or n) when every byte before
+** it is plain ASCII other than NUL (so valid TEXT); SIZE_MAX otherwise.
+** Looks for the three kinds of byte 8 at a time, so checking the text
+** costs nothing beyond finding the delimiter. */
+static inline size_t plain_text_field(const char *z, size_t n, char delim)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = ones << 7;
+    const uint64_t pat = ones * (unsigned char)delim;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, z + i, 8);
+        uint64_t x = w ^ pat;
+        /* high bit set in bytes that are the delimiter, >= 0x80 or NUL
+        ** (exact for the lowest such byte) */
+        uint64_t t = (((x - ones) & ~x) | w | (w - ones)) & high;
+        if (t != 0) {
+            size_t k = i + (size_t)(__builtin_ctzll(t) >> 3);
+            return z[k] == delim ? k : SIZE_MAX;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (z[i] == delim)
+            return i;
+        if ((unsigned char)z[i] - 1u >= 0x7Fu)
+            return SIZE_MAX;
+    }
+    return n;
+}
+
 /* The fast path for one unquoted field at p (p < end, *p != '"') of
 ** column col (-1: not wanted): converts it in place and returns the
 ** delimiter or end after it. Returns NULL, having stored nothing, when the
@@ -161,7 +216,14 @@ static inline const char *fast_field(sl_decoder *d, sl_batch *b, int r,
     sl_column *c = &b->cols[col];
     switch (d->types[col]) {
     case SL_TEXT: {
-        size_t n = sl_dec_find_byte(p, (size_t)(end - p), delim);
+        size_t n = plain_text_field(p, (size_t)(end - p), delim);
+        if (n == SIZE_MAX) {
+            /* not plain ASCII: UTF-8 is stored, anything else rejected by
+            ** the general path */
+            n = sl_dec_find_byte(p, (size_t)(end - p), delim);
+            if (sl_dec_text_check(p, n) != SL_TEXT_OK)
+                return NULL;
+        }
         char *t = sl_arena_alloc(&b->arena, n + 1);
         memcpy(t, p, n);
         t[n] = 0;
@@ -337,6 +399,14 @@ static inline int decode_record(sl_decoder *d, const char *rec, size_t len,
             const char *z = f.z;
             size_t n = f.n;
             if (f.escaped) {
+                if (d->types[col] == SL_TEXT) {
+                    int bad = sl_dec_text_check(z, n);
+                    if (bad != SL_TEXT_OK) {
+                        sl_dec_text_reject(d, col, bad, reason, cap);
+                        failed = 1;
+                        goto next;
+                    }
+                }
                 char *u = d->types[col] == SL_TEXT
                               ? sl_arena_alloc(&b->arena, n + 1)
                               : sl_dec_scratch(d, n + 1);

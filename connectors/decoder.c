@@ -7,8 +7,10 @@
 ** converts one piece of text into a typed column value
 ** (sl_dec_set_from_text): BIGINT, DOUBLE, BOOLEAN (true/false, t/f, 1/0,
 ** yes/no), TEXT, TIMESTAMP (ISO-8601, or epoch numbers per ts_format) and
-** INTERVAL (integer milliseconds). Rejection reasons name the column and
-** show the offending text, truncated.
+** INTERVAL (integer milliseconds). TEXT must be valid UTF-8 without NUL
+** bytes (sl_dec_text_check; SQLite and its readers expect UTF-8 text).
+** Rejection reasons name the column and show the offending text,
+** truncated (and made valid UTF-8).
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,25 +83,35 @@ void sl_decoder_free(sl_decoder *d)
     free(d->field_col);
     free(d->nodes);
     free(d->skip_stack);
+    free(d->node_exact);
     free(d->scratch);
     free(d);
 }
 
-int sl_decoder_split(const sl_decoder *d, const char *buf, size_t len,
-                     int at_eof, size_t *reclen)
+int sl_decoder_split_more(const sl_decoder *d, const char *buf, size_t len,
+                          int at_eof, sl_split_state *st, size_t *reclen)
 {
     if (d->opt.format == SL_FORMAT_CSV)
-        return sl_csv_split(d, buf, len, at_eof, reclen);
-    const char *nl = len ? memchr(buf, '\n', len) : NULL;
+        return sl_csv_split(d, buf, len, at_eof, st, reclen);
+    size_t from = st->scanned;
+    const char *nl = len > from ? memchr(buf + from, '\n', len - from) : NULL;
     if (nl != NULL) {
         *reclen = (size_t)(nl - buf) + 1;
         return 1;
     }
+    st->scanned = len;
     if (at_eof && len > 0) {
         *reclen = len;
         return 1;
     }
     return 0;
+}
+
+int sl_decoder_split(const sl_decoder *d, const char *buf, size_t len,
+                     int at_eof, size_t *reclen)
+{
+    sl_split_state st = {0, 0, 0, 0};
+    return sl_decoder_split_more(d, buf, len, at_eof, &st, reclen);
 }
 
 int sl_decoder_header(sl_decoder *d, const char *rec, size_t len,
@@ -191,14 +203,99 @@ void sl_dec_reason(char *reason, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Length of the valid UTF-8 character at z[0..n) (n > 0, z[0] >= 0x80),
+** or 0 when the bytes there are not one: overlong forms, UTF-16 surrogates
+** (U+D800..U+DFFF) and code points above U+10FFFF are invalid (RFC 3629). */
+static size_t utf8_char(const unsigned char *z, size_t n)
+{
+    unsigned c = z[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;  /* the range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;              /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F;              /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;              /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F;              /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n < len || z[1] < lo || z[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((z[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+int sl_dec_text_check_from(const char *z, size_t n, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)z;
+    while (i < n) {
+        if (u[i] == 0)
+            return SL_TEXT_NUL;
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_char(u + i, n - i);
+        if (k == 0)
+            return SL_TEXT_BAD_UTF8;
+        i += k;
+    }
+    return SL_TEXT_OK;
+}
+
+int sl_utf8_valid(const char *z, size_t n)
+{
+    return sl_dec_text_check(z, n) != SL_TEXT_BAD_UTF8;
+}
+
+__attribute__((noinline, cold)) int
+sl_dec_text_reject(const sl_decoder *d, int col, int what, char *reason,
+                   size_t cap)
+{
+    sl_dec_reason(reason, cap, what == SL_TEXT_NUL
+                  ? "column %s: text holds a NUL byte"
+                  : "column %s: text is not valid UTF-8", d->names[col]);
+    return -1;
+}
+
 void sl_dec_show(char *out, const char *z, size_t n)
 {
-    size_t k = n > 48 ? 48 : n, o = 0;
-    for (size_t i = 0; i < k; i++) {
-        unsigned char c = (unsigned char)z[i];
-        out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    /* valid UTF-8 out (the reason is stored as TEXT): control bytes become
+    ** spaces, a byte that starts no valid character '?'; the cut falls on
+    ** a character boundary */
+    const unsigned char *u = (const unsigned char *)z;
+    size_t i = 0, o = 0;
+    while (i < n && i < 48) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+            i++;
+            continue;
+        }
+        size_t k = utf8_char(u + i, n - i);
+        if (k == 0) {
+            out[o++] = '?';
+            i++;
+        } else if (i + k > 48) {
+            break;
+        } else {
+            memcpy(out + o, z + i, k);
+            o += k;
+            i += k;
+        }
     }
-    if (k < n) {
+    if (i < n) {
         memcpy(out + o, "...", 3);
         o += 3;
     }
@@ -318,6 +415,9 @@ int sl_dec_set_from_text(sl_decoder *d, sl_batch *b, int r, int col,
     if (t == SL_TEXT) {
         if (n == 0 && !quoted)
             return 0;  /* NULL */
+        int bad = sl_dec_text_check(z, n);
+        if (bad != SL_TEXT_OK)
+            return sl_dec_text_reject(d, col, bad, reason, cap);
         char *p = sl_arena_alloc(&b->arena, n + 1);
         memcpy(p, z, n);
         p[n] = 0;

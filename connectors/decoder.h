@@ -70,6 +70,26 @@ void sl_decoder_free(sl_decoder *d);
 int sl_decoder_split(const sl_decoder *d, const char *buf, size_t len,
                      int at_eof, size_t *reclen);
 
+/* Where splitting stopped in a record that is not complete yet, so that a
+** later call with more bytes goes on from there instead of rescanning the
+** record from its start: a record costs time linear in its length however
+** many pieces it arrives in. Zero it before the first call for a record. */
+typedef struct sl_split_state {
+    size_t scanned;     /* bytes of the record examined so far */
+    size_t first_line;  /* CSV: length of the record's first line with its
+                        ** newline (a newline inside quotes); 0: none yet */
+    int in_quotes;      /* CSV: a quoted field is open at `scanned` */
+    int in_field;       /* CSV: `scanned` is past the start of a field */
+} sl_split_state;
+
+/* sl_decoder_split for a record of which st says how much was examined by
+** earlier calls (buf is the same record, at least st->scanned bytes).
+** Returns as sl_decoder_split. On 0, st is where it stopped; on 1 at_eof
+** with the whole buffer as the record, st->in_quotes says whether it ends
+** inside a quoted field (the quote was never closed). */
+int sl_decoder_split_more(const sl_decoder *d, const char *buf, size_t len,
+                          int at_eof, sl_split_state *st, size_t *reclen);
+
 /* CSV with header: reads a header record and maps its columns to the
 ** schema. Returns 0, or -1 with err set. A new file calls it again. */
 int sl_decoder_header(sl_decoder *d, const char *rec, size_t len,
@@ -92,6 +112,10 @@ int sl_decoder_decode(sl_decoder *d, const char *rec, size_t len,
 int sl_decoder_decode_line(sl_decoder *d, const char *buf, size_t len,
                            sl_batch *b, size_t *reclen, char *reason,
                            size_t reason_cap);
+
+/* Whether z/n is valid UTF-8 (NUL bytes allowed): text that is not must
+** be stored as a BLOB, e.g. the raw text of a dead letter. */
+int sl_utf8_valid(const char *z, size_t n);
 
 /* Timestamp helpers (engine-wide, in connectors/timestamp.c). */
 

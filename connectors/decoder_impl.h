@@ -48,6 +48,10 @@ struct sl_decoder {
     sl_dec_node *nodes;
     int nnodes;
     unsigned char *skip_stack;  /* container kinds while skipping values */
+    /* Per node, the number of the last record in which a key matched it
+    ** exactly: a key matching it only case-insensitively is then ignored. */
+    uint64_t *node_exact;
+    uint64_t record_no;
 
     /* The last date of a TIMESTAMP value parsed (sl_ts_parse_cached). */
     sl_ts_cache tsc;
@@ -66,8 +70,9 @@ char *sl_dec_scratch(sl_decoder *d, size_t n);
 /* Writes "column <name>: <what>" style reasons. */
 void sl_dec_reason(char *reason, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Renders z/n for a reason: control bytes become spaces, long text is cut
-** to 48 bytes and "..." added. out must hold 64 bytes. */
+/* Renders z/n for a reason as valid UTF-8: control bytes become spaces,
+** bytes that are not UTF-8 '?', long text is cut to 48 bytes (on a
+** character boundary) and "..." added. out must hold 64 bytes. */
 void sl_dec_show(char *out, const char *z, size_t n);
 
 /* Converts text (a CSV field or a JSON string, already unquoted and
@@ -84,7 +89,7 @@ int sl_dec_epoch_ms(const sl_decoder *d, const char *z, size_t n,
 
 /* Format entry points (csv.c, ndjson.c). */
 int sl_csv_split(const sl_decoder *d, const char *buf, size_t len,
-                 int at_eof, size_t *reclen);
+                 int at_eof, sl_split_state *st, size_t *reclen);
 int sl_csv_header(sl_decoder *d, const char *rec, size_t len, sl_error *err);
 int sl_csv_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
                   char *reason, size_t cap);
@@ -119,6 +124,42 @@ static inline size_t sl_dec_find_byte(const char *z, size_t n, char c)
             return i;
     return n;
 }
+
+/* --- TEXT values: valid UTF-8 without NUL ------------------------------- */
+
+/* What sl_dec_text_check finds wrong with a TEXT value. */
+enum { SL_TEXT_OK = 0, SL_TEXT_BAD_UTF8 = 1, SL_TEXT_NUL = 2 };
+
+/* The general check of z[i..n) (out of line: text past the first byte
+** that is not plain ASCII). */
+int sl_dec_text_check_from(const char *z, size_t n, size_t i);
+
+/* Whether z/n may be stored as TEXT: SL_TEXT_OK when it is valid UTF-8
+** holding no NUL byte, else what is wrong. Plain ASCII is checked 8 bytes
+** at a time; the first word holding a byte >= 0x80 or a NUL goes to the
+** general check. */
+static inline int sl_dec_text_check(const char *z, size_t n)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = ones << 7;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, z + i, 8);
+        if (((w | (w - ones)) & high) != 0)   /* a byte >= 0x80 or 0x00 */
+            return sl_dec_text_check_from(z, n, i);
+    }
+#endif
+    for (; i < n; i++)
+        if ((unsigned char)z[i] - 1u >= 0x7Fu)  /* 0x00 or >= 0x80 */
+            return sl_dec_text_check_from(z, n, i);
+    return SL_TEXT_OK;
+}
+
+/* Writes "column <name>: text is not valid UTF-8" (or "... holds a NUL
+** byte") for what sl_dec_text_check returned; returns -1. */
+int sl_dec_text_reject(const sl_decoder *d, int col, int what, char *reason,
+                       size_t cap);
 
 /* 10^e for 0 <= e <= 22: the powers of ten that are exact doubles. */
 static inline double sl_dec_pow10(int e)

@@ -12,7 +12,12 @@
 ** record's start}. A CSV header is read
 ** from the first record of every file. A record that does not decode goes
 ** to the reject callback with its file, line, offset and text (without the
-** line terminator), and reading goes on.
+** line terminator), and reading goes on. A UTF-8 byte-order mark at the
+** start of a file is skipped. Splitting keeps its state across calls
+** (sl_split_state), so a record arriving in many appends is examined once;
+** a CSV quoted field still open max_record_bytes into its record (or at
+** the end of the input) cuts the record after its first line, a dead
+** letter, and reading resumes at the next line.
 **
 ** Bounded mode reads every file to its end (a last line without newline is
 ** a record) and then reports done. Follow mode never ends: at the end of
@@ -61,6 +66,10 @@ struct sl_file_source {
     int fd;                /* -1 when cur is not open */
     int eof;               /* the last read of cur returned 0 */
     int header_pending;    /* the next record of cur is its header */
+    int bom_pending;       /* cur is read from its start: skip a BOM */
+    sl_split_state split;  /* how far the record at buf[start] was examined */
+    size_t max_record_bytes;
+    int64_t scanned_bytes; /* sl_file_source_scanned_bytes */
     int64_t resume_off;    /* where to start cur when it is opened (seek) */
     int64_t resume_line;
 
@@ -144,6 +153,8 @@ sl_file_source *sl_file_source_open(const sl_file_source_options *opt,
     fs->ndjson = opt->decode.format == SL_FORMAT_NDJSON;
     fs->dec = dec;
     fs->fd = -1;
+    fs->max_record_bytes = opt->max_record_bytes ? opt->max_record_bytes
+                                                 : SL_FILE_MAX_RECORD_BYTES_DEFAULT;
     fs->line = 1;
     fs->pos_line = 1;
     fs->resume_line = 1;
@@ -282,6 +293,8 @@ static int open_current(sl_file_source *fs, sl_error *err)
     fs->buf_off = fs->resume_off;
     fs->line = fs->resume_line;
     fs->header_pending = fs->csv_header && fs->resume_off == 0;
+    fs->bom_pending = fs->resume_off == 0;
+    memset(&fs->split, 0, sizeof fs->split);
     if (fs->resume_off > 0) {
         struct stat st;
         if (fstat(fd, &st) == 0 && (int64_t)st.st_size < fs->resume_off &&
@@ -319,6 +332,44 @@ static void finish_file(sl_file_source *fs)
     fs->start = fs->end = 0;
     fs->buf_off = 0;
     fs->line = 1;
+    memset(&fs->split, 0, sizeof fs->split);
+}
+
+/* Whether the first n (<= 3) unread bytes are the start of a UTF-8
+** byte-order mark. */
+static int bom_prefix(const sl_file_source *fs, size_t n)
+{
+    return memcmp(fs->buf + fs->start, "\xEF\xBB\xBF", n < 3 ? n : 3) == 0;
+}
+
+enum { CUT_NONE, CUT_AT_END, CUT_AT_BOUND };
+
+/* Finds the end of the record at buf[start] (have bytes; last: no more
+** will come), going on from where the last call stopped (fs->split).
+** Returns 1 and sets *reclen when the record is complete. A CSV record
+** whose quoted field is never closed -- at the end of the input, or still
+** open max_record_bytes into the record -- is cut after its first line
+** (*cut says which), so that one stray quote costs one dead letter and
+** reading resumes at the next line; otherwise returns 0 (wait for more). */
+static int split_record(sl_file_source *fs, size_t have, int last,
+                        size_t *reclen, int *cut)
+{
+    sl_split_state *st = &fs->split;
+    size_t before = st->scanned;
+    int got = sl_decoder_split_more(fs->dec, fs->buf + fs->start, have, last,
+                                    st, reclen);
+    fs->scanned_bytes += (int64_t)((got ? *reclen : st->scanned) - before);
+    if (!st->in_quotes || st->first_line == 0)
+        return got;
+    if (got) {
+        *cut = CUT_AT_END;
+    } else if (st->scanned >= fs->max_record_bytes) {
+        *cut = CUT_AT_BOUND;
+    } else {
+        return 0;
+    }
+    *reclen = st->first_line;
+    return 1;
 }
 
 static int64_t count_newlines(const char *z, size_t n)
@@ -365,21 +416,35 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
                 continue;
             }
         }
-        size_t have = fs->end - fs->start, reclen;
+        size_t have = fs->end - fs->start, reclen = 0;
         int last = fs->eof && (!fs->follow || fs->cur + 1 < fs->nfiles);
-        /* the common case: a one-line record, split and decoded at once */
-        int rc = have > 0 && !fs->header_pending
-                     ? sl_decoder_decode_line(fs->dec, fs->buf + fs->start,
-                                              have, b, &reclen, fs->reason,
-                                              sizeof fs->reason)
-                     : -2;
-        if (rc != -2 ||
-            (have > 0 && sl_decoder_split(fs->dec, fs->buf + fs->start, have,
-                                          last, &reclen))) {
+        if (fs->bom_pending && (have >= 3 || last || !bom_prefix(fs, have))) {
+            if (have >= 3 && bom_prefix(fs, 3)) {
+                fs->start += 3;
+                have -= 3;
+            }
+            fs->bom_pending = 0;
+        }
+        int rc = -2, got = 0, cut = 0;
+        if (have > 0 && !fs->bom_pending) {
+            /* the common case: a one-line record, split and decoded at
+            ** once (not for a record already examined: no rescanning) */
+            if (!fs->header_pending && fs->split.scanned == 0) {
+                rc = sl_decoder_decode_line(fs->dec, fs->buf + fs->start, have,
+                                            b, &reclen, fs->reason,
+                                            sizeof fs->reason);
+                fs->scanned_bytes += (int64_t)(rc == -2 ? have : reclen);
+            }
+            if (rc == -2)
+                got = split_record(fs, have, last, &reclen, &cut);
+        }
+        if (rc != -2 || got) {
             const char *rec = fs->buf + fs->start;
             int64_t recpos = fs->buf_off + (int64_t)fs->start;
             int64_t recline = fs->line;
             fs->start += reclen;
+            if (rc == -2)   /* (the one-line path leaves it zero) */
+                memset(&fs->split, 0, sizeof fs->split);
             if (fs->ndjson || rc != -2)
                 fs->line += rec[reclen - 1] == '\n';
             else
@@ -394,6 +459,12 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
                 if (rc == -2)
                     rc = sl_decoder_decode(fs->dec, rec, reclen, b, fs->reason,
                                            sizeof fs->reason);
+                if (rc < 0 && cut == CUT_AT_BOUND) {
+                    size_t used = strlen(fs->reason);
+                    snprintf(fs->reason + used, sizeof fs->reason - used,
+                             " (no closing quote within %zu bytes; reading "
+                             "resumes at the next line)", fs->max_record_bytes);
+                }
                 if (rc > 0) {
                     sl_rowloc *loc = &b->loc[b->nrows - 1];
                     loc->part = fs->cur;
@@ -443,6 +514,11 @@ int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
         reglobbed = 1;
     }
     return rows;
+}
+
+int64_t sl_file_source_scanned_bytes(const sl_file_source *fs)
+{
+    return fs->scanned_bytes;
 }
 
 double sl_file_source_progress(const sl_file_source *fs)
@@ -541,6 +617,7 @@ int sl_file_source_seek(sl_file_source *fs, const char *position,
     fs->line = line;
     fs->eof = 0;
     fs->finished = 0;
+    memset(&fs->split, 0, sizeof fs->split);
     fs->pos_file = k;
     fs->pos_off = off;
     fs->pos_line = line;

@@ -5,7 +5,10 @@
 ** name order, to its end, then reports end of input. Following (follow = 1):
 ** also reads lines appended to those files and new files that appear
 ** matching the glob, and never ends. A partial last line is held back until
-** its newline arrives (or, bounded, until end of file).
+** its newline arrives (or, bounded, until end of file). A UTF-8 byte-order
+** mark at the start of a file is skipped. A CSV quoted field never closed
+** (at the end of the input, or after max_record_bytes bytes) makes the
+** record's first line a dead letter; reading resumes at the next line.
 **
 ** Every row carries its location (file index, line, byte offset); a record
 ** that does not decode is handed to the reject callback with file:line and
@@ -23,7 +26,12 @@ typedef struct sl_file_source_options {
     const char *path;          /* glob */
     int follow;
     sl_decoder_options decode;
+    /* CSV: a quoted field still open this many bytes into its record ends
+    ** the record at its first line, a dead letter (0: the default, 1 MiB) */
+    size_t max_record_bytes;
 } sl_file_source_options;
+
+#define SL_FILE_MAX_RECORD_BYTES_DEFAULT ((size_t)1 << 20)
 
 /* Called for a record that cannot be decoded. file is the path, line 1-based,
 ** raw/rawlen the record without its line terminator. */
@@ -46,6 +54,11 @@ void sl_file_source_close(sl_file_source *fs);
 int sl_file_source_next(sl_file_source *fs, sl_batch *b, int max_rows,
                         sl_reject_fn reject, void *ctx, int *done,
                         sl_error *err);
+
+/* Bytes examined so far to find where records end (a record examined
+** twice counts twice): for tests that the cost of a record is linear in
+** its length, however many pieces it arrives in. */
+int64_t sl_file_source_scanned_bytes(const sl_file_source *fs);
 
 /* Path of the file with index part (rowloc.part), or NULL. */
 const char *sl_file_source_file_name(const sl_file_source *fs, int part);

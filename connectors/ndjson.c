@@ -5,12 +5,15 @@
 ** payload -> user -> id) and a single-pass scanner over each record: keys
 ** are matched against the trie as they are read (exact match first, then
 ** case-insensitive, then a dotted key such as "user.id" walked segment by
-** segment); a wanted value is converted straight into its typed column,
+** segment; a case-insensitive match never takes a column whose exact key
+** the record has, wherever it stands); a wanted value is converted straight into its typed column,
 ** an unwanted one is skipped by an iterative validating scanner (no
 ** recursion, so any nesting depth up to SL_DEC_MAX_DEPTH is safe). No DOM
 ** is built and nothing is allocated per record: TEXT goes into the batch
 ** arena, string escapes (\n \" \\ \/ \b \f \r \t \uXXXX with surrogate
-** pairs -> UTF-8) are decoded only for wanted fields.
+** pairs -> UTF-8) are decoded only for wanted fields. A TEXT value must be
+** valid UTF-8 without NUL (a lone surrogate or \u0000 escape rejects the
+** record, naming the column).
 ** Fast paths, each falling back to the general code (so results and
 ** messages do not change): strings are scanned 8 bytes at a time; the key
 ** after the last matched one in schema order is tried first; plain numbers
@@ -155,8 +158,9 @@ static unsigned hex4(const char *z)
 }
 
 /* Decodes the escapes of validated string content z/n into out (at least n
-** bytes); returns the decoded length (never more than n). Lone surrogates
-** become U+FFFD. */
+** bytes); returns the decoded length (never more than n). A lone surrogate
+** is written as its three bytes (ED A0..BF xx), which are not valid UTF-8,
+** so a TEXT value holding one is rejected as such (as is \u0000, a NUL). */
 static size_t unescape(char *out, const char *z, size_t n)
 {
     size_t o = 0, i = 0;
@@ -186,14 +190,8 @@ static size_t unescape(char *out, const char *z, size_t n)
                 if (lo >= 0xDC00 && lo <= 0xDFFF) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     i += 6;
-                } else {
-                    cp = 0xFFFD;
                 }
-            } else {
-                cp = 0xFFFD;
             }
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            cp = 0xFFFD;
         }
         if (cp < 0x80) {
             out[o++] = (char)cp;
@@ -381,21 +379,25 @@ static int skip_value(jp *j)
     }
 }
 
-/* Child of node named k/n (exact, then case-insensitive, then dotted). */
-static int lookup(const sl_decoder *d, int node, const char *k, size_t n)
+/* Child of node named k/n (exact, then case-insensitive, then dotted);
+** *exact is cleared when the match is not exact. */
+static int lookup(const sl_decoder *d, int node, const char *k, size_t n,
+                  int *exact)
 {
     const sl_dec_node *nodes = d->nodes;
     for (int c = nodes[node].child; c >= 0; c = nodes[c].next)
         if ((size_t)nodes[c].len == n && memcmp(nodes[c].name, k, n) == 0)
             return c;
     for (int c = nodes[node].child; c >= 0; c = nodes[c].next)
-        if ((size_t)nodes[c].len == n && strncasecmp(nodes[c].name, k, n) == 0)
+        if ((size_t)nodes[c].len == n && strncasecmp(nodes[c].name, k, n) == 0) {
+            *exact = 0;
             return c;
+        }
     const char *dot = memchr(k, '.', n);
     if (dot != NULL) {
-        int c = lookup(d, node, k, (size_t)(dot - k));
+        int c = lookup(d, node, k, (size_t)(dot - k), exact);
         if (c >= 0)
-            return lookup(d, c, dot + 1, n - (size_t)(dot - k) - 1);
+            return lookup(d, c, dot + 1, n - (size_t)(dot - k) - 1, exact);
     }
     return -1;
 }
@@ -415,6 +417,17 @@ static void set_text(jp *j, int col, const char *z, size_t n)
     p[n] = 0;
     j->b->cols[col].v.s[j->r] = (sl_str){p, (int32_t)n};
     j->b->cols[col].null[j->r] = 0;
+}
+
+/* set_text for text that may not be valid TEXT (strings, raw JSON): 0, or
+** -1 with the reason set. */
+static int set_text_checked(jp *j, int col, const char *z, size_t n)
+{
+    int bad = sl_dec_text_check(z, n);
+    if (bad != SL_TEXT_OK)
+        return sl_dec_text_reject(j->d, col, bad, j->reason, j->cap);
+    set_text(j, col, z, n);
+    return 0;
 }
 
 static int number_into(jp *j, int col, const char *z, size_t n, int is_int)
@@ -534,10 +547,13 @@ static int value_into(jp *j, int col)
         }
         if (t == SL_TEXT) {
             if (!flag) {
-                set_text(j, col, z, n);
+                return set_text_checked(j, col, z, n);
             } else {
                 char *u = sl_arena_alloc(&j->b->arena, n + 1);
                 size_t m = unescape(u, z, n);
+                int bad = sl_dec_text_check(u, m);
+                if (bad != SL_TEXT_OK)
+                    return sl_dec_text_reject(d, col, bad, j->reason, j->cap);
                 u[m] = 0;
                 j->b->cols[col].v.s[j->r] = (sl_str){u, (int32_t)m};
                 j->b->cols[col].null[j->r] = 0;
@@ -578,10 +594,8 @@ static int value_into(jp *j, int col)
         int obj = *s == '{';
         if (skip_value(j) < 0)
             return -1;
-        if (t == SL_TEXT) {
-            set_text(j, col, s, (size_t)(j->p - s));
-            return 0;
-        }
+        if (t == SL_TEXT)
+            return set_text_checked(j, col, s, (size_t)(j->p - s));
         return cannot(j, col, obj ? "an object" : "an array", 0);
     }
     default:
@@ -648,13 +662,20 @@ static int object_into(jp *j, int node)
                 kn = unescape(u, k, kn);
                 k = u;
             }
+            int exact = 1;
             if (expect >= 0 && (size_t)d->nodes[expect].len == kn &&
                 same_bytes(d->nodes[expect].name, k, kn))
                 child = expect;
             else
-                child = lookup(d, node, k, kn);
-            if (child >= 0)
-                expect = d->nodes[child].next;
+                child = lookup(d, node, k, kn, &exact);
+            if (child >= 0) {
+                if (exact)
+                    d->node_exact[child] = d->record_no;
+                else if (d->node_exact[child] == d->record_no)
+                    child = -1;  /* this record has the exact key */
+                if (child >= 0)
+                    expect = d->nodes[child].next;
+            }
         }
         int rc;
         if (child < 0) {
@@ -665,7 +686,7 @@ static int object_into(jp *j, int node)
             int col = d->nodes[child].col;
             if (rc == 0 && col >= 0) {
                 if (d->types[col] == SL_TEXT)
-                    set_text(j, col, s, (size_t)(j->p - s));
+                    rc = set_text_checked(j, col, s, (size_t)(j->p - s));
                 else
                     rc = cannot(j, col, "an object", 0);
             }
@@ -699,7 +720,8 @@ int sl_ndjson_build(sl_decoder *d, sl_error *err)
     }
     d->nodes = malloc(sizeof(sl_dec_node) * (size_t)cap);
     d->skip_stack = malloc(SL_DEC_MAX_DEPTH);
-    if (d->nodes == NULL || d->skip_stack == NULL)
+    d->node_exact = calloc((size_t)cap, sizeof(uint64_t));
+    if (d->nodes == NULL || d->skip_stack == NULL || d->node_exact == NULL)
         abort();
     d->nodes[0] = (sl_dec_node){"", 0, -1, -1, -1};
     d->nnodes = 1;
@@ -757,6 +779,7 @@ int sl_ndjson_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
         return bad(&j, "expected '{'");
     }
     j.r = sl_batch_add_row(b);
+    d->record_no++;
     if (object_into(&j, 0) < 0) {
         b->nrows--;
         return -1;

@@ -58,7 +58,8 @@ static const sl_source_vtab file_vtab = {
 
 static sl_source *file_open(const sl_source_def *def, sl_error *err)
 {
-    sl_file_source_options fo = {def->path, def->follow, def->decode};
+    sl_file_source_options fo = {def->path, def->follow, def->decode,
+                                  def->max_record_bytes};
     sl_file_source *fs = sl_file_source_open(&fo, def->ndeclared,
                                              (const char *const *)def->col_names,
                                              def->col_types, err);

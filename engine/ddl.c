@@ -392,7 +392,10 @@ static void copy_reject(void *ctx, const char *file, int64_t line,
         sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, raw, (int)rawlen, SQLITE_STATIC);
+        if (sl_utf8_valid(raw, rawlen))
+            sqlite3_bind_text(st, 4, raw, (int)rawlen, SQLITE_STATIC);
+        else    /* not UTF-8: kept as the bytes it is, a BLOB */
+            sqlite3_bind_blob(st, 4, raw, (int)rawlen, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
         sqlite3_step(st);
         sqlite3_free(loc);
@@ -454,7 +457,7 @@ int sl_ddl_copy(sl_session *s, const sl_stmt *st, sl_error *err)
                                 "(format, header, delimiter)", op->key);
         }
     }
-    sl_file_source_options fo = {st->path, 0, dopt};
+    sl_file_source_options fo = {st->path, 0, dopt, 0};
     sl_file_source *fs = sl_file_source_open(&fo, n, (const char *const *)names,
                                              types, err);
     int rc = -1;

@@ -536,8 +536,10 @@ static int write_dead(void *qv, int side, const char *loc, const char *raw,
         sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, q->inputs[side].def->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, loc, -1, SQLITE_STATIC);
-        if (raw)
+        if (raw && sl_utf8_valid(raw, (size_t)rawlen))
             sqlite3_bind_text(st, 4, raw, rawlen, SQLITE_STATIC);
+        else if (raw)   /* not UTF-8: kept as the bytes it is, a BLOB */
+            sqlite3_bind_blob(st, 4, raw, rawlen, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 4);
         sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
@@ -549,6 +551,7 @@ static int write_dead(void *qv, int side, const char *loc, const char *raw,
                            q->name);
     return 0;
 }
+
 static int table_write(void *qv, const sl_batch *rows, sl_error *err)
 {
     sl_query *q = qv;

@@ -5,6 +5,7 @@
 ** misspelt option is caught when the source is created, not when a query
 ** first reads it.
 */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +15,7 @@
 
 static const char *const file_options[] = {
     "connector", "path", "format", "header", "delimiter", "follow",
-    "timestamp_format", NULL
+    "timestamp_format", "max_record_bytes", NULL
 };
 static const char *const kafka_options[] = {
     "connector", "brokers", "topic", "group_id", "start", "until", "format",
@@ -74,6 +75,31 @@ static int option_bool(const sl_option *o)
     if (strcasecmp(o->value, "false") == 0 || strcmp(o->value, "0") == 0)
         return 0;
     return -1;
+}
+
+/* Parses a positive byte count (digits, or with a KiB/MiB/GiB suffix, 1
+** KiB to 1 GiB); returns 0, or -1 with err at the value. */
+static int option_bytes(const sl_option *o, size_t *out, sl_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(o->value, &end, 10);
+    unsigned long long unit = 1;
+    if (strcasecmp(end, "KiB") == 0)
+        unit = 1ull << 10;
+    else if (strcasecmp(end, "MiB") == 0)
+        unit = 1ull << 20;
+    else if (strcasecmp(end, "GiB") == 0)
+        unit = 1ull << 30;
+    else if (*end != 0)
+        unit = 0;
+    if (unit == 0 || end == o->value || o->value[0] == '-' || errno != 0 ||
+        v > (1ull << 30) / unit || v * unit < 1024)
+        return sl_error_set(err, o->value_offset, "%s must be a number of "
+                            "bytes from 1024 to 1 GiB (such as '1048576' or "
+                            "'4MiB'), not '%s'", o->key, o->value);
+    *out = (size_t)(v * unit);
+    return 0;
 }
 
 static int check_option_names(const sl_stmt *s, const char *const *allowed,
@@ -254,6 +280,9 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
             }
             d->follow = b;
         }
+        if ((f = sl_stmt_option(s, "max_record_bytes")) != NULL &&
+            option_bytes(f, &d->max_record_bytes, err) != 0)
+            goto fail;
     } else if (strcasecmp(conn->value, "kafka") == 0) {
         d->connector = SL_CONN_KAFKA;
         if (check_option_names(s, kafka_options, "kafka", err) != 0)

@@ -33,6 +33,8 @@ typedef struct sl_source_def {
     /* file */
     char *path;
     int follow;                /* also: an unbounded nexmark stream */
+    size_t max_record_bytes;   /* CSV: bound of an open quoted field (0:
+                               ** the default, 1 MiB) */
     sl_decoder_options decode;
     /* nexmark (connectors/nexmark_source.h) */
     int nexmark_kind;          /* SL_NEXMARK_PERSON, _AUCTION, _BID */

@@ -558,9 +558,122 @@ static void test_not_null(void)
     sl_decoder_free(d);
 }
 
+/* Splitting a record that arrives one byte at a time, going on from the
+** state of the last call, finds the same end as splitting it whole; and
+** the state tells an open quote and the record's first line. */
+static void test_split_more(void)
+{
+    sl_decoder *d = csv(';', 0, SL_TS_ISO);
+    static const char *const recs[] = {
+        "1;a\n", "1;\"x\ny\";2\n3\n", "1;\"x\"\"\ny\";2\r\nnext",
+        "ab\"c;d\nx\n", "\"a\";\"b\"\"\";\"\n\n\";\"\"\n", ";\"\n\"\n",
+        "x;\"\"\n", "\"\"\"\"\n",
+    };
+    for (size_t k = 0; k < sizeof recs / sizeof recs[0]; k++) {
+        const char *s = recs[k];
+        size_t len = strlen(s), whole = 0, piece = 0;
+        int got_whole = sl_decoder_split(d, s, len, 0, &whole);
+        sl_split_state st = {0, 0, 0, 0};
+        int got = 0;
+        size_t have;
+        for (have = 1; have <= len && !got; have++)
+            got = sl_decoder_split_more(d, s, have, 0, &st, &piece);
+        ok(got == got_whole && piece == whole && st.scanned < len,
+           "split in pieces as whole: record %zu (%zu, %zu)", k, piece, whole);
+    }
+    const char *s = "1;\"open\nline 2\nline 3";
+    sl_split_state st = {0, 0, 0, 0};
+    size_t n = 0;
+    ok(sl_decoder_split_more(d, s, 10, 0, &st, &n) == 0 && st.in_quotes &&
+       st.first_line == 8 && st.scanned == 10, "state: open quote, first "
+       "line, scanned");
+    ok(sl_decoder_split_more(d, s, strlen(s), 1, &st, &n) == 1 &&
+       n == strlen(s) && st.in_quotes && st.first_line == 8,
+       "at the end of input: the rest, and the quote still open");
+    sl_decoder_free(d);
+}
+
+/* TEXT is valid UTF-8 without NUL, whichever path decodes it: unquoted
+** (the fast path), quoted, with "" escapes, or as a general field; the
+** reason names the column. Values shown in reasons are valid UTF-8. */
+static void test_text_validity(void)
+{
+    sl_decoder *d = csv(',', 0, SL_TS_ISO);
+    sl_batch *b = sl_batch_new(5, types5, 4);
+    char why[256];
+    static const char *const bad_utf8[] = {
+        "1,caf\xE9,1.5,t,2026-01-01\n",
+        "1,\"caf\xE9\",1.5,t,2026-01-01\n",
+        "1,\"c\"\"af\xE9\",1.5,t,2026-01-01\n",
+        "1,abcdefghijk\xF0\x9F\x98,1.5,t,2026-01-01\n",
+        "1,\xED\xA0\x80,1.5,t,2026-01-01\n",
+        "1,\xC1\xBF,1.5,t,2026-01-01\n",
+        "1,\xF5\x80\x80\x80,1.5,t,2026-01-01\n",
+        "1,\xE2\x82\xAC\x80,1.5,t,2026-01-01\n",
+    };
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        int rc = dec(d, b, bad_utf8[i], why, sizeof why);
+        ok(rc == -1 && strcmp(why, "column name: text is not valid UTF-8") == 0,
+           "invalid UTF-8 %zu rejected (%d: %s)", i, rc, why);
+    }
+    static const char nul1[] = "1,a\0b,1.5,t,2026-01-01\n";
+    static const char nul2[] = "1,\"abcdefgh\0\",1.5,t,2026-01-01\n";
+    static const char nul3[] = "1,\"a\"\"\0\",1.5,t,2026-01-01\n";
+    const char *nuls[] = {nul1, nul2, nul3};
+    const size_t nul_len[] = {sizeof nul1 - 1, sizeof nul2 - 1, sizeof nul3 - 1};
+    for (int i = 0; i < 3; i++) {
+        int rc = sl_decoder_decode(d, nuls[i], nul_len[i], b, why, sizeof why);
+        ok(rc == -1 && strcmp(why, "column name: text holds a NUL byte") == 0,
+           "NUL in text %d rejected (%d: %s)", i, rc, why);
+    }
+    size_t n = 0;
+    int rc = sl_decoder_decode_line(d, nul1, sizeof nul1 - 1, b, &n, why,
+                                    sizeof why);
+    ok(rc == -1 && strcmp(why, "column name: text holds a NUL byte") == 0,
+       "the one-line path rejects it too (%d: %s)", rc, why);
+    is_int(b->nrows, 0, "no rows");
+    is_int(dec(d, b, "1,caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80,1.5,t,"
+               "2026-01-01\n", why, sizeof why), 1, "valid UTF-8 is kept");
+    is_str(cell(b, 0, 1), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",
+           "as it is");
+    is_int(dec(d, b, "1,\"\xC3\xA9\"\"\",1.5,t,2026-01-01\n", why, sizeof why),
+           1, "quoted with escapes");
+    is_str(cell(b, 1, 1), "\xC3\xA9\"", "unescaped");
+    is_int(dec(d, b, "\xFF\xFE,a,1.5,t,2026-01-01\n", why, sizeof why), -1,
+           "bad bytes in a BIGINT field");
+    is_str(why, "column id: cannot convert '?" "?' to BIGINT",
+           "the reason shows them as '?'");
+    char rec[200];
+    snprintf(rec, sizeof rec, "1,a,%s\xE2\x82\xAC%s,t,2026-01-01\n",
+             "0123456789012345678901234567890123456789012345",
+             "0123456789");
+    is_int(dec(d, b, rec, why, sizeof why), -1, "a long bad DOUBLE");
+    is_str(why, "column amount: cannot convert '0123456789012345678901234567"
+           "890123456789012345...' to DOUBLE",
+           "the cut does not split a character");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+
+    /* a column no TEXT column wants may hold anything */
+    const char *nm[] = {"id"};
+    sl_type ty[] = {SL_BIGINT};
+    sl_decoder_options o = {SL_FORMAT_CSV, ',', 1, SL_TS_ISO, NULL};
+    sl_error err;
+    sl_error_clear(&err);
+    d = sl_decoder_new(&o, 1, nm, ty, &err);
+    b = sl_batch_new(1, ty, 4);
+    sl_decoder_header(d, "id,junk\n", 8, &err);
+    is_int(dec(d, b, "7,\xFF\n", why, sizeof why), 1,
+           "bad bytes in a field no column wants are skipped");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
 int main(void)
 {
     test_split();
+    test_split_more();
+    test_text_validity();
     test_basic();
     test_conversions();
     test_delimiters_and_header();

@@ -50,14 +50,24 @@ static void on_reject(void *ctx, const char *file, int64_t line, int64_t offset,
     r->n++;
 }
 
-static sl_file_source *open_src(const char *glob, sl_format fmt, int header,
-                                int follow, sl_error *err)
+/* max_record_bytes: 0 for the default. */
+static sl_file_source *open_src_max(const char *glob, sl_format fmt,
+                                    int header, int follow,
+                                    size_t max_record_bytes, sl_error *err)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, glob);
-    sl_file_source_options o = {path, follow, {fmt, ',', header, SL_TS_ISO, NULL}};
+    sl_file_source_options o = {path, follow,
+                                {fmt, ',', header, SL_TS_ISO, NULL},
+                                max_record_bytes};
     sl_error_clear(err);
     return sl_file_source_open(&o, 2, names, types, err);
+}
+
+static sl_file_source *open_src(const char *glob, sl_format fmt, int header,
+                                int follow, sl_error *err)
+{
+    return open_src_max(glob, fmt, header, follow, 0, err);
 }
 
 /* Renders every row of b as "part:line@pos id name;" appended to out. */
@@ -286,6 +296,144 @@ static void test_follow(void)
     sl_batch_free(b);
 }
 
+/* A UTF-8 byte-order mark at the start of a file is not part of its first
+** record: NDJSON, CSV without and with a header (the header's first name
+** quoted), and in follow mode a mark written one byte at a time. */
+static void test_byte_order_mark(void)
+{
+    write_file("bom1.ndjson", "\xEF\xBB\xBF{\"id\":1,\"name\":\"a\"}\n", "w");
+    write_file("bom2.csv", "\xEF\xBB\xBF" "2,b\n", "w");
+    write_file("bom3.csv", "\xEF\xBB\xBF\"id\",name\n3,c\n", "w");
+    const char *globs[] = {"bom1.ndjson", "bom2.csv", "bom3.csv"};
+    const sl_format fmts[] = {SL_FORMAT_NDJSON, SL_FORMAT_CSV, SL_FORMAT_CSV};
+    const char *want[] = {"0:1@3 1 a;", "0:1@3 2 b;", "0:2@13 3 c;"};
+    for (int i = 0; i < 3; i++) {
+        sl_error err;
+        sl_file_source *fs = open_src(globs[i], fmts[i], i == 2, 0, &err);
+        sl_batch *b = sl_batch_new(2, types, 4);
+        rejects rj = {{0}, 0};
+        int done = 0;
+        int n = sl_file_source_next(fs, b, 100, on_reject, &rj, &done, &err);
+        char out[256] = "";
+        render(b, out, sizeof out);
+        ok(n == 1 && rj.n == 0, "%s: the first record after a BOM is read "
+           "(%d rows, rejects: %s)", globs[i], n, rj.text);
+        ok(strcmp(out, want[i]) == 0, "%s: the row, its line and offset: %s",
+           globs[i], out);
+        sl_file_source_close(fs);
+        sl_batch_free(b);
+    }
+
+    sl_error err;
+    sl_file_source *fs = open_src("bomf*.ndjson", SL_FORMAT_NDJSON, 0, 1, &err);
+    sl_batch *b = sl_batch_new(2, types, 4);
+    rejects rj = {{0}, 0};
+    int done = 0;
+    write_file("bomf.ndjson", "\xEF", "w");
+    is_int(sl_file_source_next(fs, b, 100, on_reject, &rj, &done, &err), 0,
+           "follow: one byte of a BOM, nothing yet");
+    write_file("bomf.ndjson", "\xBB", "a");
+    is_int(sl_file_source_next(fs, b, 100, on_reject, &rj, &done, &err), 0,
+           "follow: two bytes of a BOM, nothing yet");
+    write_file("bomf.ndjson", "\xBF{\"id\":4}\n", "a");
+    is_int(sl_file_source_next(fs, b, 100, on_reject, &rj, &done, &err), 1,
+           "follow: the BOM completed, the record is read");
+    ok(rj.n == 0, "follow: no dead letter (%s)", rj.text);
+    sl_file_source_close(fs);
+    sl_batch_free(b);
+}
+
+/* One stray quote in a followed CSV file: the record is cut after its
+** first line once its quoted field is open max_record_bytes into it, that
+** line is a dead letter at file:line, and every later line is read. At the
+** end of a bounded file the same cut happens without waiting. */
+static void test_stray_quote(void)
+{
+    write_file("q1.csv", "id,name\n1,a\n2,\"never closed\n", "w");
+    sl_error err;
+    sl_file_source *fs = open_src_max("q1.csv", SL_FORMAT_CSV, 1, 1, 4096,
+                                      &err);
+    sl_batch *b = sl_batch_new(2, types, 4);
+    rejects rj = {{0}, 0};
+    int done = 0;
+    is_int(sl_file_source_next(fs, b, 1000, on_reject, &rj, &done, &err), 1,
+           "follow: the line before the stray quote");
+    char lines[8192] = "";
+    for (int i = 3; i < 1000; i++) {
+        size_t used = strlen(lines);
+        snprintf(lines + used, sizeof lines - used, "%d,line %d\n", i, i);
+        if (used > 4200)
+            break;
+    }
+    write_file("q1.csv", lines, "a");
+    int n = 0;
+    for (int k = 0; k < 3; k++)
+        n += sl_file_source_next(fs, b, 1000, on_reject, &rj, &done, &err);
+    ok(n > 200, "follow: the lines after the stray quote arrive (%d rows)", n);
+    is_str(cell(b, 1, 0), "3", "follow: the first of them is the line after "
+           "the stray quote's line");
+    is_int(rj.n, 1, "follow: one dead letter");
+    ok(strncmp(rj.text, "q1.csv:3@12 [2,\"never closed] column name: "
+                        "unterminated quoted field (no closing quote within "
+                        "4096 bytes", 77) == 0,
+       "follow: the dead letter is the quote's line at file:line: %s",
+       rj.text);
+    sl_file_source_close(fs);
+    sl_batch_free(b);
+
+    write_file("q2.csv", "1,a\n2,\"open\n3,c\n4,d\n", "w");
+    fs = open_src("q2.csv", SL_FORMAT_CSV, 0, 0, &err);
+    b = sl_batch_new(2, types, 4);
+    rejects rj2 = {{0}, 0};
+    n = sl_file_source_next(fs, b, 1000, on_reject, &rj2, &done, &err);
+    char out[512] = "";
+    render(b, out, sizeof out);
+    is_str(out, "0:1@0 1 a;0:3@12 3 c;0:4@16 4 d;",
+           "bounded: the lines after an unclosed quote are read");
+    is_str(rj2.text, "q2.csv:2@4 [2,\"open] column name: unterminated quoted "
+           "field\n", "bounded: the quote's line is the dead letter");
+    is_int(done, 1, "bounded: done");
+    sl_file_source_close(fs);
+    sl_batch_free(b);
+}
+
+/* A 5 MiB quoted field arriving in 4 KiB appends, polled after each: the
+** bytes examined to find the record's end stay linear in its length (the
+** scan goes on where it stopped instead of starting over). */
+static void test_linear_cost(void)
+{
+    write_file("big.csv", "1,\"", "w");
+    sl_error err;
+    sl_file_source *fs = open_src_max("big.csv", SL_FORMAT_CSV, 0, 1,
+                                      (size_t)64 << 20, &err);
+    sl_batch *b = sl_batch_new(2, types, 4);
+    int done = 0;
+    static char chunk[4096];
+    memset(chunk, 'x', sizeof chunk);
+    chunk[sizeof chunk - 1] = 0;
+    int64_t total = 3;
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.csv", dir);
+    FILE *f = fopen(path, "a");
+    for (int i = 0; i < 1280; i++) {
+        fputs(chunk, f);
+        fputc(i % 64 == 0 ? '\n' : 'y', f);
+        fflush(f);
+        total += (int64_t)sizeof chunk;
+        sl_file_source_next(fs, b, 100, NULL, NULL, &done, &err);
+    }
+    fputs("\"\n2,z\n", f);
+    fclose(f);
+    total += 5;
+    int n = sl_file_source_next(fs, b, 100, NULL, NULL, &done, &err);
+    is_int(n, 2, "the 5 MiB record and the next are read");
+    int64_t scanned = sl_file_source_scanned_bytes(fs);
+    ok(scanned <= 2 * total, "bytes examined %lld for %lld bytes of input "
+       "(at most twice)", (long long)scanned, (long long)total);
+    sl_file_source_close(fs);
+    sl_batch_free(b);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/sl_fs_test_XXXXXX");
@@ -296,6 +444,9 @@ int main(void)
     test_bounded();
     test_position();
     test_follow();
+    test_byte_order_mark();
+    test_stray_quote();
+    test_linear_cost();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -123,9 +123,12 @@ static void test_strings(void)
                sizeof why), 1, "\\u escapes");
     is_str(cell(b, 1, 5), "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80!",
            "BMP and surrogate pair to UTF-8");
-    is_int(dec(d, b, "{\"raw\":\"\\ud83d x \\ude00\"}", why, sizeof why), 1,
-           "lone surrogates");
-    is_str(cell(b, 2, 5), "\xEF\xBF\xBD x \xEF\xBF\xBD", "lone surrogates become U+FFFD");
+    is_int(dec(d, b, "{\"raw\":\"\\ud83d x \\ude00\"}", why, sizeof why), -1,
+           "lone surrogates reject the record");
+    is_str(why, "column raw: text is not valid UTF-8", "the reason names the column");
+    is_int(dec(d, b, "{\"raw\":\"surrogates \\uD83D\\uDE00 in a pair\"}", why,
+               sizeof why), 1, "a surrogate pair in capitals");
+    is_str(cell(b, 2, 5), "surrogates \xF0\x9F\x98\x80 in a pair", "one character");
     is_int(dec(d, b, "{\"r\\u0061w\":\"by escaped key\"}", why, sizeof why), 1,
            "escaped key");
     is_str(cell(b, 3, 5), "by escaped key", "escaped key matched");
@@ -136,6 +139,77 @@ static void test_strings(void)
     is_int(dec(d, b, "{\"id\":\"\\u0034\\u0032\"}", why, sizeof why), 1,
            "escaped digits as BIGINT text");
     is_str(cell(b, 6, 0), "42", "unescaped then converted");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
+/* TEXT is valid UTF-8 without NUL: a value that is not rejects the record
+** naming the column; other values, and fields no column wants, may hold
+** such bytes. */
+static void test_text_validity(void)
+{
+    sl_decoder *d = nd(SL_TS_ISO);
+    sl_batch *b = sl_batch_new(NC, types, 4);
+    char why[256];
+    static const struct {
+        const char *rec, *why;
+    } bad[] = {
+        {"{\"raw\":\"a\\u0000b\"}", "column raw: text holds a NUL byte"},
+        {"{\"raw\":\"\\ud800\"}", "column raw: text is not valid UTF-8"},
+        {"{\"raw\":\"\\udc00x\"}", "column raw: text is not valid UTF-8"},
+        {"{\"raw\":\"caf\xE9\"}", "column raw: text is not valid UTF-8"},
+        {"{\"raw\":\"\xC0\xAF\"}", "column raw: text is not valid UTF-8"},
+        {"{\"raw\":\"\xED\xA0\x80\"}", "column raw: text is not valid UTF-8"},
+        {"{\"raw\":\"\xF4\x90\x80\x80\"}", "column raw: text is not valid UTF-8"},
+        {"{\"raw\":\"abcdefgh\xE2\x82\"}", "column raw: text is not valid UTF-8"},
+        {"{\"user\":{\"name\":\"x\\n\xFF\"}}",
+         "column user.name: text is not valid UTF-8"},
+        {"{\"raw\":[\"\xFF\"]}", "column raw: text is not valid UTF-8"},
+        {"{\"id\":\"\xFF\"}", "column id: cannot convert '?' to BIGINT"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = dec(d, b, bad[i].rec, why, sizeof why);
+        ok(rc == -1 && strcmp(why, bad[i].why) == 0, "rejected: %s (%d: %s)",
+           bad[i].why, rc, why);
+    }
+    is_int(b->nrows, 0, "no rows");
+    is_int(dec(d, b, "{\"skip\":\"\xFF \\u0000 \\ud800\",\"raw\":\"ok "
+               "\xE2\x82\xAC \xF0\x9F\x98\x80\"}", why, sizeof why), 1,
+           "bad text in a field no column wants is skipped");
+    is_str(cell(b, 0, 5), "ok \xE2\x82\xAC \xF0\x9F\x98\x80", "valid UTF-8 kept");
+    sl_batch_free(b);
+    sl_decoder_free(d);
+}
+
+/* Keys match exactly; a key matching only case-insensitively is taken when
+** the record has no exact key for that column, wherever it stands. */
+static void test_exact_keys(void)
+{
+    sl_decoder *d = nd(SL_TS_ISO);
+    sl_batch *b = sl_batch_new(NC, types, 4);
+    char why[256];
+    static const struct {
+        const char *rec, *want;
+    } cases[] = {
+        {"{\"id\":44,\"ID\":45}", "44"},
+        {"{\"ID\":45,\"id\":44}", "44"},
+        {"{\"ID\":45}", "45"},
+        {"{\"Id\":1,\"ID\":2}", "2"},
+        {"{\"id\":1,\"id\":2}", "2"},
+        {"{\"id\":3,\"Id\":4,\"id\":5,\"ID\":6}", "5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = dec(d, b, cases[i].rec, why, sizeof why);
+        ok(rc == 1 && strcmp(cell(b, last(b), 0), cases[i].want) == 0,
+           "%s gives id %s (got %s)", cases[i].rec, cases[i].want,
+           cell(b, last(b), 0));
+    }
+    is_int(dec(d, b, "{\"user\":{\"name\":\"exact\",\"NAME\":\"other\"}}", why,
+               sizeof why), 1, "nested keys");
+    is_str(cell(b, last(b), 1), "exact", "a nested exact key wins");
+    is_int(dec(d, b, "{\"ID\":7}", why, sizeof why), 1, "a later record");
+    is_str(cell(b, last(b), 0), "7", "an exact key of an earlier record does "
+           "not hide this one's");
     sl_batch_free(b);
     sl_decoder_free(d);
 }
@@ -298,6 +372,8 @@ int main(void)
 {
     test_paths();
     test_strings();
+    test_text_validity();
+    test_exact_keys();
     test_conversions();
     test_bad_json();
     return tap_done();

@@ -1,7 +1,9 @@
 /*
 ** fuzz_batch.h: what the decoder fuzz targets check of every decoded batch:
 ** each non-NULL value is readable (text bytes, a timestamp that formats to
-** 23 characters), so ASan sees any bad pointer or length. Returns a sum of
+** 23 characters), so ASan sees any bad pointer or length; TEXT is valid
+** UTF-8 without NUL; fuzz_check_split: splitting a record that arrives
+** byte by byte finds the same end as splitting it whole. Returns a sum of
 ** the bytes so the reads are not optimised away.
 */
 #ifndef SL_FUZZ_BATCH_H
@@ -23,6 +25,9 @@ static inline size_t fuzz_touch_batch(const sl_batch *b, const sl_type *types,
             if (types[c] == SL_TEXT) {
                 sl_str s = b->cols[c].v.s[r];
                 assert(s.n >= 0);
+                /* TEXT is valid UTF-8 without NUL (docs/formats.md) */
+                assert(sl_utf8_valid(s.z, (size_t)s.n) &&
+                       memchr(s.z, 0, (size_t)s.n) == NULL);
                 for (int32_t k = 0; k < s.n; k++)
                     sum += (unsigned char)s.z[k];
             } else if (types[c] == SL_TIMESTAMP) {
@@ -33,6 +38,22 @@ static inline size_t fuzz_touch_batch(const sl_batch *b, const sl_type *types,
         }
     }
     return sum;
+}
+
+/* The first record of p/left split in pieces of one byte more at a time
+** (sl_decoder_split_more going on from its state) ends where reclen says
+** (the split of the whole input without end of input, got0/r0). */
+static inline void fuzz_check_split(const sl_decoder *d, const char *p,
+                                    size_t left, int got0, size_t r0)
+{
+    sl_split_state st = {0, 0, 0, 0};
+    size_t piece = 0;
+    int got = 0;
+    for (size_t have = 1; have <= left && !got; have++) {
+        got = sl_decoder_split_more(d, p, have, 0, &st, &piece);
+        assert(got || st.scanned <= have);
+    }
+    assert(got == got0 && (!got || piece == r0));
 }
 
 #endif

@@ -52,8 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t reclen = 0, r0 = 0;
         int got = sl_decoder_split(d, p, left, 1, &reclen);
         assert(got == 1 && reclen > 0 && reclen <= left);
-        if (sl_decoder_split(d, p, left, 0, &r0))
+        int got0 = sl_decoder_split(d, p, left, 0, &r0);
+        if (got0)
             assert(r0 == reclen);
+        if (left <= 4096)
+            fuzz_check_split(d, p, left, got0, r0);
         if (first && o.header) {
             sl_error_clear(&err);
             if (sl_decoder_header(d, p, reclen, &err) < 0)
@@ -64,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int rc = sl_decoder_decode(d, p, reclen, b, reason, sizeof reason);
             if (rc < 0)
                 assert(b->nrows == before && reason[0] != 0 &&
-                       strlen(reason) < sizeof reason);
+                       strlen(reason) < sizeof reason &&
+                       sl_utf8_valid(reason, strlen(reason)));
             else
                 assert(b->nrows == before + rc);
         }

@@ -48,13 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t reclen = 0, r0 = 0;
         int got = sl_decoder_split(d, p, left, 1, &reclen);
         assert(got == 1 && reclen > 0 && reclen <= left);
-        if (sl_decoder_split(d, p, left, 0, &r0))
+        int got0 = sl_decoder_split(d, p, left, 0, &r0);
+        if (got0)
             assert(r0 == reclen);
+        if (left <= 4096)
+            fuzz_check_split(d, p, left, got0, r0);
         char reason[256];
         int before = b->nrows;
         int rc = sl_decoder_decode(d, p, reclen, b, reason, sizeof reason);
         if (rc < 0)
-            assert(b->nrows == before && reason[0] != 0);
+            assert(b->nrows == before && reason[0] != 0 &&
+                   sl_utf8_valid(reason, strlen(reason)));
         else
             assert(b->nrows == before + rc);
         if (b->nrows >= 8) {
