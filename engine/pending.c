@@ -1,22 +1,23 @@
 /*
 ** pending.c: a query's changes between two commit points (see pending.h).
 **
-** Result changes are a list of entries, one per write or retraction the
-** operators made, each a copy of their batch: replayed in that order, they
-** give the table the same rows as writing them at once would have (a
-** global aggregate's writer replaces its table at each write, so entries
-** are never merged). Entry batches are kept for reuse while their column
-** types fit. Dead letters are serialised one after another into a buffer.
+** Result changes are a list of entries, each a copy of one run of writes
+** or of retractions the operators made: replayed in that order, they give
+** the table the same rows as writing them at once would have (a run of
+** upserts keeps its order, so a key's last row wins; a global aggregate's
+** writer replaces its table at each write, so its writes stay apart).
+** Entry batches are kept for reuse while their column types fit. Dead
+** letters are serialised one after another into a buffer.
 */
 #include <stdlib.h>
 #include <string.h>
 #include "engine/pending.h"
 
 /* The bound of one query's pending memory: past either, it asks for a
-** commit point (a commit per 256 Ki rows costs little: B1 writes 64 rows
+** commit point (a commit per 32 Ki rows costs little: B1 writes 64 rows
 ** per INSERT either way). */
-#define PENDING_MAX_ROWS (1 << 18)
-#define PENDING_MAX_BYTES ((size_t)64 << 20)
+#define PENDING_MAX_ROWS (1 << 15)
+#define PENDING_MAX_BYTES ((size_t)4 << 20)
 
 typedef struct entry {
     int retract;
@@ -24,6 +25,7 @@ typedef struct entry {
 } entry;
 
 struct sl_pending {
+    int separate_writes;
     entry *entries;
     int n, cap;            /* entries in use; entries with a batch */
     int64_t rows;
@@ -31,9 +33,11 @@ struct sl_pending {
     sl_buf dead;           /* serialised dead letters */
 };
 
-sl_pending *sl_pending_new(void)
+sl_pending *sl_pending_new(int separate_writes)
 {
-    return sl_xcalloc(1, sizeof(sl_pending));
+    sl_pending *p = sl_xcalloc(1, sizeof(sl_pending));
+    p->separate_writes = separate_writes;
+    return p;
 }
 
 void sl_pending_free(sl_pending *p)
@@ -61,6 +65,14 @@ static void add(sl_pending *p, int retract, const sl_batch *src)
 {
     if (src->nrows == 0)
         return;
+    entry *last = p->n > 0 ? &p->entries[p->n - 1] : NULL;
+    if (last != NULL && last->retract == retract &&
+        (retract || !p->separate_writes) && same_types(last->rows, src)) {
+        p->bytes += sl_batch_append(last->rows, src) +
+                    (size_t)src->nrows * (size_t)src->ncols * 9;
+        p->rows += src->nrows;
+        return;
+    }
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
         p->entries = sl_xrealloc(p->entries, sizeof *p->entries * (size_t)p->cap);

@@ -33,11 +33,13 @@ typedef struct sl_pending_target {
                 int rawlen, const char *reason, sl_error *err);
 } sl_pending_target;
 
-sl_pending *sl_pending_new(void);
+sl_pending *sl_pending_new(int separate_writes);
 void sl_pending_free(sl_pending *p);
 
 /* Copies the rows of out (result rows) or keys (keys to delete): the
-** caller's batches may be reused at once. */
+** caller's batches may be reused at once. Consecutive writes (and
+** consecutive retractions) are held as one batch, unless p was made with
+** separate_writes: for a table that each write replaces whole. */
 void sl_pending_write(sl_pending *p, const sl_batch *out);
 void sl_pending_retract(sl_pending *p, const sl_batch *keys);
 

@@ -640,7 +640,9 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     q->s = s;
     q->plan = plan;
     q->push = push;
-    q->pending = sl_pending_new();
+    /* a view without keys (a global aggregate) is replaced at each write */
+    q->pending = sl_pending_new(plan->kind == SL_ST_CREATE_MVIEW &&
+                                plan->nkey == 0);
     q->name = strdup(plan->name ? plan->name : "(push)");
     q->limit_left = plan->limit;
     q->ninputs = plan->wjoin ? 2 : 1;
