@@ -1,8 +1,8 @@
 /*
 ** main.c: the `sluice` command (DESIGN §4, docs/cli.md).
 **
-**   sluice [DB] [-f FILE] [-c SQL] [--serve] [--mode table|csv|json|line]
-**          [--help] [--version]
+**   sluice [DB] [-f FILE] [-c SQL] [--serve] [--read-only]
+**          [--mode table|csv|json|line] [--help] [--version]
 **
 ** Parses the command line, opens the session on DB (./sluice.db by default),
 ** then runs, in order, every -f file and -c argument (each text handed to
@@ -10,6 +10,9 @@
 ** -f/-c was given, or the REPL on a terminal. After the statements (and with
 ** --serve) it keeps the database's continuous queries running until all are
 ** finished or SIGINT/SIGTERM asks them to commit and stop.
+** A session that does not own its database (another sluice process does,
+** it cannot be written, or --read-only) says so once on stderr and only
+** reads; --serve on it is an error.
 ** Owns the session, the output formatter and the SIGINT/SIGTERM handlers.
 ** Exit status: 0 success, 1 SQL or runtime error, 2 bad usage.
 */
@@ -31,7 +34,7 @@
 #define EXIT_USAGE 2
 
 static const char usage_line[] =
-    "usage: sluice [DB] [-f FILE] [-c SQL] [--serve] "
+    "usage: sluice [DB] [-f FILE] [-c SQL] [--serve] [--read-only] "
     "[--mode table|csv|json|line] [--help] [--version]\n";
 
 static const char usage_text[] =
@@ -43,6 +46,7 @@ static const char usage_text[] =
     "  -c SQL             run the statements in SQL\n"
     "                     (-f and -c may be repeated; they run in order)\n"
     "  --serve            run the database's continuous queries, no statements\n"
+    "  --read-only        only read DB: never own it, run no continuous query\n"
     "  --mode MODE        result format: table, csv, json or line\n"
     "                     (default: table on a terminal, csv otherwise)\n"
     "  -h, --help         show this help\n"
@@ -52,6 +56,8 @@ static const char usage_text[] =
     "terminal, otherwise an interactive shell starts (\\help inside it).\n"
     "After the statements, sluice keeps running while continuous queries over\n"
     "unbounded sources run; SIGINT or SIGTERM commits them and exits.\n"
+    "One sluice process owns a database (the lock file DB-owner names it);\n"
+    "any other only reads it: pull queries, SHOW, DESCRIBE and EXPLAIN.\n"
     "Exit status: 0 success, 1 SQL error, 2 bad usage.\n";
 
 /* One -f or -c, in command-line order. */
@@ -253,6 +259,7 @@ int main(int argc, char **argv)
 {
     const char *db = NULL;
     int serve = 0;
+    int read_only = 0;
     int mode_set = 0;
     sl_output_mode mode = SL_MODE_CSV;
     job *jobs = calloc((size_t)argc, sizeof *jobs);
@@ -285,6 +292,8 @@ int main(int argc, char **argv)
             mode_set = 1;
         } else if (!only_args && strcmp(a, "--serve") == 0) {
             serve = 1;
+        } else if (!only_args && strcmp(a, "--read-only") == 0) {
+            read_only = 1;
         } else if (!only_args && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
             fputs(usage_line, stdout);
             fputs(usage_text, stdout);
@@ -304,6 +313,9 @@ int main(int argc, char **argv)
     }
     if (serve && njobs > 0)
         USAGE_ERROR("%s takes no -f or -c", "--serve");
+    if (serve && read_only)
+        USAGE_ERROR("%s runs the continuous queries: not with --read-only",
+                    "--serve");
     if (db == NULL)
         db = "sluice.db";
     int out_tty = isatty(STDOUT_FILENO);
@@ -315,6 +327,7 @@ int main(int argc, char **argv)
         .out = out,
         .msg = stderr,
         .progress = isatty(STDERR_FILENO),
+        .read_only = read_only,
     };
     sl_error err;
     sl_error_clear(&err);
@@ -329,7 +342,19 @@ int main(int argc, char **argv)
     g_session = s;
 
     int rc = 0;
-    if (serve) {
+    const char *why = sl_session_read_only(s);
+    if (why != NULL && serve) {
+        fprintf(stderr, "error: %s: --serve runs its continuous queries, "
+                "which only the owner does\n", why);
+        rc = EXIT_SQL;
+    } else if (why != NULL && !read_only) {
+        fprintf(stderr, "note: %s: this session is read-only (pull queries, "
+                "SHOW, DESCRIBE and EXPLAIN)\n", why);
+        fflush(stderr);
+    }
+    if (rc != 0) {
+        /* nothing runs */
+    } else if (serve) {
         rc = run_queries(s);
     } else if (njobs > 0) {
         for (int i = 0; i < njobs && rc == 0 && g_signals == 0; i++)

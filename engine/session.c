@@ -22,15 +22,60 @@
 #include "grammar/lexer.h"
 #include "storage/db.h"
 
+/* Opens path as its owner (*owner set), or read-only with *read_only set
+** to a malloc'd sentence saying why: another process owns it, it cannot be
+** written, or the caller asked. Returns the handle, or NULL with err set. */
+static sqlite3 *open_db(const char *path, const sl_session_options *opt,
+                        sl_owner **owner, char **read_only, sl_error *err)
+{
+    *owner = NULL;
+    *read_only = NULL;
+    if (opt && opt->read_only) {
+        if (asprintf(read_only, "database %s was opened read-only on request",
+                     path) < 0)
+            abort();
+    } else {
+        /* take the lock before the first write: a process that is not the
+        ** owner must not so much as set a PRAGMA on the owner's database */
+        *owner = sl_owner_acquire(path, read_only);
+        if (*owner != NULL) {
+            int cannot_write = 0;
+            sqlite3 *db = sl_db_open(path, &cannot_write, err);
+            if (db != NULL)
+                return db;
+            sl_owner_release(*owner);
+            *owner = NULL;
+            if (!cannot_write)
+                return NULL;
+            /* a read-only file: nobody may own it; read it */
+            *read_only = strdup(err->msg);
+            sl_error_clear(err);
+        }
+    }
+    sqlite3 *db = sl_db_open_read_only(path, err);
+    if (db == NULL) {
+        char cause[SL_ERROR_MAX];
+        snprintf(cause, sizeof cause, "%s", err->msg);
+        sl_error_reset(err, -1, "%s (read-only because %s)", cause, *read_only);
+        free(*read_only);
+        *read_only = NULL;
+    }
+    return db;
+}
+
 sl_session *sl_session_open(const char *path, const sl_session_options *opt,
                             sl_error *err)
 {
-    sqlite3 *db = sl_db_open(path, err);
+    sl_owner *owner;
+    char *read_only;
+    sqlite3 *db = open_db(path, opt, &owner, &read_only, err);
     if (db == NULL)
         return NULL;
     sl_catalog *cat = sl_catalog_load(db, err);
     if (cat == NULL) {
         sl_db_close(db);
+        sl_owner_release(owner);
+        free(read_only);
         return NULL;
     }
     sl_session *s = calloc(1, sizeof *s);
@@ -39,6 +84,8 @@ sl_session *sl_session_open(const char *path, const sl_session_options *opt,
     s->db = db;
     s->path = strdup(path);
     s->cat = cat;
+    s->owner = owner;
+    s->read_only = read_only;
     s->out = opt ? opt->out : NULL;
     s->msg = opt && opt->msg ? opt->msg : stderr;
     s->progress = opt ? opt->progress : 0;
@@ -52,11 +99,17 @@ sl_session *sl_session_open(const char *path, const sl_session_options *opt,
         s->settings.commit_rows = atoll(env);
     if ((env = getenv("SLUICE_COMMIT_INTERVAL_MS")) != NULL && atoll(env) > 0)
         s->settings.commit_interval_ms = atoll(env);
-    if (sl_query_resume_all(s, err) != 0) {
+    /* only the owner runs the continuous queries */
+    if (s->read_only == NULL && sl_query_resume_all(s, err) != 0) {
         sl_session_close(s);
         return NULL;
     }
     return s;
+}
+
+const char *sl_session_read_only(const sl_session *s)
+{
+    return s->read_only;
 }
 
 void sl_session_close(sl_session *s)
@@ -73,6 +126,9 @@ void sl_session_close(sl_session *s)
     free(s->waiting);
     sl_catalog_free(s->cat);
     sl_db_close(s->db);
+    /* the lock goes only once the last commit is in the database */
+    sl_owner_release(s->owner);
+    free(s->read_only);
     free(s->path);
     free(s);
 }
@@ -425,9 +481,78 @@ static int set_synchronous(sl_session *s, const sl_option *o, sl_error *err)
     return rc;
 }
 
+/* The first word of statement text z[0..n) after blanks and comments:
+** returns it and sets *len to its length (0 when there is none). */
+static const char *first_word(const char *z, int n, int *len)
+{
+    int type = SL_TK_SPACE, w = 0;
+    while (n > 0 && (type == SL_TK_SPACE || type == SL_TK_COMMENT)) {
+        z += w;
+        n -= w;
+        w = n > 0 ? sl_get_token(z, n, &type) : 0;
+    }
+    *len = w;
+    return z;
+}
+
+/* 1 when text (a statement for SQLite) starts with BEGIN, COMMIT, END,
+** ROLLBACK, SAVEPOINT or RELEASE, after blanks and comments. */
+static int is_transaction_control(const char *z, int n)
+{
+    static const char *const words[] = {"BEGIN", "COMMIT", "END", "ROLLBACK",
+                                        "SAVEPOINT", "RELEASE"};
+    int w;
+    z = first_word(z, n, &w);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if ((int)strlen(words[i]) == w && strncasecmp(z, words[i], (size_t)w) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- read-only sessions ---------------------------------------------------- */
+
+/* 1 when a statement of sluice's grammar only reads the database and runs
+** nothing continuous: what a read-only session may run. SET changes this
+** session's settings only. A push query is refused too: it would read the
+** owner's sources (a Kafka consumer group's offsets included). */
+static int stmt_only_reads(sl_session *s, const sl_stmt *st)
+{
+    switch (st->kind) {
+    case SL_ST_SELECT:
+        return !sl_select_reads_source(s, st->select);
+    case SL_ST_SHOW:
+    case SL_ST_DESCRIBE:
+    case SL_ST_EXPLAIN:
+    case SL_ST_SET:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The error for a statement a read-only session does not run: why the
+** session is read-only, and what is refused (the statement's first word). */
+static int refuse_write(sl_session *s, const char *z, int n, int offset,
+                        int push, sl_error *err)
+{
+    int w;
+    const char *word = first_word(z, n, &w);
+    if (push) {
+        word = "a push query over a source";
+        w = (int)strlen(word);
+    }
+    return sl_error_set(err, offset + (push ? 0 : (int)(word - z)), "%s: this "
+                        "session is read-only, so %.*s is refused (pull "
+                        "queries, SHOW, DESCRIBE and EXPLAIN work)",
+                        s->read_only, w, word);
+}
+
 static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
                      sl_error *err)
 {
+    if (s->read_only != NULL && !stmt_only_reads(s, st))
+        return refuse_write(s, text + st->offset, st->end - st->offset,
+                            st->offset, st->kind == SL_ST_SELECT, err);
     switch (st->kind) {
     case SL_ST_SELECT:
         if (sl_select_reads_source(s, st->select))
@@ -470,24 +595,6 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
     return sl_error_set(err, st->offset, "unsupported statement");
 }
 
-/* 1 when text (a statement for SQLite) starts with BEGIN, COMMIT, END,
-** ROLLBACK, SAVEPOINT or RELEASE, after blanks and comments. */
-static int is_transaction_control(const char *z, int n)
-{
-    static const char *const words[] = {"BEGIN", "COMMIT", "END", "ROLLBACK",
-                                        "SAVEPOINT", "RELEASE"};
-    int type = SL_TK_SPACE, w = 0;
-    while (n > 0 && (type == SL_TK_SPACE || type == SL_TK_COMMENT)) {
-        z += w;
-        n -= w;
-        w = n > 0 ? sl_get_token(z, n, &type) : 0;
-    }
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if ((int)strlen(words[i]) == w && strncasecmp(z, words[i], (size_t)w) == 0)
-            return 1;
-    return 0;
-}
-
 int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                     int *failed_stmt)
 {
@@ -525,7 +632,11 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
             sqlite3_stmt *probe = NULL;
             if (sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
                                    NULL) == SQLITE_OK && probe != NULL) {
+                int writes = !sqlite3_stmt_readonly(probe);
                 sqlite3_finalize(probe);
+                if (writes && s->read_only != NULL)
+                    return refuse_write(s, text + start, end - start, start,
+                                        0, err);
                 if (sl_session_sqlite(s, text + start, end - start, start,
                                       err) != 0)
                     return -1;

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include "engine/session.h"
 #include "storage/catalog.h"
+#include "storage/owner.h"
 #include "grammar/ast.h"
 
 typedef struct sl_query sl_query;
@@ -23,6 +24,8 @@ struct sl_session {
     sqlite3 *db;
     char *path;
     sl_catalog *cat;
+    sl_owner *owner;             /* the lock held while this session owns db */
+    char *read_only;             /* NULL when owner, else why it is not */
     sl_output *out;
     FILE *msg;
     int progress;

@@ -6,7 +6,9 @@
 */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "storage/db.h"
 
 static const char *const system_schema =
@@ -56,16 +58,46 @@ static const char *const system_schema =
     "  PRIMARY KEY (query, source)"
     ");";
 
-sqlite3 *sl_db_open(const char *path, sl_error *err)
+/* Records why path could not be opened or initialised ("cannot <what>
+** database X: <cause>"), or, for what == NULL, why it cannot be written
+** ("database X cannot be written: <cause>"), keeping SQLite's cause ("file
+** is not a database", "attempt to write a readonly database"). cause may
+** be err->msg itself, so it is copied first. */
+static void open_failed(sl_error *err, const char *what, const char *path,
+                        const char *cause)
+{
+    char copy[SL_ERROR_MAX];
+    snprintf(copy, sizeof copy, "%s", cause && cause[0] ? cause : "unknown error");
+    if (what == NULL)
+        sl_error_reset(err, -1, "database %s cannot be written: %s", path, copy);
+    else
+        sl_error_reset(err, -1, "cannot %s database %s: %s", what, path, copy);
+}
+
+/* 1 when SQLite's result code says the database cannot be written (a
+** read-only file or mount, a -wal or -shm that cannot be created). */
+static int is_read_only_code(int rc)
+{
+    return (rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM;
+}
+
+sqlite3 *sl_db_open(const char *path, int *cannot_write, sl_error *err)
 {
     sqlite3 *db = NULL;
+    *cannot_write = 0;
     /* one connection per session, used by one thread: no mutexes */
     int rc = sqlite3_open_v2(path, &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        sl_error_set(err, -1, "cannot open database %s: %s", path,
-                     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        open_failed(err, "open", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    /* SQLite opens a file it may not write read-only without a word */
+    if (sqlite3_db_readonly(db, "main") == 1) {
+        *cannot_write = 1;
+        open_failed(err, NULL, path, "the file is read-only");
         sqlite3_close(db);
         return NULL;
     }
@@ -85,8 +117,8 @@ sqlite3 *sl_db_open(const char *path, sl_error *err)
         sl_db_exec(db, "PRAGMA temp_store=MEMORY", err) != 0 ||
         sl_db_exec(db, "PRAGMA cache_size=-8192", err) != 0 ||
         sl_db_exec(db, system_schema, err) != 0) {
-        sl_error_reset(err, -1, "cannot initialise database %s: %s", path,
-                       err->msg);
+        *cannot_write = is_read_only_code(sqlite3_extended_errcode(db));
+        open_failed(err, *cannot_write ? NULL : "initialise", path, err->msg);
         sqlite3_close(db);
         return NULL;
     }
@@ -101,6 +133,92 @@ sqlite3 *sl_db_open(const char *path, sl_error *err)
         sqlite3_finalize(st);
         if (page > 0)
             sqlite3_wal_autocheckpoint(db, (1 << 20) / page > 0 ? (1 << 20) / page : 1);
+    }
+    return db;
+}
+
+/* Opens path read-only, as a URI with immutable=1 when asked: returns the
+** handle after one read of its schema, or NULL with err set and *rc set to
+** SQLite's (extended) result code. */
+static sqlite3 *open_read_only(const char *path, int immutable, int *rc,
+                               sl_error *err)
+{
+    sqlite3 *db = NULL;
+    char *uri = NULL;
+    if (immutable) {
+        /* file:<path, percent-encoded>?immutable=1 */
+        sqlite3_str *u = sqlite3_str_new(NULL);
+        sqlite3_str_appendall(u, "file:");
+        for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || strchr("/-._~", *p) != NULL)
+                sqlite3_str_appendchar(u, 1, (char)*p);
+            else
+                sqlite3_str_appendf(u, "%%%02X", *p);
+        }
+        sqlite3_str_appendall(u, "?immutable=1");
+        uri = sqlite3_str_finish(u);
+        if (uri == NULL)
+            abort();
+    }
+    *rc = sqlite3_open_v2(uri ? uri : path, &db, SQLITE_OPEN_READONLY |
+                          SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0),
+                          NULL);
+    sqlite3_free(uri);
+    if (*rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(db, 1);
+        /* In WAL mode a reader never waits for the writer; SQLite's short
+        ** busy moments (WAL recovery, a WAL restart) last milliseconds */
+        sqlite3_busy_timeout(db, 2000);
+        *rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL,
+                           NULL, NULL);
+    }
+    if (*rc != SQLITE_OK) {
+        if (db != NULL)
+            *rc = sqlite3_extended_errcode(db);
+        open_failed(err, "open", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(*rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* 1 when path-wal exists and is not empty (commits not yet copied back
+** into the database file). */
+static int wal_has_frames(const char *path)
+{
+    char *wal = sqlite3_mprintf("%s-wal", path);
+    if (wal == NULL)
+        abort();
+    struct stat st;
+    int frames = stat(wal, &st) == 0 && st.st_size > 0;
+    sqlite3_free(wal);
+    return frames;
+}
+
+sqlite3 *sl_db_open_read_only(const char *path, sl_error *err)
+{
+    int rc;
+    sqlite3 *db = open_read_only(path, 0, &rc, err);
+    /* A WAL database without a -wal file whose -shm cannot be created (a
+    ** directory this process may not write, a read-only mount): no writer
+    ** is at work there, and the database file alone holds every commit, so
+    ** it is read as an immutable file */
+    if (db == NULL && ((rc & 0xff) == SQLITE_CANTOPEN ||
+                       (rc & 0xff) == SQLITE_READONLY) && !wal_has_frames(path)) {
+        sl_error_clear(err);
+        db = open_read_only(path, 1, &rc, err);
+    }
+    if (db == NULL)
+        return NULL;
+    /* a database sluice never initialised: an empty catalog, in memory */
+    if (!sl_db_relation_exists(db, "sluice_catalog") &&
+        sl_db_exec(db, "CREATE TEMP TABLE sluice_catalog (name TEXT PRIMARY "
+                   "KEY COLLATE NOCASE, kind TEXT NOT NULL, sql TEXT NOT NULL, "
+                   "status TEXT NOT NULL DEFAULT 'created')", err) != 0) {
+        open_failed(err, "open", path, err->msg);
+        sqlite3_close(db);
+        return NULL;
     }
     return db;
 }

@@ -18,7 +18,7 @@ static sl_session *open_session(char *dir)
     snprintf(path, sizeof path, "%s/t.db", dir);
     sl_error err;
     sl_error_clear(&err);
-    sl_session_options opt = {NULL, stderr, 0};
+    sl_session_options opt = {.out = NULL, .msg = stderr};
     sl_session *s = sl_session_open(path, &opt, &err);
     if (s == NULL)
         printf("# open: %s\n", err.msg);
