@@ -21,6 +21,7 @@
 #include "grammar/parser.h"
 #include "grammar/lexer.h"
 #include "storage/db.h"
+#include "storage/guard.h"
 
 sl_session *sl_session_open(const char *path, const sl_session_options *opt,
                             sl_error *err)
@@ -130,8 +131,9 @@ int sl_session_sqlite(sl_session *s, const char *text, int len, int offset,
                       sl_error *err)
 {
     sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
-    int rc = sqlite3_prepare_v2(s->db, text, len, &st, &tail);
+    int rc = sl_guard_prepare(s->db, s->cat, text, len, offset, &st, err);
+    if (rc == SQLITE_AUTH && err->set)
+        return -1;          /* the guard refused it: sluice's own tables */
     if (rc != SQLITE_OK) {
         int at = sqlite3_error_offset(s->db);
         return sl_error_set(err, at >= 0 ? offset + at : offset, "%s",
@@ -522,8 +524,9 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                                     "BEGIN, COMMIT, ROLLBACK and SAVEPOINT "
                                     "are not accepted");
             sqlite3_stmt *probe = NULL;
-            if (sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
-                                   NULL) == SQLITE_OK && probe != NULL) {
+            if (sl_guard_prepare(s->db, s->cat, text + start, end - start,
+                                 start, &probe, err) == SQLITE_OK &&
+                probe != NULL) {
                 sqlite3_finalize(probe);
                 if (sl_session_sqlite(s, text + start, end - start, start,
                                       err) != 0)
@@ -531,6 +534,8 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                 continue;
             }
             sqlite3_finalize(probe);
+            if (err->set)
+                return -1;  /* the guard refused it: sluice's own tables */
             sl_error_reset(err, perr.offset, "%s", perr.msg);
             return -1;
         }
