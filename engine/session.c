@@ -22,10 +22,12 @@
 #include "grammar/lexer.h"
 #include "storage/db.h"
 #include "storage/guard.h"
+#include "storage/secrets.h"
 
 sl_session *sl_session_open(const char *path, const sl_session_options *opt,
                             sl_error *err)
 {
+    sl_private_db_create(path);   /* 0600: it holds what sources read */
     sqlite3 *db = sl_db_open(path, err);
     if (db == NULL)
         return NULL;
