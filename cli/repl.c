@@ -38,6 +38,7 @@
 #include <wchar.h>
 #include "cli/repl.h"
 #include "grammar/parser.h"
+#include "storage/secrets.h"
 
 #define HISTORY_SIZE 2000
 
@@ -201,18 +202,24 @@ static char *history_path(void)
     return p;
 }
 
-/* Adds entry to the in-memory history and appends it to the history file. */
+/* Adds entry to the in-memory history and appends it to the history file,
+** which is created 0600; there the value of a secret option ('kafka.sasl.
+** password' = '...') is replaced by '***' (storage/secrets.h): the file
+** outlives the session, this session's Up arrow still has what was typed. */
 static void history_add(repl *r, const char *entry)
 {
     HistEvent ev;
     if (*entry == 0)
         return;
     history(r->hist, &ev, H_ENTER, entry);
-    if (r->hist_path == NULL)
+    if (r->hist_path == NULL || sl_private_file_create(r->hist_path) != 0)
         return;
     FILE *f = fopen(r->hist_path, "a");
     if (f == NULL)
         return;
+    char *redacted = sl_secrets_redact_text(entry, (int)strlen(entry));
+    if (redacted != NULL)
+        entry = redacted;
     /* The file format H_LOAD reads: a "_HiStOrY_V2_" line, then one entry a
     ** line in strvis(3) encoding. We write it ourselves (rather than with
     ** H_NSAVE_FP, whose count differs between libedit versions): white
@@ -229,6 +236,7 @@ static void history_add(repl *r, const char *entry)
     }
     fputc('\n', f);
     fclose(f);
+    free(redacted);
 }
 
 /* ---- completion --------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include "connectors/sink.h"
 #include "grammar/parser.h"
 #include "storage/db.h"
+#include "storage/guard.h"
 
 static sl_object_kind kind_of_stmt(sl_stmt_kind k)
 {
@@ -129,7 +130,9 @@ int sl_ddl_drop(sl_session *s, const sl_stmt *st, sl_error *err)
 {
     sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
     int in_sqlite = sl_db_relation_exists(s->db, st->name);
-    if (o == NULL && (!in_sqlite || strncasecmp(st->name, "sluice_", 7) == 0)) {
+    if (o == NULL && in_sqlite && sl_guard_reserved(st->name))
+        return sl_guard_refuse("drop", st->name, st->name_offset, err);
+    if (o == NULL && !in_sqlite) {
         if (st->if_exists)
             return 0;
         char buf[256];
@@ -406,6 +409,8 @@ static void copy_reject(void *ctx, const char *file, int64_t line,
 int sl_ddl_copy(sl_session *s, const sl_stmt *st, sl_error *err)
 {
     sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
+    if (sl_guard_reserved(st->name))
+        return sl_guard_refuse("copy into", st->name, st->name_offset, err);
     if ((o && o->kind != SL_OBJ_TABLE) || !sl_db_relation_exists(s->db, st->name))
         return sl_error_set(err, st->name_offset, "COPY loads a table; \"%s\" "
                             "is %s", st->name,

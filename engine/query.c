@@ -35,6 +35,7 @@
 #include "connectors/source.h"
 #include "connectors/sink.h"
 #include "storage/db.h"
+#include "storage/secrets.h"
 #include "grammar/parser.h"
 
 /* One source a query reads: the FROM source, and for a window join the
@@ -651,7 +652,8 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
         in->q = q;
         in->side = i;
         in->def = i ? plan->wjoin->right : plan->src;
-        if ((in->src = sl_source_open(in->def, q->name, err)) == NULL)
+        if (sl_secrets_check_resolved(in->def->stmt, err) != 0 ||
+            (in->src = sl_source_open(in->def, q->name, err)) == NULL)
             goto fail;
         /* a window join's sides each have their own layout; otherwise the
         ** source fills the first columns of the input row */
@@ -696,7 +698,8 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
             abort();
     } else if (plan->kind == SL_ST_CREATE_SINK) {
         int changelog = plan->is_agg && plan->emit == SL_EMIT_CHANGES;
-        if ((q->sink = sl_sink_open(plan->sink_stmt, changelog, err)) == NULL)
+        if (sl_secrets_check_resolved(plan->sink_stmt, err) != 0 ||
+            (q->sink = sl_sink_open(plan->sink_stmt, changelog, err)) == NULL)
             goto fail;
         q->key_names = calloc((size_t)plan->nkey + 1, sizeof *q->key_names);
         for (int k = 0; k < plan->nkey; k++)

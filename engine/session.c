@@ -21,6 +21,8 @@
 #include "grammar/parser.h"
 #include "grammar/lexer.h"
 #include "storage/db.h"
+#include "storage/guard.h"
+#include "storage/secrets.h"
 
 /* Opens path as its owner (*owner set), or read-only with *read_only set
 ** to a malloc'd sentence saying why: another process owns it, it cannot be
@@ -40,6 +42,7 @@ static sqlite3 *open_db(const char *path, const sl_session_options *opt,
         *owner = sl_owner_acquire(path, read_only);
         if (*owner != NULL) {
             int cannot_write = 0;
+            sl_private_db_create(path);   /* 0600: it holds what sources read */
             sqlite3 *db = sl_db_open(path, &cannot_write, err);
             if (db != NULL)
                 return db;
@@ -187,8 +190,9 @@ int sl_session_sqlite(sl_session *s, const char *text, int len, int offset,
                       sl_error *err)
 {
     sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
-    int rc = sqlite3_prepare_v2(s->db, text, len, &st, &tail);
+    int rc = sl_guard_prepare(s->db, s->cat, text, len, offset, &st, err);
+    if (rc == SQLITE_AUTH && err->set)
+        return -1;          /* the guard refused it: sluice's own tables */
     if (rc != SQLITE_OK) {
         int at = sqlite3_error_offset(s->db);
         return sl_error_set(err, at >= 0 ? offset + at : offset, "%s",
@@ -630,8 +634,9 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                                     "BEGIN, COMMIT, ROLLBACK and SAVEPOINT "
                                     "are not accepted");
             sqlite3_stmt *probe = NULL;
-            if (sqlite3_prepare_v2(s->db, text + start, end - start, &probe,
-                                   NULL) == SQLITE_OK && probe != NULL) {
+            if (sl_guard_prepare(s->db, s->cat, text + start, end - start,
+                                 start, &probe, err) == SQLITE_OK &&
+                probe != NULL) {
                 int writes = !sqlite3_stmt_readonly(probe);
                 sqlite3_finalize(probe);
                 if (writes && s->read_only != NULL)
@@ -643,6 +648,8 @@ int sl_session_exec(sl_session *s, const char *text, int len, sl_error *err,
                 continue;
             }
             sqlite3_finalize(probe);
+            if (err->set)
+                return -1;  /* the guard refused it: sluice's own tables */
             sl_error_reset(err, perr.offset, "%s", perr.msg);
             return -1;
         }

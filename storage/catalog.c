@@ -2,7 +2,9 @@
 ** catalog.c: the persisted list of sluice objects (see catalog.h).
 **
 ** sluice_catalog is the source of truth; this module keeps it in memory,
-** parsed, and writes every change through to the table.
+** parsed, and writes every change through to the table. The secrets of a
+** statement go to DB.secrets on their way in and come back when the text
+** is parsed (storage/secrets.c).
 */
 #include <ctype.h>
 #include <stdlib.h>
@@ -68,12 +70,24 @@ static sl_catalog_obj *obj_push(sl_catalog *c, const char *name,
     return o;
 }
 
+/* Parses the one statement of a stored text. Returns it, or NULL with
+** perr set. */
+static sl_stmt *parse_stored(const char *sql, sl_error *perr)
+{
+    sl_stmt *stmt = NULL;
+    int pos = 0;
+    if (sl_parse_next(sql, (int)strlen(sql), &pos, &stmt, perr) != 1)
+        return NULL;
+    return stmt;
+}
+
 sl_catalog *sl_catalog_load(sqlite3 *db, sl_error *err)
 {
     sl_catalog *c = calloc(1, sizeof *c);
     if (c == NULL)
         abort();
     c->db = db;
+    c->secrets = sl_secrets_open(sqlite3_db_filename(db, "main"));
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT name, kind, sql, status FROM "
                            "sluice_catalog ORDER BY rowid", -1, &st,
@@ -88,11 +102,10 @@ sl_catalog *sl_catalog_load(sqlite3 *db, sl_error *err)
         const char *kind = (const char *)sqlite3_column_text(st, 1);
         const char *sql = (const char *)sqlite3_column_text(st, 2);
         const char *status = (const char *)sqlite3_column_text(st, 3);
-        sl_stmt *stmt = NULL;
         sl_error perr;
         sl_error_clear(&perr);
-        int pos = 0;
-        if (sl_parse_next(sql, (int)strlen(sql), &pos, &stmt, &perr) != 1) {
+        sl_stmt *stmt = parse_stored(sql, &perr);
+        if (stmt == NULL) {
             sl_error_set(err, -1, "the stored definition of %s no longer "
                          "parses (%s); drop it with DROP %s %s", name,
                          perr.set ? perr.msg : "empty", kind, name);
@@ -100,6 +113,9 @@ sl_catalog *sl_catalog_load(sqlite3 *db, sl_error *err)
             sl_catalog_free(c);
             return NULL;
         }
+        /* an unresolved reference is reported when a connector opens */
+        sl_error_clear(&perr);
+        sl_secrets_resolve(c->secrets, stmt, &perr);
         obj_push(c, name, sl_object_kind_from_name(kind), sql, stmt, status);
     }
     sqlite3_finalize(st);
@@ -113,6 +129,7 @@ void sl_catalog_free(sl_catalog *c)
     for (int i = 0; i < c->n; i++)
         obj_free(c->objs[i]);
     free(c->objs);
+    sl_secrets_free(c->secrets);
     free(c);
 }
 
@@ -124,10 +141,68 @@ sl_catalog_obj *sl_catalog_find(const sl_catalog *c, const char *name)
     return NULL;
 }
 
+/* keep() of sl_secrets_retain: a secret of an object in the catalog, or of
+** the one being added (secrets are named <object>.<option>). */
+typedef struct live_names {
+    const sl_catalog *c;
+    const char *adding;
+} live_names;
+
+static int has_object_prefix(const char *secret, const char *obj)
+{
+    size_t n = strlen(obj);
+    return strncasecmp(secret, obj, n) == 0 && secret[n] == '.';
+}
+
+static int secret_is_live(void *ctx, const char *secret)
+{
+    const live_names *l = ctx;
+    if (has_object_prefix(secret, l->adding))
+        return 1;
+    for (int i = 0; i < l->c->n; i++)
+        if (has_object_prefix(secret, l->c->objs[i]->name))
+            return 1;
+    return 0;
+}
+
+/* Moves the literal secrets of stmt to DB.secrets (dropping those of
+** objects no longer in the catalog) and reparses the text that refers to
+** them. Returns the text to store (sql itself, or a malloc'd redacted copy
+** in *owned) with *stmt replaced; NULL with err set and *stmt freed. */
+static const char *store_secrets(sl_catalog *c, const char *name,
+                                 const char *sql, sl_stmt **stmt,
+                                 char **owned, sl_error *err)
+{
+    *owned = sl_secrets_extract(c->secrets, name, sql, *stmt);
+    if (*owned == NULL)
+        return sql;
+    live_names live = {c, name};
+    sl_secrets_retain(c->secrets, secret_is_live, &live);
+    sl_stmt_free(*stmt);
+    *stmt = NULL;
+    sl_error perr;
+    sl_error_clear(&perr);
+    if (sl_secrets_save(c->secrets, err) != 0)
+        return NULL;
+    if ((*stmt = parse_stored(*owned, &perr)) == NULL) {
+        sl_error_set(err, -1, "internal error: %s does not parse with its "
+                     "secrets replaced: %s", name, perr.msg);
+        return NULL;
+    }
+    return *owned;
+}
+
 sl_catalog_obj *sl_catalog_add(sl_catalog *c, const char *name,
                                sl_object_kind kind, const char *sql,
                                sl_stmt *stmt, sl_error *err)
 {
+    char *redacted = NULL;
+    sql = store_secrets(c, name, sql, &stmt, &redacted, err);
+    if (sql == NULL || sl_secrets_resolve(c->secrets, stmt, err) != 0) {
+        sl_stmt_free(stmt);
+        free(redacted);
+        return NULL;
+    }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, "INSERT INTO sluice_catalog(name, "
                                 "kind, sql) VALUES (?1, ?2, ?3)", -1, &st,
@@ -143,9 +218,12 @@ sl_catalog_obj *sl_catalog_add(sl_catalog *c, const char *name,
         sl_error_set(err, -1, "cannot record %s in sluice_catalog: %s", name,
                      sqlite3_errmsg(c->db));
         sl_stmt_free(stmt);
+        free(redacted);
         return NULL;
     }
-    return obj_push(c, name, kind, sql, stmt, "created");
+    sl_catalog_obj *o = obj_push(c, name, kind, sql, stmt, "created");
+    free(redacted);
+    return o;
 }
 
 int sl_catalog_remove(sl_catalog *c, const char *name, sl_error *err)

@@ -312,6 +312,50 @@ def session_two(d, env, hist):
        "history_appended_across_sessions", repr(entries))
 
 
+def session_secrets(d, env, hist):
+    """A statement holding a secret: the history file keeps it redacted and
+    is the owner's alone (0600), as are the database and DB.secrets; the
+    catalog holds a reference instead of the secret."""
+    t = Term(d, env)
+    try:
+        t.expect(PROMPT)
+        t.send("CREATE SOURCE k (a BIGINT) WITH (connector = 'kafka', "
+               "brokers = '127.0.0.1:1', topic = 't', format = 'json',\r")
+        t.expect(MORE)
+        t.send("'kafka.sasl.username' = 'me', 'kafka.sasl.password' = "
+               "'hunter2', group_id = 'g');\r")
+        out = t.expect(PROMPT)
+        ok(out is not None and "error" not in out,
+           "source_with_a_secret_created", out or t.screen())
+        t.send("SELECT count(*) AS n FROM sluice_catalog WHERE "
+               "instr(sql, 'hunter' || '2') > 0;\r")
+        out = t.expect(PROMPT)
+        ok(out is not None and re.search(r"\|\s+0 \|", out) is not None,
+           "catalog_row_has_no_secret", out or t.screen())
+        t.send("\\q\r")
+        t.wait_exit()
+    finally:
+        t.close()
+    with open(hist, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    entries, head = history_entries(hist) or (None, None)
+    last = entries[-3] if entries and len(entries) > 2 else None
+    ok("hunter2" not in text and last is not None and
+       "'kafka.sasl.password' = '***'" in last and
+       "'kafka.sasl.username' = 'me'" in last and "group_id = 'g'" in last,
+       "history_keeps_the_statement_without_its_secret", repr(last))
+    modes = {name: os.stat(os.path.join(d, name)).st_mode & 0o777
+             for name in ("history", "test.db", "test.db.secrets")
+             if os.path.exists(os.path.join(d, name))}
+    ok(modes == {"history": 0o600, "test.db": 0o600, "test.db.secrets": 0o600},
+       "history_database_and_secrets_are_the_owners_alone_0600",
+       repr({k: oct(v) for k, v in modes.items()}))
+    secrets = os.path.join(d, "test.db.secrets")
+    kept = open(secrets).read() if os.path.exists(secrets) else ""
+    ok("k.kafka.sasl.password\thunter2\n" in kept,
+       "secret_kept_in_db_secrets", kept)
+
+
 def main():
     global SLUICE
     if len(sys.argv) != 2:
@@ -326,6 +370,7 @@ def main():
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
         session_one(d, env, hist)
         session_two(d, env, hist)
+        session_secrets(d, env, hist)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("1..%d" % N)

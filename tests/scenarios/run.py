@@ -19,6 +19,7 @@ Standard library only.
 import difflib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,9 @@ def parse(lines):
             if i == n:
                 raise ScenarioError("line %d: `file` block has no `end` line" % b.line)
             i += 1
-        elif kind in ("statement", "query", "error"):
+        elif kind in ("statement", "query", "error", "sqlite"):
+            if kind == "sqlite" and args:
+                raise ScenarioError("line %d: `sqlite` takes no options" % b.line)
             if kind == "statement":
                 if not (args == ["ok"] or (len(args) == 2 and args[0] == "exit"
                                            and args[1].isdigit())):
@@ -94,11 +97,11 @@ def parse(lines):
                 b.exp_span = (first, i)
                 b.expected = [EMPTY_TO_TEXT(x) for x in lines[first:i]]
             elif i < n and lines[i] == "----":
-                raise ScenarioError("line %d: `statement` blocks have no expected output"
-                                    % b.line)
+                raise ScenarioError("line %d: `%s` blocks have no expected output"
+                                    % (b.line, kind))
         else:
-            raise ScenarioError("line %d: unknown block %r (file, statement, query, error)"
-                                % (b.line, kind))
+            raise ScenarioError("line %d: unknown block %r (file, statement, query, "
+                                "error, sqlite)" % (b.line, kind))
         blocks.append(b)
     return blocks
 
@@ -148,6 +151,16 @@ def run_block(b, sluice, cwd):
         return True, "", None
 
     sql = "\n".join(b.body) + "\n"
+    if b.kind == "sqlite":
+        # another program writing the database (sluice refuses user writes
+        # to its own tables): to damage them on purpose
+        try:
+            con = sqlite3.connect(os.path.join(cwd, "test.db"), timeout=10)
+            con.executescript(sql)
+            con.close()
+        except sqlite3.Error as e:
+            return False, "sqlite3: %s" % e, None
+        return True, "", None
     mode = "csv"
     for a in b.args:
         if a.startswith("mode="):
