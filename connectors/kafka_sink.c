@@ -19,7 +19,11 @@
 #include <string.h>
 #include <strings.h>
 #include <librdkafka/rdkafka.h>
+#include "connectors/kafka_shutdown.h"
 #include "connectors/sink.h"
+
+#define CLOSE_FLUSH_WAIT_MS 5000     /* delivering what is queued at close */
+#define CLOSE_SHUTDOWN_WAIT_MS 3000  /* destroying the producer */
 
 typedef struct kafka_sink {
     sl_sink base;
@@ -246,13 +250,11 @@ static int ks_resume(sl_sink *k, const char *position, sl_error *err)
     return 0;       /* at-least-once: nothing to roll back */
 }
 
-static void ks_close(sl_sink *k)
+/* Frees the sink once its producer is destroyed (librdkafka's callbacks
+** point to it until then). */
+static void ks_free(void *arg)
 {
-    kafka_sink *s = (kafka_sink *)k;
-    if (s->rk) {
-        rd_kafka_flush(s->rk, 10000);
-        rd_kafka_destroy(s->rk);
-    }
+    kafka_sink *s = arg;
     free(s->topic);
     free(s->key_spec);
     free(s->key_cols);
@@ -260,6 +262,23 @@ static void ks_close(sl_sink *k)
     sl_buf_free(&s->value);
     sl_buf_free(&s->key);
     free(s);
+}
+
+/* Bounded: what is still queued was produced after the last commit point,
+** so it is produced again on resume (at-least-once) and may be dropped. */
+static void ks_close(sl_sink *k)
+{
+    kafka_sink *s = (kafka_sink *)k;
+    if (s->rk == NULL) {
+        ks_free(s);
+        return;
+    }
+    if (rd_kafka_flush(s->rk, CLOSE_FLUSH_WAIT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    if (sl_kafka_shutdown(s->rk, 0, CLOSE_SHUTDOWN_WAIT_MS, ks_free, s) != 0)
+        fprintf(stderr, "warning: kafka sink: librdkafka did not shut down "
+                "within %d s; left to finish in the background\n",
+                CLOSE_SHUTDOWN_WAIT_MS / 1000);
 }
 
 static const sl_sink_vtab kafka_vtab = {

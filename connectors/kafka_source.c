@@ -39,7 +39,10 @@
 ** failure is a clear error naming the brokers or the topic. While running,
 ** transient errors (a broker down for a while) are retried by librdkafka
 ** and reported once as a warning; fatal ones (librdkafka's fatal error,
-** authentication, a topic that vanished) make next() fail.
+** authentication, a topic that vanished) make next() fail. A deleted topic
+** is looked for in the cluster's metadata every 2 s (check_topics), since
+** librdkafka reports it late or never. close() is bounded in time
+** (kafka_shutdown.c).
 */
 #include <ctype.h>
 #include <errno.h>
@@ -52,6 +55,7 @@
 #include <time.h>
 #include <librdkafka/rdkafka.h>
 #include "engine/error.h"
+#include "connectors/kafka_shutdown.h"
 #include "connectors/source.h"
 #include "engine/functions.h"
 
@@ -59,8 +63,11 @@
 #define POLL_BUDGET_MS 100       /* longest next() waits for a message */
 #define TAKE_BATCH 1024           /* messages taken from the queue at once */
 #define CLOSE_COMMIT_WAIT_MS 2000
+#define CLOSE_SHUTDOWN_WAIT_MS 3000  /* leaving the group, destroying */
 #define PART_SHIFT 16            /* part id = topic index << 16 | partition */
 #define DEFAULT_IDLE_MS 30000
+#define TOPIC_CHECK_MS 2000      /* how often a deleted topic is looked for */
+#define TOPIC_CHECK_WAIT_MS 1000 /* the longest one look waits */
 
 enum { START_EARLIEST, START_LATEST, START_COMMITTED };
 
@@ -107,6 +114,8 @@ typedef struct kafka_src {
     int warned;
     int commit_inflight;
     int commit_warned;
+    int64_t next_check_ms;   /* when check_topics next reads the metadata */
+    int absent_checks;       /* checks in a row that missed a topic */
     char reason[512];
     char where[600];
 } kafka_src;
@@ -404,6 +413,21 @@ fail:
 ** not fix. The metadata of all topics is asked for, never of one by name: a
 ** request naming a topic may create it on a broker that auto-creates topics
 ** (the mock cluster does), and a misspelt topic must be an error. */
+static const struct rd_kafka_metadata_topic *
+md_topic(const struct rd_kafka_metadata *md, const char *name)
+{
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (strcmp(md->topics[i].topic, name) == 0)
+            return &md->topics[i];
+    return NULL;
+}
+
+/* The cluster does not know the topic (never made, or deleted). */
+static int md_absent(const struct rd_kafka_metadata_topic *mt)
+{
+    return mt == NULL || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
 static int load_metadata(kafka_src *ks, sl_error *err)
 {
     int64_t deadline = mono_ms() + OPEN_WAIT_MS;
@@ -415,12 +439,9 @@ static int load_metadata(kafka_src *ks, sl_error *err)
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             int ready = 0;
             for (int t = 0; t < ks->ntopics; t++) {
-                const struct rd_kafka_metadata_topic *mt = NULL;
-                for (int i = 0; i < md->topic_cnt && !mt; i++)
-                    if (strcmp(md->topics[i].topic, ks->topics[t]) == 0)
-                        mt = &md->topics[i];
-                if (mt == NULL ||
-                    mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                const struct rd_kafka_metadata_topic *mt =
+                    md_topic(md, ks->topics[t]);
+                if (md_absent(mt)) {
                     sl_error_set(err, -1, "Kafka topic '%s' does not exist "
                                  "on brokers '%s'", ks->topics[t], ks->brokers);
                     rd_kafka_metadata_destroy(md);
@@ -472,6 +493,44 @@ static int load_metadata(kafka_src *ks, sl_error *err)
             nanosleep(&ts, NULL);
         }
     }
+}
+
+static int topic_deleted(const kafka_src *ks, const char *topic, sl_error *err)
+{
+    return sl_error_set(err, -1, "Kafka topic '%s' was deleted from brokers "
+                        "'%s' while it was read (the cluster no longer knows "
+                        "it)", topic, ks->brokers);
+}
+
+/* While reading: a topic deleted from the cluster is a definition problem,
+** not a passing one (a broker that goes away is retried by librdkafka),
+** and librdkafka itself says nothing about it for a long time. Every
+** TOPIC_CHECK_MS the cluster's metadata is read (a bounded wait; skipped
+** while the brokers are unreachable); a topic absent from it twice in a row
+** (a broker restarting may answer once with partial metadata) stops the
+** source with an error naming it. */
+static int check_topics(kafka_src *ks, sl_error *err)
+{
+    int64_t now = mono_ms();
+    if (now < ks->next_check_ms || ks->all_down)
+        return 0;
+    ks->next_check_ms = now + TOPIC_CHECK_MS;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(ks->rk, 1, NULL, &md, TOPIC_CHECK_WAIT_MS) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;                      /* no answer: nothing learnt */
+    int gone = -1;
+    for (int t = 0; t < ks->ntopics && gone < 0; t++)
+        if (md_absent(md_topic(md, ks->topics[t])))
+            gone = t;
+    rd_kafka_metadata_destroy(md);
+    if (gone < 0) {
+        ks->absent_checks = 0;
+        return 0;
+    }
+    if (++ks->absent_checks < 2)
+        return 0;
+    return topic_deleted(ks, ks->topics[gone], err);
 }
 
 /* Bounded: the end of every partition is its high watermark now. */
@@ -584,8 +643,7 @@ static int message_error(kafka_src *ks, rd_kafka_message_t *m, sl_error *err)
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-        return sl_error_set(err, -1, "Kafka topic '%s' does not exist on "
-                            "brokers '%s' (any more)", topic, ks->brokers);
+        return topic_deleted(ks, topic, err);
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
         return sl_error_set(err, -1, "Kafka brokers '%s': not authorized for "
@@ -611,6 +669,8 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
     rd_kafka_poll(ks->rk, 0);           /* error and commit callbacks */
     if (ks->hard_error)
         return sl_error_set(err, -1, "%s", ks->hard_msg);
+    if (check_topics(ks, err) != 0)
+        return -1;
     if (ks->manual && !ks->started && manual_start(ks, err) != 0)
         return -1;
     if (ks->bounded && all_done(ks)) {
@@ -861,25 +921,11 @@ static void kafka_committed(sl_source *s)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void kafka_close(sl_source *s)
+/* Frees what the source owns once its handle is destroyed (librdkafka's
+** callbacks point to it until then). */
+static void kafka_free(void *arg)
 {
-    kafka_src *ks = (kafka_src *)s;
-    while (ks->imsg < ks->nmsgs)
-        rd_kafka_message_destroy(ks->msgs[ks->imsg++]);
-    if (ks->queue)
-        rd_kafka_queue_destroy(ks->queue);
-    if (ks->rk) {
-        /* let an outstanding commit finish, for a bounded time */
-        int64_t until = mono_ms() + CLOSE_COMMIT_WAIT_MS;
-        while (ks->commit_inflight && mono_ms() < until)
-            rd_kafka_poll(ks->rk, 50);
-        if (!ks->manual)
-            rd_kafka_consumer_close(ks->rk);
-        for (int t = 0; ks->rkts && t < ks->ntopics; t++)
-            if (ks->rkts[t])
-                rd_kafka_topic_destroy(ks->rkts[t]);
-        rd_kafka_destroy(ks->rk);
-    }
+    kafka_src *ks = arg;
     for (int i = 0; i < ks->ntopics; i++)
         free(ks->topics[i]);
     free(ks->topics);
@@ -888,6 +934,32 @@ static void kafka_close(sl_source *s)
     free(ks->brokers);
     sl_decoder_free(ks->dec);
     free(ks);
+}
+
+static void kafka_close(sl_source *s)
+{
+    kafka_src *ks = (kafka_src *)s;
+    while (ks->imsg < ks->nmsgs)
+        rd_kafka_message_destroy(ks->msgs[ks->imsg++]);
+    if (ks->queue)
+        rd_kafka_queue_destroy(ks->queue);
+    if (ks->rk == NULL) {
+        kafka_free(ks);
+        return;
+    }
+    /* let an outstanding commit finish, for a bounded time */
+    int64_t until = mono_ms() + CLOSE_COMMIT_WAIT_MS;
+    while (ks->commit_inflight && mono_ms() < until)
+        rd_kafka_poll(ks->rk, 50);
+    for (int t = 0; ks->rkts && t < ks->ntopics; t++)
+        if (ks->rkts[t])
+            rd_kafka_topic_destroy(ks->rkts[t]);
+    /* leaving the group and destroying the handle, bounded in time */
+    if (sl_kafka_shutdown(ks->rk, !ks->manual, CLOSE_SHUTDOWN_WAIT_MS,
+                          kafka_free, ks) != 0)
+        fprintf(stderr, "warning: kafka source: librdkafka did not shut down "
+                "within %d s; left to finish in the background\n",
+                CLOSE_SHUTDOWN_WAIT_MS / 1000);
 }
 
 static const sl_source_vtab kafka_vtab = {
@@ -972,6 +1044,7 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
     ks->queue = rd_kafka_queue_get_consumer(ks->rk);  /* group.id is set */
     if (load_metadata(ks, err) != 0)
         goto fail;
+    ks->next_check_ms = mono_ms() + TOPIC_CHECK_MS;
     if (ks->bounded && load_ends(ks, err) != 0)
         goto fail;
     if (ks->manual)
