@@ -69,7 +69,7 @@
 #define TOPIC_CHECK_MS 2000      /* how often a deleted topic is looked for */
 #define TOPIC_CHECK_WAIT_MS 1000 /* the longest one look waits */
 
-enum { START_EARLIEST, START_LATEST, START_COMMITTED };
+enum { START_EARLIEST, START_LATEST, START_COMMITTED, START_BEGINNING };
 
 typedef struct kpart {
     int topic;               /* index into ks->topics */
@@ -170,19 +170,49 @@ static int32_t part_id(const kpart *p)
     return (int32_t)((p->topic << PART_SHIFT) | (p->partition & 0xffff));
 }
 
-/* The offset to assign a partition at: where this source is, else start. */
+/* The offset to assign a partition at: where this source is (a restored
+** checkpoint, or what it has read). Else, when the consumer group hands
+** out the partitions, the group's committed offset: another sluice process
+** of the group (with its own database) may have read the partition up to
+** there, and starting over would count its messages twice; `start` applies
+** where the group has no committed offset (auto.offset.reset), and only
+** 'beginning' overrides the group. Else (partitions assigned by hand:
+** bounded reads, push queries) `start`. */
 static int64_t assign_offset(const kafka_src *ks, const kpart *p)
 {
     if (p->next >= 0)
         return p->next;
-    switch (ks->start) {
-    case START_LATEST:
-        return RD_KAFKA_OFFSET_END;
-    case START_COMMITTED:
-        return RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset */
-    default:
+    if (ks->start == START_BEGINNING)
         return RD_KAFKA_OFFSET_BEGINNING;
+    if (ks->start == START_COMMITTED || !ks->manual)
+        return RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset */
+    return ks->start == START_LATEST ? RD_KAFKA_OFFSET_END
+                                     : RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/* The offsets to commit: every partition read since the last commit
+** (assigned ones only when in a group, where others belong to others);
+** only those of `only` when it is given. */
+static rd_kafka_topic_partition_list_t *
+to_commit(kafka_src *ks, const rd_kafka_topic_partition_list_t *only)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (int i = 0; i < ks->nparts; i++) {
+        kpart *p = &ks->parts[i];
+        if (p->next < 0 || p->next == p->committed)
+            continue;
+        if (!ks->manual && !p->assigned)
+            continue;
+        if (only && !rd_kafka_topic_partition_list_find(
+                        only, ks->topics[p->topic], p->partition))
+            continue;
+        if (l == NULL)
+            l = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_topic_partition_list_add(l, ks->topics[p->topic],
+                                          p->partition)->offset = p->next;
+        p->committed = p->next;
     }
+    return l;
 }
 
 /* ---- librdkafka callbacks ---------------------------------------------- */
@@ -237,8 +267,18 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     kafka_src *ks = opaque;
     (void)rk;
-    (void)offsets;
     ks->commit_inflight = 0;
+    /* offsets the group did not take are sent again with the next commit
+    ** (or when their partition is revoked) */
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        if (!err && !tp->err)
+            continue;
+        int t = topic_index(ks, tp->topic);
+        kpart *p = t < 0 ? NULL : part_get(ks, t, tp->partition, 0);
+        if (p && p->committed == tp->offset)
+            p->committed = -1;
+    }
     if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
         ks->commit_warned = 0;
     } else if (!ks->commit_warned && !ks->warned) {
@@ -279,7 +319,22 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  "");
         }
     } else {
-        /* revoked or lost: keep the positions, stop counting them */
+        /* Revoked: the group hands these partitions to another member,
+        ** which starts at the group's committed offsets. Commit what this
+        ** process has read of them first (synchronously: before the
+        ** handover), or the new owner would read again the messages read
+        ** since the last commit point, which this process still counts.
+        ** (They reach this process's database at its next commit point; a
+        ** crash before it loses them for both: docs/connectors.md.) Lost
+        ** partitions are already someone else's: nothing to commit. */
+        if (!rd_kafka_assignment_lost(rk)) {
+            rd_kafka_topic_partition_list_t *l = to_commit(ks, list);
+            if (l) {
+                rd_kafka_commit(rk, l, 0);
+                rd_kafka_topic_partition_list_destroy(l);
+            }
+        }
+        /* keep the positions, stop counting them */
         for (int i = 0; i < list->cnt; i++) {
             int t = topic_index(ks, list->elems[i].topic);
             kpart *p = t < 0 ? NULL : part_get(ks, t, list->elems[i].partition, 0);
@@ -588,7 +643,7 @@ static int manual_start(kafka_src *ks, sl_error *err)
             p->done = p->next >= p->end;
         else if (ks->bounded)
             p->done = ks->start == START_LATEST ||
-                      (ks->start == START_EARLIEST && p->end <= p->low);
+                      (ks->start != START_COMMITTED && p->end <= p->low);
         if (p->done)
             continue;
         p->assigned = 1;
@@ -890,30 +945,10 @@ static int kafka_active(sl_source *s, int32_t *parts, int max)
     return n;
 }
 
-/* The offsets to commit: every partition read since the last commit
-** (assigned ones only when in a group, where others belong to others). */
-static rd_kafka_topic_partition_list_t *to_commit(kafka_src *ks)
-{
-    rd_kafka_topic_partition_list_t *l = NULL;
-    for (int i = 0; i < ks->nparts; i++) {
-        kpart *p = &ks->parts[i];
-        if (p->next < 0 || p->next == p->committed)
-            continue;
-        if (!ks->manual && !p->assigned)
-            continue;
-        if (l == NULL)
-            l = rd_kafka_topic_partition_list_new(4);
-        rd_kafka_topic_partition_list_add(l, ks->topics[p->topic],
-                                          p->partition)->offset = p->next;
-        p->committed = p->next;
-    }
-    return l;
-}
-
 static void kafka_committed(sl_source *s)
 {
     kafka_src *ks = (kafka_src *)s;
-    rd_kafka_topic_partition_list_t *l = to_commit(ks);
+    rd_kafka_topic_partition_list_t *l = to_commit(ks, NULL);
     if (l == NULL)
         return;
     if (rd_kafka_commit(ks->rk, l, 1) == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -997,9 +1032,12 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
             ks->start = START_LATEST;
         else if (strcasecmp(v, "committed") == 0)
             ks->start = START_COMMITTED;
+        else if (strcasecmp(v, "beginning") == 0)
+            ks->start = START_BEGINNING;
         else {
             sl_error_set(err, -1, "kafka source %s: start must be 'earliest', "
-                         "'latest' or 'committed', not '%s'", def->name, v);
+                         "'latest', 'committed' or 'beginning', not '%s'",
+                         def->name, v);
             goto fail;
         }
     }
