@@ -19,8 +19,10 @@
 #include <string.h>
 #include <strings.h>
 #include <librdkafka/rdkafka.h>
+#include "connectors/kafka_conf.h"
 #include "connectors/kafka_shutdown.h"
 #include "connectors/sink.h"
+#include "engine/source.h"
 
 #define CLOSE_FLUSH_WAIT_MS 5000     /* delivering what is queued at close */
 #define CLOSE_SHUTDOWN_WAIT_MS 3000  /* destroying the producer */
@@ -51,15 +53,9 @@ static const char *const kafka_sink_options[] = {
 int sl_kafka_sink_check(const sl_stmt *st, sl_error *err)
 {
     const sl_option *conn = sl_stmt_option(st, "connector");
-    for (int i = 0; i < st->nopts; i++) {
-        const sl_option *o = &st->opts[i];
-        int ok = strncasecmp(o->key, "kafka.", 6) == 0;
-        for (int k = 0; kafka_sink_options[k] && !ok; k++)
-            ok = strcasecmp(kafka_sink_options[k], o->key) == 0;
-        if (!ok)
-            return sl_error_set(err, o->offset, "unknown option '%s' for a "
-                                "kafka sink", o->key);
-    }
+    if (sl_options_check(st, kafka_sink_options, 1, "a kafka sink", err) != 0 ||
+        sl_kafka_props_check(st, err) != 0)
+        return -1;
     if (sl_stmt_option(st, "brokers") == NULL || sl_stmt_option(st, "topic") == NULL)
         return sl_error_set(err, conn->offset, "a kafka sink needs brokers = "
                             "'<host:port>' and topic = '<name>'");
@@ -307,20 +303,10 @@ sl_sink *sl_kafka_sink_open(const sl_stmt *st, int changelog, sl_error *err)
         ks_close(&s->base);
         return NULL;
     }
-    for (int i = 0; i < st->nopts; i++) {
-        const sl_option *o = &st->opts[i];
-        if (strncasecmp(o->key, "kafka.", 6) != 0)
-            continue;
-        if (strcasecmp(o->key + 6, "debug") == 0)
-            s->user_debug = 1;
-        if (rd_kafka_conf_set(conf, o->key + 6, o->value, errstr,
-                              sizeof errstr) != RD_KAFKA_CONF_OK) {
-            sl_error_set(err, o->offset, "kafka property %s: %s", o->key + 6,
-                         errstr);
-            rd_kafka_conf_destroy(conf);
-            ks_close(&s->base);
-            return NULL;
-        }
+    if (sl_kafka_props_apply(conf, st, &s->user_debug, err) != 0) {
+        rd_kafka_conf_destroy(conf);
+        ks_close(&s->base);
+        return NULL;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);

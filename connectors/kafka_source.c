@@ -55,7 +55,9 @@
 #include <time.h>
 #include <librdkafka/rdkafka.h>
 #include "engine/error.h"
+#include "connectors/kafka_conf.h"
 #include "connectors/kafka_shutdown.h"
+#include "connectors/kafka_source.h"
 #include "connectors/source.h"
 #include "engine/functions.h"
 
@@ -411,6 +413,56 @@ static int parse_idle(const char *v, int64_t *ms)
     return -1;
 }
 
+/* start: the START_* value, or -1. */
+static int parse_start(const char *v)
+{
+    static const char *const names[] = {"earliest", "latest", "committed",
+                                        "beginning"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(v, names[i]) == 0)
+            return i;          /* the enum's order */
+    return -1;
+}
+
+/* The values of the source's own options, each with its error at its
+** place; *start, *bounded and *idle_ms get them (defaults when absent). */
+static int read_options(const sl_stmt *st, int *start, int *bounded,
+                        int64_t *idle_ms, sl_error *err)
+{
+    const sl_option *o;
+    *start = START_EARLIEST;
+    *bounded = 0;
+    *idle_ms = DEFAULT_IDLE_MS;
+    if ((o = sl_stmt_option(st, "start")) != NULL &&
+        (*start = parse_start(o->value)) < 0)
+        return sl_error_set(err, o->value_offset, "start must be 'earliest', "
+                            "'latest', 'committed' or 'beginning', not '%s'",
+                            o->value);
+    if ((o = sl_stmt_option(st, "until")) != NULL) {
+        if (strcasecmp(o->value, "end") != 0)
+            return sl_error_set(err, o->value_offset, "until must be 'end' "
+                                "(or left out for an unbounded source), not "
+                                "'%s'", o->value);
+        *bounded = 1;
+    }
+    if ((o = sl_stmt_option(st, "idle_timeout")) != NULL &&
+        parse_idle(o->value, idle_ms) != 0)
+        return sl_error_set(err, o->value_offset, "idle_timeout must be an "
+                            "interval ('30 seconds') or milliseconds, not "
+                            "'%s'", o->value);
+    return 0;
+}
+
+int sl_kafka_source_check(const sl_stmt *s, sl_error *err)
+{
+    int start, bounded;
+    int64_t idle_ms;
+    return read_options(s, &start, &bounded, &idle_ms, err) != 0 ||
+                   sl_kafka_props_check(s, err) != 0
+               ? -1
+               : 0;
+}
+
 static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v,
                     sl_error *err)
 {
@@ -440,15 +492,8 @@ static rd_kafka_conf_t *make_conf(kafka_src *ks, const sl_source_def *def,
         set_conf(conf, "client.id", "sluice", err))
         goto fail;
     /* the user's properties last, so they win */
-    for (int i = 0; i < def->stmt->nopts; i++) {
-        const sl_option *o = &def->stmt->opts[i];
-        if (strncasecmp(o->key, "kafka.", 6) != 0)
-            continue;
-        if (strcmp(o->key + 6, "debug") == 0)
-            ks->user_debug = 1;
-        if (set_conf(conf, o->key + 6, o->value, err) != 0)
-            goto fail;
-    }
+    if (sl_kafka_props_apply(conf, def->stmt, &ks->user_debug, err) != 0)
+        goto fail;
     rd_kafka_conf_set_opaque(conf, ks);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
@@ -1025,37 +1070,9 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
     }
     if (split_topics(ks, v, err) != 0)
         goto fail;
-    if ((v = opt(def, "start")) != NULL) {
-        if (strcasecmp(v, "earliest") == 0)
-            ks->start = START_EARLIEST;
-        else if (strcasecmp(v, "latest") == 0)
-            ks->start = START_LATEST;
-        else if (strcasecmp(v, "committed") == 0)
-            ks->start = START_COMMITTED;
-        else if (strcasecmp(v, "beginning") == 0)
-            ks->start = START_BEGINNING;
-        else {
-            sl_error_set(err, -1, "kafka source %s: start must be 'earliest', "
-                         "'latest', 'committed' or 'beginning', not '%s'",
-                         def->name, v);
-            goto fail;
-        }
-    }
-    if ((v = opt(def, "until")) != NULL) {
-        if (strcasecmp(v, "end") != 0) {
-            sl_error_set(err, -1, "kafka source %s: until must be 'end' (or "
-                         "left out for an unbounded source), not '%s'",
-                         def->name, v);
-            goto fail;
-        }
-        ks->bounded = 1;
-    }
-    if ((v = opt(def, "idle_timeout")) != NULL && parse_idle(v, &ks->idle_ms)) {
-        sl_error_set(err, -1, "kafka source %s: idle_timeout must be an "
-                     "interval ('30 seconds') or milliseconds, not '%s'",
-                     def->name, v);
+    if (read_options(def->stmt, &ks->start, &ks->bounded, &ks->idle_ms,
+                     err) != 0)
         goto fail;
-    }
     /* A push query (the engine names it "(push)") reads every partition
     ** by itself: joining a group would split the topic with every other
     ** terminal running the same SELECT. */
