@@ -19,7 +19,13 @@
 #include <string.h>
 #include <strings.h>
 #include <librdkafka/rdkafka.h>
+#include "connectors/kafka_conf.h"
+#include "connectors/kafka_shutdown.h"
 #include "connectors/sink.h"
+#include "engine/source.h"
+
+#define CLOSE_FLUSH_WAIT_MS 5000     /* delivering what is queued at close */
+#define CLOSE_SHUTDOWN_WAIT_MS 3000  /* destroying the producer */
 
 typedef struct kafka_sink {
     sl_sink base;
@@ -47,15 +53,9 @@ static const char *const kafka_sink_options[] = {
 int sl_kafka_sink_check(const sl_stmt *st, sl_error *err)
 {
     const sl_option *conn = sl_stmt_option(st, "connector");
-    for (int i = 0; i < st->nopts; i++) {
-        const sl_option *o = &st->opts[i];
-        int ok = strncasecmp(o->key, "kafka.", 6) == 0;
-        for (int k = 0; kafka_sink_options[k] && !ok; k++)
-            ok = strcasecmp(kafka_sink_options[k], o->key) == 0;
-        if (!ok)
-            return sl_error_set(err, o->offset, "unknown option '%s' for a "
-                                "kafka sink", o->key);
-    }
+    if (sl_options_check(st, kafka_sink_options, 1, "a kafka sink", err) != 0 ||
+        sl_kafka_props_check(st, err) != 0)
+        return -1;
     if (sl_stmt_option(st, "brokers") == NULL || sl_stmt_option(st, "topic") == NULL)
         return sl_error_set(err, conn->offset, "a kafka sink needs brokers = "
                             "'<host:port>' and topic = '<name>'");
@@ -246,13 +246,11 @@ static int ks_resume(sl_sink *k, const char *position, sl_error *err)
     return 0;       /* at-least-once: nothing to roll back */
 }
 
-static void ks_close(sl_sink *k)
+/* Frees the sink once its producer is destroyed (librdkafka's callbacks
+** point to it until then). */
+static void ks_free(void *arg)
 {
-    kafka_sink *s = (kafka_sink *)k;
-    if (s->rk) {
-        rd_kafka_flush(s->rk, 10000);
-        rd_kafka_destroy(s->rk);
-    }
+    kafka_sink *s = arg;
     free(s->topic);
     free(s->key_spec);
     free(s->key_cols);
@@ -260,6 +258,23 @@ static void ks_close(sl_sink *k)
     sl_buf_free(&s->value);
     sl_buf_free(&s->key);
     free(s);
+}
+
+/* Bounded: what is still queued was produced after the last commit point,
+** so it is produced again on resume (at-least-once) and may be dropped. */
+static void ks_close(sl_sink *k)
+{
+    kafka_sink *s = (kafka_sink *)k;
+    if (s->rk == NULL) {
+        ks_free(s);
+        return;
+    }
+    if (rd_kafka_flush(s->rk, CLOSE_FLUSH_WAIT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    if (sl_kafka_shutdown(s->rk, 0, CLOSE_SHUTDOWN_WAIT_MS, ks_free, s) != 0)
+        fprintf(stderr, "warning: kafka sink: librdkafka did not shut down "
+                "within %d s; left to finish in the background\n",
+                CLOSE_SHUTDOWN_WAIT_MS / 1000);
 }
 
 static const sl_sink_vtab kafka_vtab = {
@@ -288,20 +303,10 @@ sl_sink *sl_kafka_sink_open(const sl_stmt *st, int changelog, sl_error *err)
         ks_close(&s->base);
         return NULL;
     }
-    for (int i = 0; i < st->nopts; i++) {
-        const sl_option *o = &st->opts[i];
-        if (strncasecmp(o->key, "kafka.", 6) != 0)
-            continue;
-        if (strcasecmp(o->key + 6, "debug") == 0)
-            s->user_debug = 1;
-        if (rd_kafka_conf_set(conf, o->key + 6, o->value, errstr,
-                              sizeof errstr) != RD_KAFKA_CONF_OK) {
-            sl_error_set(err, o->offset, "kafka property %s: %s", o->key + 6,
-                         errstr);
-            rd_kafka_conf_destroy(conf);
-            ks_close(&s->base);
-            return NULL;
-        }
+    if (sl_kafka_props_apply(conf, st, &s->user_debug, err) != 0) {
+        rd_kafka_conf_destroy(conf);
+        ks_close(&s->base);
+        return NULL;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);

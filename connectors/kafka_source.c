@@ -39,7 +39,10 @@
 ** failure is a clear error naming the brokers or the topic. While running,
 ** transient errors (a broker down for a while) are retried by librdkafka
 ** and reported once as a warning; fatal ones (librdkafka's fatal error,
-** authentication, a topic that vanished) make next() fail.
+** authentication, a topic that vanished) make next() fail. A deleted topic
+** is looked for in the cluster's metadata every 2 s (check_topics), since
+** librdkafka reports it late or never. close() is bounded in time
+** (kafka_shutdown.c).
 */
 #include <ctype.h>
 #include <errno.h>
@@ -52,6 +55,9 @@
 #include <time.h>
 #include <librdkafka/rdkafka.h>
 #include "engine/error.h"
+#include "connectors/kafka_conf.h"
+#include "connectors/kafka_shutdown.h"
+#include "connectors/kafka_source.h"
 #include "connectors/source.h"
 #include "engine/functions.h"
 
@@ -59,10 +65,13 @@
 #define POLL_BUDGET_MS 100       /* longest next() waits for a message */
 #define TAKE_BATCH 1024           /* messages taken from the queue at once */
 #define CLOSE_COMMIT_WAIT_MS 2000
+#define CLOSE_SHUTDOWN_WAIT_MS 3000  /* leaving the group, destroying */
 #define PART_SHIFT 16            /* part id = topic index << 16 | partition */
 #define DEFAULT_IDLE_MS 30000
+#define TOPIC_CHECK_MS 2000      /* how often a deleted topic is looked for */
+#define TOPIC_CHECK_WAIT_MS 1000 /* the longest one look waits */
 
-enum { START_EARLIEST, START_LATEST, START_COMMITTED };
+enum { START_EARLIEST, START_LATEST, START_COMMITTED, START_BEGINNING };
 
 typedef struct kpart {
     int topic;               /* index into ks->topics */
@@ -107,6 +116,8 @@ typedef struct kafka_src {
     int warned;
     int commit_inflight;
     int commit_warned;
+    int64_t next_check_ms;   /* when check_topics next reads the metadata */
+    int absent_checks;       /* checks in a row that missed a topic */
     char reason[512];
     char where[600];
 } kafka_src;
@@ -161,19 +172,49 @@ static int32_t part_id(const kpart *p)
     return (int32_t)((p->topic << PART_SHIFT) | (p->partition & 0xffff));
 }
 
-/* The offset to assign a partition at: where this source is, else start. */
+/* The offset to assign a partition at: where this source is (a restored
+** checkpoint, or what it has read). Else, when the consumer group hands
+** out the partitions, the group's committed offset: another sluice process
+** of the group (with its own database) may have read the partition up to
+** there, and starting over would count its messages twice; `start` applies
+** where the group has no committed offset (auto.offset.reset), and only
+** 'beginning' overrides the group. Else (partitions assigned by hand:
+** bounded reads, push queries) `start`. */
 static int64_t assign_offset(const kafka_src *ks, const kpart *p)
 {
     if (p->next >= 0)
         return p->next;
-    switch (ks->start) {
-    case START_LATEST:
-        return RD_KAFKA_OFFSET_END;
-    case START_COMMITTED:
-        return RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset */
-    default:
+    if (ks->start == START_BEGINNING)
         return RD_KAFKA_OFFSET_BEGINNING;
+    if (ks->start == START_COMMITTED || !ks->manual)
+        return RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset */
+    return ks->start == START_LATEST ? RD_KAFKA_OFFSET_END
+                                     : RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/* The offsets to commit: every partition read since the last commit
+** (assigned ones only when in a group, where others belong to others);
+** only those of `only` when it is given. */
+static rd_kafka_topic_partition_list_t *
+to_commit(kafka_src *ks, const rd_kafka_topic_partition_list_t *only)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (int i = 0; i < ks->nparts; i++) {
+        kpart *p = &ks->parts[i];
+        if (p->next < 0 || p->next == p->committed)
+            continue;
+        if (!ks->manual && !p->assigned)
+            continue;
+        if (only && !rd_kafka_topic_partition_list_find(
+                        only, ks->topics[p->topic], p->partition))
+            continue;
+        if (l == NULL)
+            l = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_topic_partition_list_add(l, ks->topics[p->topic],
+                                          p->partition)->offset = p->next;
+        p->committed = p->next;
     }
+    return l;
 }
 
 /* ---- librdkafka callbacks ---------------------------------------------- */
@@ -228,8 +269,18 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     kafka_src *ks = opaque;
     (void)rk;
-    (void)offsets;
     ks->commit_inflight = 0;
+    /* offsets the group did not take are sent again with the next commit
+    ** (or when their partition is revoked) */
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        if (!err && !tp->err)
+            continue;
+        int t = topic_index(ks, tp->topic);
+        kpart *p = t < 0 ? NULL : part_get(ks, t, tp->partition, 0);
+        if (p && p->committed == tp->offset)
+            p->committed = -1;
+    }
     if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
         ks->commit_warned = 0;
     } else if (!ks->commit_warned && !ks->warned) {
@@ -270,7 +321,22 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  "");
         }
     } else {
-        /* revoked or lost: keep the positions, stop counting them */
+        /* Revoked: the group hands these partitions to another member,
+        ** which starts at the group's committed offsets. Commit what this
+        ** process has read of them first (synchronously: before the
+        ** handover), or the new owner would read again the messages read
+        ** since the last commit point, which this process still counts.
+        ** (They reach this process's database at its next commit point; a
+        ** crash before it loses them for both: docs/connectors.md.) Lost
+        ** partitions are already someone else's: nothing to commit. */
+        if (!rd_kafka_assignment_lost(rk)) {
+            rd_kafka_topic_partition_list_t *l = to_commit(ks, list);
+            if (l) {
+                rd_kafka_commit(rk, l, 0);
+                rd_kafka_topic_partition_list_destroy(l);
+            }
+        }
+        /* keep the positions, stop counting them */
         for (int i = 0; i < list->cnt; i++) {
             int t = topic_index(ks, list->elems[i].topic);
             kpart *p = t < 0 ? NULL : part_get(ks, t, list->elems[i].partition, 0);
@@ -347,6 +413,56 @@ static int parse_idle(const char *v, int64_t *ms)
     return -1;
 }
 
+/* start: the START_* value, or -1. */
+static int parse_start(const char *v)
+{
+    static const char *const names[] = {"earliest", "latest", "committed",
+                                        "beginning"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(v, names[i]) == 0)
+            return i;          /* the enum's order */
+    return -1;
+}
+
+/* The values of the source's own options, each with its error at its
+** place; *start, *bounded and *idle_ms get them (defaults when absent). */
+static int read_options(const sl_stmt *st, int *start, int *bounded,
+                        int64_t *idle_ms, sl_error *err)
+{
+    const sl_option *o;
+    *start = START_EARLIEST;
+    *bounded = 0;
+    *idle_ms = DEFAULT_IDLE_MS;
+    if ((o = sl_stmt_option(st, "start")) != NULL &&
+        (*start = parse_start(o->value)) < 0)
+        return sl_error_set(err, o->value_offset, "start must be 'earliest', "
+                            "'latest', 'committed' or 'beginning', not '%s'",
+                            o->value);
+    if ((o = sl_stmt_option(st, "until")) != NULL) {
+        if (strcasecmp(o->value, "end") != 0)
+            return sl_error_set(err, o->value_offset, "until must be 'end' "
+                                "(or left out for an unbounded source), not "
+                                "'%s'", o->value);
+        *bounded = 1;
+    }
+    if ((o = sl_stmt_option(st, "idle_timeout")) != NULL &&
+        parse_idle(o->value, idle_ms) != 0)
+        return sl_error_set(err, o->value_offset, "idle_timeout must be an "
+                            "interval ('30 seconds') or milliseconds, not "
+                            "'%s'", o->value);
+    return 0;
+}
+
+int sl_kafka_source_check(const sl_stmt *s, sl_error *err)
+{
+    int start, bounded;
+    int64_t idle_ms;
+    return read_options(s, &start, &bounded, &idle_ms, err) != 0 ||
+                   sl_kafka_props_check(s, err) != 0
+               ? -1
+               : 0;
+}
+
 static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v,
                     sl_error *err)
 {
@@ -376,15 +492,8 @@ static rd_kafka_conf_t *make_conf(kafka_src *ks, const sl_source_def *def,
         set_conf(conf, "client.id", "sluice", err))
         goto fail;
     /* the user's properties last, so they win */
-    for (int i = 0; i < def->stmt->nopts; i++) {
-        const sl_option *o = &def->stmt->opts[i];
-        if (strncasecmp(o->key, "kafka.", 6) != 0)
-            continue;
-        if (strcmp(o->key + 6, "debug") == 0)
-            ks->user_debug = 1;
-        if (set_conf(conf, o->key + 6, o->value, err) != 0)
-            goto fail;
-    }
+    if (sl_kafka_props_apply(conf, def->stmt, &ks->user_debug, err) != 0)
+        goto fail;
     rd_kafka_conf_set_opaque(conf, ks);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
@@ -404,6 +513,21 @@ fail:
 ** not fix. The metadata of all topics is asked for, never of one by name: a
 ** request naming a topic may create it on a broker that auto-creates topics
 ** (the mock cluster does), and a misspelt topic must be an error. */
+static const struct rd_kafka_metadata_topic *
+md_topic(const struct rd_kafka_metadata *md, const char *name)
+{
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (strcmp(md->topics[i].topic, name) == 0)
+            return &md->topics[i];
+    return NULL;
+}
+
+/* The cluster does not know the topic (never made, or deleted). */
+static int md_absent(const struct rd_kafka_metadata_topic *mt)
+{
+    return mt == NULL || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
 static int load_metadata(kafka_src *ks, sl_error *err)
 {
     int64_t deadline = mono_ms() + OPEN_WAIT_MS;
@@ -415,12 +539,9 @@ static int load_metadata(kafka_src *ks, sl_error *err)
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             int ready = 0;
             for (int t = 0; t < ks->ntopics; t++) {
-                const struct rd_kafka_metadata_topic *mt = NULL;
-                for (int i = 0; i < md->topic_cnt && !mt; i++)
-                    if (strcmp(md->topics[i].topic, ks->topics[t]) == 0)
-                        mt = &md->topics[i];
-                if (mt == NULL ||
-                    mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                const struct rd_kafka_metadata_topic *mt =
+                    md_topic(md, ks->topics[t]);
+                if (md_absent(mt)) {
                     sl_error_set(err, -1, "Kafka topic '%s' does not exist "
                                  "on brokers '%s'", ks->topics[t], ks->brokers);
                     rd_kafka_metadata_destroy(md);
@@ -472,6 +593,44 @@ static int load_metadata(kafka_src *ks, sl_error *err)
             nanosleep(&ts, NULL);
         }
     }
+}
+
+static int topic_deleted(const kafka_src *ks, const char *topic, sl_error *err)
+{
+    return sl_error_set(err, -1, "Kafka topic '%s' was deleted from brokers "
+                        "'%s' while it was read (the cluster no longer knows "
+                        "it)", topic, ks->brokers);
+}
+
+/* While reading: a topic deleted from the cluster is a definition problem,
+** not a passing one (a broker that goes away is retried by librdkafka),
+** and librdkafka itself says nothing about it for a long time. Every
+** TOPIC_CHECK_MS the cluster's metadata is read (a bounded wait; skipped
+** while the brokers are unreachable); a topic absent from it twice in a row
+** (a broker restarting may answer once with partial metadata) stops the
+** source with an error naming it. */
+static int check_topics(kafka_src *ks, sl_error *err)
+{
+    int64_t now = mono_ms();
+    if (now < ks->next_check_ms || ks->all_down)
+        return 0;
+    ks->next_check_ms = now + TOPIC_CHECK_MS;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(ks->rk, 1, NULL, &md, TOPIC_CHECK_WAIT_MS) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;                      /* no answer: nothing learnt */
+    int gone = -1;
+    for (int t = 0; t < ks->ntopics && gone < 0; t++)
+        if (md_absent(md_topic(md, ks->topics[t])))
+            gone = t;
+    rd_kafka_metadata_destroy(md);
+    if (gone < 0) {
+        ks->absent_checks = 0;
+        return 0;
+    }
+    if (++ks->absent_checks < 2)
+        return 0;
+    return topic_deleted(ks, ks->topics[gone], err);
 }
 
 /* Bounded: the end of every partition is its high watermark now. */
@@ -529,7 +688,7 @@ static int manual_start(kafka_src *ks, sl_error *err)
             p->done = p->next >= p->end;
         else if (ks->bounded)
             p->done = ks->start == START_LATEST ||
-                      (ks->start == START_EARLIEST && p->end <= p->low);
+                      (ks->start != START_COMMITTED && p->end <= p->low);
         if (p->done)
             continue;
         p->assigned = 1;
@@ -584,8 +743,7 @@ static int message_error(kafka_src *ks, rd_kafka_message_t *m, sl_error *err)
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-        return sl_error_set(err, -1, "Kafka topic '%s' does not exist on "
-                            "brokers '%s' (any more)", topic, ks->brokers);
+        return topic_deleted(ks, topic, err);
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
         return sl_error_set(err, -1, "Kafka brokers '%s': not authorized for "
@@ -611,6 +769,8 @@ static int kafka_next(sl_source *s, sl_batch *b, int max_rows,
     rd_kafka_poll(ks->rk, 0);           /* error and commit callbacks */
     if (ks->hard_error)
         return sl_error_set(err, -1, "%s", ks->hard_msg);
+    if (check_topics(ks, err) != 0)
+        return -1;
     if (ks->manual && !ks->started && manual_start(ks, err) != 0)
         return -1;
     if (ks->bounded && all_done(ks)) {
@@ -830,35 +990,30 @@ static int kafka_active(sl_source *s, int32_t *parts, int max)
     return n;
 }
 
-/* The offsets to commit: every partition read since the last commit
-** (assigned ones only when in a group, where others belong to others). */
-static rd_kafka_topic_partition_list_t *to_commit(kafka_src *ks)
-{
-    rd_kafka_topic_partition_list_t *l = NULL;
-    for (int i = 0; i < ks->nparts; i++) {
-        kpart *p = &ks->parts[i];
-        if (p->next < 0 || p->next == p->committed)
-            continue;
-        if (!ks->manual && !p->assigned)
-            continue;
-        if (l == NULL)
-            l = rd_kafka_topic_partition_list_new(4);
-        rd_kafka_topic_partition_list_add(l, ks->topics[p->topic],
-                                          p->partition)->offset = p->next;
-        p->committed = p->next;
-    }
-    return l;
-}
-
 static void kafka_committed(sl_source *s)
 {
     kafka_src *ks = (kafka_src *)s;
-    rd_kafka_topic_partition_list_t *l = to_commit(ks);
+    rd_kafka_topic_partition_list_t *l = to_commit(ks, NULL);
     if (l == NULL)
         return;
     if (rd_kafka_commit(ks->rk, l, 1) == RD_KAFKA_RESP_ERR_NO_ERROR)
         ks->commit_inflight = 1;
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Frees what the source owns once its handle is destroyed (librdkafka's
+** callbacks point to it until then). */
+static void kafka_free(void *arg)
+{
+    kafka_src *ks = arg;
+    for (int i = 0; i < ks->ntopics; i++)
+        free(ks->topics[i]);
+    free(ks->topics);
+    free(ks->rkts);
+    free(ks->parts);
+    free(ks->brokers);
+    sl_decoder_free(ks->dec);
+    free(ks);
 }
 
 static void kafka_close(sl_source *s)
@@ -868,26 +1023,23 @@ static void kafka_close(sl_source *s)
         rd_kafka_message_destroy(ks->msgs[ks->imsg++]);
     if (ks->queue)
         rd_kafka_queue_destroy(ks->queue);
-    if (ks->rk) {
-        /* let an outstanding commit finish, for a bounded time */
-        int64_t until = mono_ms() + CLOSE_COMMIT_WAIT_MS;
-        while (ks->commit_inflight && mono_ms() < until)
-            rd_kafka_poll(ks->rk, 50);
-        if (!ks->manual)
-            rd_kafka_consumer_close(ks->rk);
-        for (int t = 0; ks->rkts && t < ks->ntopics; t++)
-            if (ks->rkts[t])
-                rd_kafka_topic_destroy(ks->rkts[t]);
-        rd_kafka_destroy(ks->rk);
+    if (ks->rk == NULL) {
+        kafka_free(ks);
+        return;
     }
-    for (int i = 0; i < ks->ntopics; i++)
-        free(ks->topics[i]);
-    free(ks->topics);
-    free(ks->rkts);
-    free(ks->parts);
-    free(ks->brokers);
-    sl_decoder_free(ks->dec);
-    free(ks);
+    /* let an outstanding commit finish, for a bounded time */
+    int64_t until = mono_ms() + CLOSE_COMMIT_WAIT_MS;
+    while (ks->commit_inflight && mono_ms() < until)
+        rd_kafka_poll(ks->rk, 50);
+    for (int t = 0; ks->rkts && t < ks->ntopics; t++)
+        if (ks->rkts[t])
+            rd_kafka_topic_destroy(ks->rkts[t]);
+    /* leaving the group and destroying the handle, bounded in time */
+    if (sl_kafka_shutdown(ks->rk, !ks->manual, CLOSE_SHUTDOWN_WAIT_MS,
+                          kafka_free, ks) != 0)
+        fprintf(stderr, "warning: kafka source: librdkafka did not shut down "
+                "within %d s; left to finish in the background\n",
+                CLOSE_SHUTDOWN_WAIT_MS / 1000);
 }
 
 static const sl_source_vtab kafka_vtab = {
@@ -918,34 +1070,9 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
     }
     if (split_topics(ks, v, err) != 0)
         goto fail;
-    if ((v = opt(def, "start")) != NULL) {
-        if (strcasecmp(v, "earliest") == 0)
-            ks->start = START_EARLIEST;
-        else if (strcasecmp(v, "latest") == 0)
-            ks->start = START_LATEST;
-        else if (strcasecmp(v, "committed") == 0)
-            ks->start = START_COMMITTED;
-        else {
-            sl_error_set(err, -1, "kafka source %s: start must be 'earliest', "
-                         "'latest' or 'committed', not '%s'", def->name, v);
-            goto fail;
-        }
-    }
-    if ((v = opt(def, "until")) != NULL) {
-        if (strcasecmp(v, "end") != 0) {
-            sl_error_set(err, -1, "kafka source %s: until must be 'end' (or "
-                         "left out for an unbounded source), not '%s'",
-                         def->name, v);
-            goto fail;
-        }
-        ks->bounded = 1;
-    }
-    if ((v = opt(def, "idle_timeout")) != NULL && parse_idle(v, &ks->idle_ms)) {
-        sl_error_set(err, -1, "kafka source %s: idle_timeout must be an "
-                     "interval ('30 seconds') or milliseconds, not '%s'",
-                     def->name, v);
+    if (read_options(def->stmt, &ks->start, &ks->bounded, &ks->idle_ms,
+                     err) != 0)
         goto fail;
-    }
     /* A push query (the engine names it "(push)") reads every partition
     ** by itself: joining a group would split the topic with every other
     ** terminal running the same SELECT. */
@@ -972,6 +1099,7 @@ sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,
     ks->queue = rd_kafka_queue_get_consumer(ks->rk);  /* group.id is set */
     if (load_metadata(ks, err) != 0)
         goto fail;
+    ks->next_check_ms = mono_ms() + TOPIC_CHECK_MS;
     if (ks->bounded && load_ends(ks, err) != 0)
         goto fail;
     if (ks->manual)

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "connectors/sink.h"
+#include "engine/source.h"
 
 typedef struct file_sink {
     sl_sink base;
@@ -184,15 +185,9 @@ static const char *const blackhole_options[] = {"connector", "commit_interval",
 static int check_options(const sl_stmt *st, const char *const *allowed,
                          const char *connector, sl_error *err)
 {
-    for (int i = 0; i < st->nopts; i++) {
-        int ok = 0;
-        for (int k = 0; allowed[k]; k++)
-            ok |= strcasecmp(allowed[k], st->opts[i].key) == 0;
-        if (!ok)
-            return sl_error_set(err, st->opts[i].offset, "unknown option '%s' "
-                                "for a %s sink", st->opts[i].key, connector);
-    }
-    return 0;
+    char what[64];
+    snprintf(what, sizeof what, "a %s sink", connector);
+    return sl_options_check(st, allowed, 0, what, err);
 }
 
 static int check_format(const sl_stmt *st, int changelog, int *csv,

@@ -406,6 +406,10 @@ static void copy_reject(void *ctx, const char *file, int64_t line,
     sqlite3_finalize(st);
 }
 
+static const char *const copy_options[] = {
+    "format", "header", "delimiter", "timestamp_format", NULL
+};
+
 int sl_ddl_copy(sl_session *s, const sl_stmt *st, sl_error *err)
 {
     sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
@@ -435,32 +439,15 @@ int sl_ddl_copy(sl_session *s, const sl_stmt *st, sl_error *err)
         n++;
     }
     sqlite3_finalize(ps);
-    /* options as for a file source */
-    sl_stmt fake;
-    memset(&fake, 0, sizeof fake);
-    fake.opts = st->opts;
-    fake.nopts = st->nopts;
-    sl_decoder_options dopt = {SL_FORMAT_CSV, ',', 1, SL_TS_ISO, NULL};
-    size_t plen = strlen(st->path);
-    if ((plen > 5 && strcasecmp(st->path + plen - 5, ".json") == 0) ||
-        (plen > 7 && strcasecmp(st->path + plen - 7, ".ndjson") == 0))
-        dopt.format = SL_FORMAT_NDJSON;
-    for (int i = 0; i < st->nopts; i++) {
-        const sl_option *op = &st->opts[i];
-        if (strcasecmp(op->key, "format") == 0)
-            dopt.format = strcasecmp(op->value, "csv") == 0 ? SL_FORMAT_CSV
-                                                             : SL_FORMAT_NDJSON;
-        else if (strcasecmp(op->key, "header") == 0)
-            dopt.header = strcasecmp(op->value, "false") != 0 &&
-                          strcmp(op->value, "0") != 0;
-        else if (strcasecmp(op->key, "delimiter") == 0 && op->value[0])
-            dopt.delimiter = strcmp(op->value, "\\t") == 0 ? '\t' : op->value[0];
-        else {
-            for (int k = 0; k < n; k++)
-                free(names[k]);
-            return sl_error_set(err, op->offset, "unknown COPY option '%s' "
-                                "(format, header, delimiter)", op->key);
-        }
+    /* the options of a file source that say how to decode, checked by
+    ** the same functions as CREATE SOURCE's */
+    sl_decoder_options dopt;
+    memset(&dopt, 0, sizeof dopt);
+    if (sl_options_check(st, copy_options, 0, "COPY", err) != 0 ||
+        sl_decode_options_check(st, st->path, &dopt, err) != 0) {
+        for (int k = 0; k < n; k++)
+            free(names[k]);
+        return -1;
     }
     sl_file_source_options fo = {st->path, 0, dopt, 0};
     sl_file_source *fs = sl_file_source_open(&fo, n, (const char *const *)names,

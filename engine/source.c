@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/source.h"
+#include "connectors/kafka_source.h"
 #include "connectors/nexmark_source.h"
 #include "storage/catalog.h"
 
@@ -102,13 +103,25 @@ static int option_bytes(const sl_option *o, size_t *out, sl_error *err)
     return 0;
 }
 
-static int check_option_names(const sl_stmt *s, const char *const *allowed,
-                              const char *connector, sl_error *err)
+/* Appends "a, b, c" (the allowed names) to out, bounded by cap. */
+static void list_names(char *out, size_t cap, const char *const *names)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (int k = 0; names[k] && n + 1 < cap; k++) {
+        int w = snprintf(out + n, cap - n, "%s%s", k ? ", " : "", names[k]);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+int sl_options_check(const sl_stmt *s, const char *const *allowed,
+                     int kafka_props, const char *what, sl_error *err)
 {
     for (int i = 0; i < s->nopts; i++) {
         const sl_option *o = &s->opts[i];
-        int ok = strncasecmp(o->key, "kafka.", 6) == 0 &&
-                 strcasecmp(connector, "kafka") == 0;
+        int ok = kafka_props && strncasecmp(o->key, "kafka.", 6) == 0;
         const char *close = NULL;
         for (int k = 0; allowed[k] && !ok; k++) {
             if (strcasecmp(allowed[k], o->key) == 0)
@@ -119,10 +132,13 @@ static int check_option_names(const sl_stmt *s, const char *const *allowed,
         if (!ok) {
             if (close)
                 return sl_error_set(err, o->offset, "unknown option '%s' for "
-                                    "connector '%s' (did you mean '%s'?)",
-                                    o->key, connector, close);
-            return sl_error_set(err, o->offset, "unknown option '%s' for "
-                                "connector '%s'", o->key, connector);
+                                    "%s (did you mean '%s'?)", o->key, what,
+                                    close);
+            char names[512];
+            list_names(names, sizeof names, allowed);
+            return sl_error_set(err, o->offset, "unknown option '%s' for %s "
+                                "(accepted: %s%s)", o->key, what, names,
+                                kafka_props ? ", 'kafka.<property>'" : "");
         }
         for (int j = 0; j < i; j++)
             if (strcasecmp(s->opts[j].key, o->key) == 0)
@@ -132,25 +148,27 @@ static int check_option_names(const sl_stmt *s, const char *const *allowed,
     return 0;
 }
 
-static int decode_options(const sl_stmt *s, sl_source_def *d, sl_error *err)
+int sl_decode_options_check(const sl_stmt *s, const char *path,
+                            sl_decoder_options *d, sl_error *err)
 {
     const sl_option *o;
-    d->decode.delimiter = ',';
-    d->decode.header = 1;
-    d->decode.format = SL_FORMAT_CSV;
-    if (d->path) {
-        size_t n = strlen(d->path);
-        if ((n > 5 && strcasecmp(d->path + n - 5, ".json") == 0) ||
-            (n > 7 && strcasecmp(d->path + n - 7, ".ndjson") == 0) ||
-            (n > 6 && strcasecmp(d->path + n - 6, ".jsonl") == 0))
-            d->decode.format = SL_FORMAT_NDJSON;
+    d->delimiter = ',';
+    d->header = 1;
+    d->format = SL_FORMAT_CSV;
+    d->ts_format = SL_TS_ISO;
+    if (path) {
+        size_t n = strlen(path);
+        if ((n > 5 && strcasecmp(path + n - 5, ".json") == 0) ||
+            (n > 7 && strcasecmp(path + n - 7, ".ndjson") == 0) ||
+            (n > 6 && strcasecmp(path + n - 6, ".jsonl") == 0))
+            d->format = SL_FORMAT_NDJSON;
     }
     if ((o = sl_stmt_option(s, "format")) != NULL) {
         if (strcasecmp(o->value, "csv") == 0)
-            d->decode.format = SL_FORMAT_CSV;
+            d->format = SL_FORMAT_CSV;
         else if (strcasecmp(o->value, "ndjson") == 0 ||
                  strcasecmp(o->value, "json") == 0)
-            d->decode.format = SL_FORMAT_NDJSON;
+            d->format = SL_FORMAT_NDJSON;
         else
             return sl_error_set(err, o->value_offset, "format must be 'csv' "
                                 "or 'ndjson' (or 'json'), not '%s'", o->value);
@@ -160,14 +178,14 @@ static int decode_options(const sl_stmt *s, sl_source_def *d, sl_error *err)
         if (b < 0)
             return sl_error_set(err, o->value_offset, "header must be true "
                                 "or false");
-        d->decode.header = b;
+        d->header = b;
     }
     if ((o = sl_stmt_option(s, "delimiter")) != NULL) {
         const char *v = o->value;
         if (strcmp(v, "\\t") == 0 || strcasecmp(v, "tab") == 0)
-            d->decode.delimiter = '\t';
+            d->delimiter = '\t';
         else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n' && v[0] != '\r')
-            d->decode.delimiter = v[0];
+            d->delimiter = v[0];
         else
             return sl_error_set(err, o->value_offset, "delimiter must be one "
                                 "character (or '\\t'), not '%s'", v);
@@ -175,11 +193,11 @@ static int decode_options(const sl_stmt *s, sl_source_def *d, sl_error *err)
     if ((o = sl_stmt_option(s, "timestamp_format")) != NULL) {
         if (strcasecmp(o->value, "iso") == 0 ||
             strcasecmp(o->value, "iso8601") == 0)
-            d->decode.ts_format = SL_TS_ISO;
+            d->ts_format = SL_TS_ISO;
         else if (strcasecmp(o->value, "epoch_ms") == 0)
-            d->decode.ts_format = SL_TS_EPOCH_MS;
+            d->ts_format = SL_TS_EPOCH_MS;
         else if (strcasecmp(o->value, "epoch_s") == 0)
-            d->decode.ts_format = SL_TS_EPOCH_S;
+            d->ts_format = SL_TS_EPOCH_S;
         else
             return sl_error_set(err, o->value_offset, "timestamp_format must "
                                 "be 'iso', 'epoch_ms' or 'epoch_s', not '%s'",
@@ -261,7 +279,7 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
     }
     if (strcasecmp(conn->value, "file") == 0) {
         d->connector = SL_CONN_FILE;
-        if (check_option_names(s, file_options, "file", err) != 0)
+        if (sl_options_check(s, file_options, 0, "connector 'file'", err) != 0)
             goto fail;
         const sl_option *p = sl_stmt_option(s, "path");
         if (p == NULL || p->value[0] == 0) {
@@ -285,7 +303,8 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
             goto fail;
     } else if (strcasecmp(conn->value, "kafka") == 0) {
         d->connector = SL_CONN_KAFKA;
-        if (check_option_names(s, kafka_options, "kafka", err) != 0)
+        if (sl_options_check(s, kafka_options, 1, "connector 'kafka'", err) != 0 ||
+            sl_kafka_source_check(s, err) != 0)
             goto fail;
         for (int i = 0; i < 4; i++) {
             if (sl_source_def_column(d, kafka_pseudo[i]) >= 0) {
@@ -303,7 +322,7 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
         }
     } else if (strcasecmp(conn->value, "nexmark") == 0) {
         d->connector = SL_CONN_NEXMARK;
-        if (check_option_names(s, nexmark_options, "nexmark", err) != 0 ||
+        if (sl_options_check(s, nexmark_options, 0, "connector 'nexmark'", err) != 0 ||
             sl_nexmark_source_check(s, d, err) != 0)
             goto fail;
     } else {
@@ -311,7 +330,8 @@ sl_source_def *sl_source_def_new(const sl_stmt *s, sl_error *err)
                      "'file', 'kafka' or 'nexmark')", conn->value);
         goto fail;
     }
-    if (decode_options(s, d, err) != 0 || check_watermark(s, d, err) != 0)
+    if (sl_decode_options_check(s, d->path, &d->decode, err) != 0 ||
+        check_watermark(s, d, err) != 0)
         goto fail;
     d->decode.not_null = d->col_not_null;
     return d;

@@ -52,4 +52,19 @@ void sl_source_def_free(sl_source_def *d);
 /* Index of the column called name (case-insensitive), or -1. */
 int sl_source_def_column(const sl_source_def *d, const char *name);
 
+/* The one check of a statement's WITH options against a connector's table
+** of known names (CREATE SOURCE, COPY, CREATE SINK): allowed is
+** NULL-terminated; with kafka_props, 'kafka.<property>' options pass too
+** (their values are the connector's to check). An unknown or repeated
+** option is an error at its place, naming `what` ("connector 'file'",
+** "COPY") and the close name or the accepted ones. */
+int sl_options_check(const sl_stmt *s, const char *const *allowed,
+                     int kafka_props, const char *what, sl_error *err);
+
+/* Reads the decoding options (format, header, delimiter, timestamp_format)
+** of s into *d, the format defaulting by path's extension (path may be
+** NULL); a bad value is an error at the value with what is accepted. */
+int sl_decode_options_check(const sl_stmt *s, const char *path,
+                            sl_decoder_options *d, sl_error *err);
+
 #endif

@@ -76,11 +76,15 @@ def skip_without_kcat():
 
 
 class Broker:
-    """A mock Kafka cluster with the given topics ({name: partitions})."""
+    """A mock Kafka cluster with the given topics ({name: partitions}).
+    deletable: topics that delete_topics() deletes."""
 
-    def __init__(self, mock_exe, workdir, topics):
+    def __init__(self, mock_exe, workdir, topics, deletable=()):
         self.boot_file = os.path.join(workdir, "bootstrap")
-        args = [mock_exe, self.boot_file]
+        args = [mock_exe]
+        for d in deletable:
+            args += ["-d", d]
+        args += [self.boot_file]
         args += ["%s:%d" % (t, n) for t, n in topics.items()]
         self.log = open(os.path.join(workdir, "broker.log"), "w")
         self.proc = subprocess.Popen(args, stderr=self.log)
@@ -97,6 +101,10 @@ class Broker:
 
     def up(self):
         self.proc.send_signal(signal.SIGUSR2)
+
+    def delete_topics(self):
+        """Deletes the deletable topics (the mock's SIGHUP)."""
+        self.proc.send_signal(signal.SIGHUP)
 
     def stop(self):
         if self.proc.poll() is None:

@@ -6,7 +6,7 @@
 ** the cluster's bootstrap address to a file and stays up until SIGTERM or
 ** SIGINT. It owns nothing but that cluster.
 **
-**     mock_broker [-n BROKERS] BOOTSTRAP_FILE TOPIC:PARTITIONS ...
+**     mock_broker [-n BROKERS] [-d TOPIC]... BOOTSTRAP_FILE TOPIC:PARTITIONS ...
 **
 ** The bootstrap file is written atomically (a temporary file renamed into
 ** place), so a test can poll for it and read a complete address. Ports are
@@ -14,6 +14,9 @@
 ** cluster down and up while a consumer is reading:
 **     SIGUSR1  every broker goes down (connections closed, none accepted)
 **     SIGUSR2  every broker comes back up
+**     SIGHUP   the topics named with -d are deleted: the cluster's metadata
+**              answers "unknown topic or partition" for them, as a Kafka
+**              cluster does once a topic is deleted
 ** Each change is reported on stderr. Exit status 0 after SIGTERM/SIGINT,
 ** 2 on bad usage, 1 when the cluster cannot be made.
 */
@@ -28,8 +31,8 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: mock_broker [-n BROKERS] BOOTSTRAP_FILE "
-            "TOPIC:PARTITIONS ...\n");
+    fprintf(stderr, "usage: mock_broker [-n BROKERS] [-d TOPIC]... "
+            "BOOTSTRAP_FILE TOPIC:PARTITIONS ...\n");
     exit(2);
 }
 
@@ -50,9 +53,20 @@ int main(int argc, char **argv)
 {
     int nbrokers = 1;
     int a = 1;
-    if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
-        nbrokers = atoi(argv[a + 1]);
-        a += 2;
+    const char *doomed[16];
+    int ndoomed = 0;
+    for (;;) {
+        if (a + 1 < argc && strcmp(argv[a], "-n") == 0) {
+            nbrokers = atoi(argv[a + 1]);
+            a += 2;
+        } else if (a + 1 < argc && strcmp(argv[a], "-d") == 0) {
+            if (ndoomed == (int)(sizeof doomed / sizeof doomed[0]))
+                usage();
+            doomed[ndoomed++] = argv[a + 1];
+            a += 2;
+        } else {
+            break;
+        }
     }
     if (a >= argc || nbrokers < 1)
         usage();
@@ -65,6 +79,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);  /* librdkafka threads inherit it */
 
     char errstr[512];
@@ -122,6 +137,18 @@ int main(int argc, char **argv)
         } else if (sig == SIGUSR2) {
             rd_kafka_mock_broker_set_up(mc, -1);
             fprintf(stderr, "mock_broker: brokers up\n");
+        } else if (sig == SIGHUP) {
+            for (int i = 0; i < ndoomed; i++) {
+                rd_kafka_mock_topic_set_error(
+                    mc, doomed[i], RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+                fprintf(stderr, "mock_broker: topic %s deleted\n", doomed[i]);
+            }
+            /* and fetches fail as they do for a deleted topic's partitions */
+            static rd_kafka_resp_err_t fetch_errs[1000];
+            for (size_t i = 0; i < 1000; i++)
+                fetch_errs[i] = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+            rd_kafka_mock_push_request_errors_array(mc, 1 /* Fetch */, 1000,
+                                                    fetch_errs);
         }
     }
     rd_kafka_mock_cluster_destroy(mc);

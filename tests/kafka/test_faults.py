@@ -13,6 +13,14 @@ Pins:
   are assigned again from the positions sluice holds. The query ends with exactly 1200, and
   exactly 120 per key: nothing lost, nothing counted twice. sluice does not
   exit or crash while the broker is away.
+- deleted_topic_fails_the_query_naming_it: a topic deleted while an
+  unbounded query reads it (the mock's SIGHUP: the cluster's metadata no
+  longer knows it, fetches fail) fails the query within seconds with a
+  message naming the topic, in stderr and in the catalog's status; the run
+  exits 1 (it waited over a minute, silent, before).
+- sigterm_after_topic_deleted_is_bounded: SIGTERM half a second after the
+  topic of a running query is deleted ends sluice within 8 s (librdkafka's
+  shutdown hung for 90 s).
 
 usage: test_faults.py MOCK_BROKER SLUICE
 """
@@ -26,7 +34,8 @@ skip_without_kcat()
 mock_exe, sluice_exe = sys.argv[1], sys.argv[2]
 t = Tap()
 wd = workdir()
-broker = Broker(mock_exe, wd, {"present": 1, "flaky": 3})
+broker = Broker(mock_exe, wd, {"present": 1, "flaky": 3, "gone": 2,
+                                "gone2": 2}, deletable=["gone", "gone2"])
 B = broker.bootstrap
 
 
@@ -102,6 +111,35 @@ try:
           "every_key_counted_exactly_once")
     rc, err = s.stop()
     t.ok(rc == 0, "sigterm_after_outage_exits_cleanly", (rc, err))
+
+    # ---- a topic deleted while it is read ----------------------------------
+    def counting(name, topic):
+        produce(broker, topic, ['{"v":%d}' % i for i in range(50)])
+        q = Sluice(sluice_exe, wd, name + ".db")
+        q.start("CREATE SOURCE g (v BIGINT) WITH (connector='kafka', "
+                "brokers='%s', topic='%s', format='json', %s);"
+                "CREATE MATERIALIZED VIEW n AS SELECT COUNT(*) AS c FROM g;"
+                % (B, topic, MOCK_PROPS))
+        t.ok(q.wait_for(lambda: q.query("SELECT c FROM n") == [(50,)], 30),
+             name + "_counts_before_the_deletion", q.query("SELECT c FROM n"))
+        return q
+
+    failing = counting("deleted", "gone")
+    stopped = counting("deleted_stop", "gone2")
+    broker.delete_topics()
+    time.sleep(0.5)
+    t0 = time.time()
+    rc, err = stopped.stop()
+    took = time.time() - t0
+    t.ok(rc != "killed" and took < 8, "sigterm_after_topic_deleted_is_bounded",
+         "rc=%r took=%.1fs stderr=%s" % (rc, took, err))
+    exited = failing.wait_for(lambda: failing.proc.poll() is not None, 15)
+    rc, err = failing.stop()
+    status = failing.query("SELECT status FROM sluice_catalog WHERE name='n'")
+    t.ok(exited and rc == 1 and "Kafka topic 'gone' was deleted" in err and
+         status and "topic 'gone' was deleted" in status[0][0],
+         "deleted_topic_fails_the_query_naming_it",
+         "exited=%r rc=%r status=%r stderr=%s" % (exited, rc, status, err))
 finally:
     broker.stop()
 t.done(wd)

@@ -149,7 +149,7 @@ try:
     t.ok(rc == 1 and "no.such.prop" in err, "invalid_kafka_property_is_named",
          (rc, err))
     rc, out, err = s.run(source("y", "v BIGINT", "meta", "json",
-                                ", start='beginning'") +
+                                ", start='foo'") +
                          "SELECT COUNT(*) FROM y;", timeout=30)
     t.ok(rc == 1 and "start must be" in err, "bad_start_is_an_error",
          (rc, err))

@@ -15,6 +15,13 @@ Pins:
 - restart_resumes_without_loss_or_doubling: an unbounded query is stopped
   with SIGTERM, more messages arrive, `sluice DB --serve` resumes it and
   the counts per key are exactly what was produced.
+- second_process_in_a_group_counts_nothing_twice: process A (database
+  a.db) reads all 4 partitions of a topic in group 'shared' and counts
+  4000 events; process B (b.db) joins the group with the same statements
+  and is assigned some of A's partitions: with the default start it
+  continues from the group's committed offsets, so B never counts A's
+  events again (it counted 1000-2000 of them before), and the two
+  databases together hold every later event exactly once.
 
 usage: test_groups.py MOCK_BROKER SLUICE
 """
@@ -30,7 +37,8 @@ skip_without_kcat()
 mock_exe, sluice_exe = sys.argv[1], sys.argv[2]
 t = Tap()
 wd = workdir()
-broker = Broker(mock_exe, wd, {"c": 2, "ta": 1, "tb": 2, "r": 2, "push": 2})
+broker = Broker(mock_exe, wd, {"c": 2, "ta": 1, "tb": 2, "r": 2, "push": 2,
+                                "shared": 4})
 B = broker.bootstrap
 
 
@@ -138,6 +146,58 @@ try:
           [(k, 60) for k in keys], "restart_resumes_without_doubling")
     rc, err = s.stop()
     t.is_(rc, 0, "serve_stops_on_sigterm")
+
+    # ---- two processes in one consumer group -------------------------------
+    def produce_round(first, per_part):
+        for p in range(4):
+            produce(broker, "shared", ['{"v":%d}' % i for i in
+                                       range(first + p * per_part,
+                                             first + (p + 1) * per_part)],
+                    partition=p)
+        return 4 * per_part
+
+    shared_sql = ("CREATE SOURCE s (v BIGINT) WITH (connector='kafka', "
+                  "brokers='%s', topic='shared', format='json', "
+                  "group_id='shared', %s);"
+                  "CREATE MATERIALIZED VIEW n AS SELECT COUNT(*) AS c, "
+                  "COUNT(DISTINCT v) AS d FROM s;" % (B, MOCK_PROPS))
+    produced = produce_round(0, 1000)
+    a = Sluice(sluice_exe, wd, "a.db")
+    b = Sluice(sluice_exe, wd, "b.db")
+
+    def count(q):
+        r = q.query("SELECT c FROM n")
+        return r[0][0] if r else 0
+
+    a.start(shared_sql)
+    t.ok(a.wait_for(lambda: count(a) == 4000, 30), "process_a_counts_4000",
+         count(a))
+    time.sleep(1.5)             # A's offsets reach the group after its commit
+    b.start(shared_sql)
+    # The mock refuses offset commits while the group rebalances (a real
+    # broker takes A's commit when its partitions are revoked), so events
+    # read by A during the rebalance would be read again by B: new events
+    # are produced once it is over (it takes about 5 s here).
+    time.sleep(12)
+    # new events until B has read some of them
+    deadline = time.time() + 40
+    while count(b) == 0 and time.time() < deadline:
+        produced += produce_round(produced, 25)
+        b.wait_for(lambda: count(b) > 0, 2)
+    both = lambda: count(a) + count(b)
+    a.wait_for(lambda: both() >= produced, 30)
+    time.sleep(1.5)                  # one more commit: nothing doubles later
+    ca, cb = count(a), count(b)
+    t.ok(cb > 0, "second_process_is_given_partitions", (ca, cb))
+    t.ok(ca + cb == produced and cb <= produced - 4000,
+         "second_process_in_a_group_counts_nothing_twice",
+         "a=%d b=%d produced=%d" % (ca, cb, produced))
+    distinct = sorted(a.query("SELECT d FROM n") + b.query("SELECT d FROM n"))
+    t.ok(sum(d for (d,) in distinct) == produced,
+         "each_database_holds_its_own_partitions", distinct)
+    for q, name in ((a, "a"), (b, "b")):
+        rc, err = q.stop()
+        t.is_(rc, 0, "group_member_%s_stops_on_sigterm" % name)
 finally:
     broker.stop()
 t.done(wd)

@@ -236,7 +236,7 @@ try:
              "a kafka sink writes format = 'json', not 'csv'", "'csv'")
     fails_at("bad_librdkafka_property_is_an_error_at_its_place",
              sink + "brokers='%s', topic='o', 'kafka.no.such'='1');" % B,
-             "kafka property no.such", "'kafka.no.such'")
+             "kafka property 'no.such'", "'kafka.no.such'")
     rc, out, err = s.run(sink + "brokers='%s', topic='o', key='nope', %s);"
                          % (B, SINK_PROPS), timeout=30)
     t.ok(rc == 1 and 'key column "nope" is not a column of the result' in err
