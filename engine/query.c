@@ -239,6 +239,23 @@ static int save_state(sl_query *q, sl_error *err)
 static int flush_late(sl_query *q, sl_error *err);
 static int drain_pending(sl_query *q, sl_error *err);
 
+/* The WAL's size as last seen, in sluice_metrics as ('(database)',
+** 'wal_bytes'): a reader that holds one snapshot for minutes keeps it from
+** being checkpointed, and this shows it growing. */
+static int write_wal_bytes(sl_session *s, sl_error *err)
+{
+    char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO sluice_metrics(query, "
+                                "name, value, updated_at) VALUES ('(database)'"
+                                ", 'wal_bytes', %lld, strftime('%%Y-%%m-%%d "
+                                "%%H:%%M:%%f','now'))",
+                                (long long)s->wal_bytes);
+    int rc = sl_db_exec(s->db, sql, err);
+    sqlite3_free(sql);
+    if (rc == 0)
+        s->wal_reported = s->wal_bytes;
+    return rc;
+}
+
 /* The database file sluice opened must still be the one at its path: a
 ** file deleted or replaced under a running sluice would take every later
 ** commit into a file nobody can open again. Checked before each commit
@@ -286,9 +303,16 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
             return -1;
         }
     }
+    if (s->wal_bytes != s->wal_reported && write_wal_bytes(s, err) != 0)
+        return -1;
     if (sl_db_exec(s->db, "COMMIT", err) != 0)
         return -1;
     int64_t t = now_ms();
+    if (t - s->wal_checked_ms >= 1000) {
+        /* at most once a second: cut back a WAL a long reader let grow */
+        s->wal_checked_ms = t;
+        s->wal_bytes = sl_db_wal_tidy(s->db);
+    }
     for (int i = 0; i < s->nqueries; i++) {
         sl_query *r = s->queries[i];
         r->last_commit_ms = t;

@@ -40,6 +40,9 @@ struct sl_session {
     char wait_why[SL_ERROR_MAX];
     int lost;                    /* the database file was deleted or
                                     replaced: nothing more can be written */
+    int64_t wal_checked_ms;      /* when the WAL's size was last looked at */
+    int64_t wal_bytes;           /* its size then */
+    int64_t wal_reported;        /* the size in sluice_metrics */
     volatile sig_atomic_t interrupted;
 };
 

@@ -101,7 +101,7 @@ sqlite3 *sl_db_open(const char *path, int *cannot_write, sl_error *err)
         sqlite3_close(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, SL_DB_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
     /* 32 KiB pages for a new database (an existing one keeps its own):
     ** result tables are written in bulk, and larger pages mean fewer page
@@ -116,6 +116,8 @@ sqlite3 *sl_db_open(const char *path, int *cannot_write, sl_error *err)
         sl_db_exec(db, "PRAGMA synchronous=NORMAL", err) != 0 ||
         sl_db_exec(db, "PRAGMA temp_store=MEMORY", err) != 0 ||
         sl_db_exec(db, "PRAGMA cache_size=-8192", err) != 0 ||
+        sl_db_exec(db, "PRAGMA journal_size_limit=" SL_STR(SL_WAL_LIMIT_BYTES),
+                   err) != 0 ||
         sl_db_exec(db, system_schema, err) != 0) {
         *cannot_write = is_read_only_code(sqlite3_extended_errcode(db));
         open_failed(err, *cannot_write ? NULL : "initialise", path, err->msg);
@@ -240,6 +242,31 @@ int sl_db_exec(sqlite3 *db, const char *sql, sl_error *err)
         return -1;
     }
     return 0;
+}
+
+int64_t sl_db_wal_bytes(sqlite3 *db)
+{
+    const char *db_file = sqlite3_db_filename(db, "main");
+    const char *wal = db_file && db_file[0] ? sqlite3_filename_wal(db_file)
+                                            : NULL;
+    struct stat st;
+    if (wal == NULL || stat(wal, &st) != 0)
+        return 0;
+    return (int64_t)st.st_size;
+}
+
+int64_t sl_db_wal_tidy(sqlite3 *db)
+{
+    int64_t size = sl_db_wal_bytes(db);
+    if (size <= 4 * (int64_t)SL_WAL_LIMIT_BYTES)
+        return size;
+    /* no busy handler: a reader still on an old snapshot makes this fail
+    ** at once (SQLITE_BUSY), and the next try comes after the next commit */
+    sqlite3_busy_timeout(db, 0);
+    sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL,
+                              NULL);
+    sqlite3_busy_timeout(db, SL_DB_BUSY_TIMEOUT_MS);
+    return sl_db_wal_bytes(db);
 }
 
 int sl_db_transient(int rc)

@@ -8,6 +8,7 @@
 #ifndef SL_DB_H
 #define SL_DB_H
 
+#include <stdint.h>
 #include <sqlite3.h>
 #include "engine/error.h"
 
@@ -30,6 +31,25 @@ void sl_db_close(sqlite3 *db);
 /* Runs SQL text without results. Returns 0, or -1 with err set to SQLite's
 ** message (offset -1), marked transient as sl_db_transient says. */
 int sl_db_exec(sqlite3 *db, const char *sql, sl_error *err);
+
+/* How long the owner waits for SQLite's write lock before a commit point
+** gives up for now (and waits, query.c). */
+#define SL_DB_BUSY_TIMEOUT_MS 10000
+
+/* The size a WAL file is cut back to when SQLite restarts it (PRAGMA
+** journal_size_limit). */
+#define SL_WAL_LIMIT_BYTES 4194304
+#define SL_STR_(x) #x
+#define SL_STR(x) SL_STR_(x)
+
+/* The size of db's WAL file in bytes (0 when there is none). */
+int64_t sl_db_wal_bytes(sqlite3 *db);
+
+/* After a commit: a WAL grown past 4 x SL_WAL_LIMIT_BYTES (a reader kept an
+** old snapshot, so no checkpoint could restart it) is checkpointed and
+** truncated when no reader holds it back any more, without waiting for
+** readers. Returns the WAL's size after. */
+int64_t sl_db_wal_tidy(sqlite3 *db);
 
 /* 1 when SQLite's result code rc is a cause that passes by waiting: the
 ** write lock held by another program (BUSY, LOCKED), a full disk, a
