@@ -1361,6 +1361,30 @@ int sl_query_finish(sl_session *s, sl_query *q, sl_error *err)
     }
 }
 
+int sl_query_resume_failed(sl_session *s, const sl_stmt *st, sl_error *err)
+{
+    sl_catalog_obj *o = sl_catalog_find(s->cat, st->name);
+    if (o == NULL || o->kind != st->object)
+        return sl_error_set(err, st->name_offset, "%s is not a %s",
+                            st->name, sl_object_kind_name(st->object));
+    if (strncmp(o->status, "failed", 6) != 0)
+        return sl_error_set(err, st->name_offset, "%s %s is %s, not failed: "
+                            "RESUME starts a failed query again",
+                            sl_object_kind_name(o->kind), o->name, o->status);
+    sl_query *q = sl_query_start(s, o, 0, err);
+    if (q == NULL) {
+        if (err->transient) {
+            wait_add(s, o);
+            wait_for(s, err);
+            sl_error_clear(err);
+            return 0;
+        }
+        mark_failed(s, o, err->msg);
+        return -1;
+    }
+    return sl_query_finish(s, q, err);
+}
+
 int sl_query_commit_all(sl_session *s, sl_error *err)
 {
     if (s->nqueries == 0)

@@ -35,6 +35,13 @@ void sl_query_free(sl_query *q);
 
 /* Deletes everything sluice keeps about query name besides its table:
 ** late events, dead letters, positions, metrics, operator state. */
+/* ALTER ... name RESUME: starts failed query name again from its last
+** commit (its table, state and positions as they were committed), and for
+** a bounded one runs it to the end. Returns 0, or -1 with err set (an
+** unknown name, another kind, a query that is not failed, or why it fails
+** again, which its status then says). */
+int sl_query_resume_failed(sl_session *s, const sl_stmt *st, sl_error *err);
+
 int sl_query_forget(sl_session *s, const char *name, sl_error *err);
 
 /* A commit point now, if a transaction is open (the end of a statement). */

@@ -584,6 +584,8 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
         return sl_ddl_copy(s, st, err);
     case SL_ST_DROP:
         return sl_ddl_drop(s, st, err);
+    case SL_ST_ALTER_RESUME:
+        return sl_query_resume_failed(s, st, err);
     case SL_ST_SET:
         if (strcasecmp(st->opts[0].key, "synchronous") == 0)
             return set_synchronous(s, &st->opts[0], err);

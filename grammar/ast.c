@@ -874,6 +874,11 @@ static void dump_stmt(sbuf *b, const sl_stmt *s)
         sb_ident(b, s->name);
         sb_puts(b, ")");
         break;
+    case SL_ST_ALTER_RESUME:
+        sb_printf(b, "(alter %s ", object_name(s->object));
+        sb_ident(b, s->name);
+        sb_puts(b, " resume)");
+        break;
     case SL_ST_SET:
         sb_puts(b, "(set");
         dump_opts(b, s);

@@ -198,6 +198,7 @@ typedef enum sl_stmt_kind {
     SL_ST_DESCRIBE,
     SL_ST_EXPLAIN,
     SL_ST_DROP,
+    SL_ST_ALTER_RESUME,           /* ALTER <kind> name RESUME */
     SL_ST_SET                     /* SET name = value (opts[0]) */
 } sl_stmt_kind;
 

@@ -552,10 +552,10 @@ static sl_stmt *add_row(sl_stmt *s, sl_expr *holder)
 
 /* Non-reserved keywords: where one cannot be read as its keyword it is an
 ** identifier, so columns named window, key, size, timestamp ... work. */
-%fallback ID ADVANCE ASC CHANGES CLOSE COPY DAY DAYS DELAY DESC DESCRIBE
+%fallback ID ADVANCE ALTER ASC CHANGES CLOSE COPY DAY DAYS DELAY DESC DESCRIBE
     EMIT EVERY EXISTS EXPLAIN EXTRACT FINAL FOR GAP HOPPING HOUR HOURS IF
     INTERVAL KEY MATERIALIZED MILLISECOND MILLISECONDS MINUTE MINUTES MONTH
-    MONTHS OVER PARTITION PRIMARY QUALIFY QUERIES REPLACE SECOND SECONDS SESSION SET SHOW SINK SINKS
+    MONTHS OVER PARTITION PRIMARY QUALIFY QUERIES REPLACE RESUME SECOND SECONDS SESSION SET SHOW SINK SINKS
     SIZE SOURCE SOURCES STREAMING TABLE TABLES TIMESTAMP TUMBLING VIEW VIEWS
     WATERMARK WEEK WEEKS WINDOW YEAR YEARS.
 
@@ -815,6 +815,14 @@ cmd(A) ::= DROP(D) objkind(K) ifexists(I) nm(N). {
     A = sl_stmt_new(SL_ST_DROP, D.offset);
     A->object = (sl_object_kind)K;
     A->if_exists = I;
+    A->name = ident(N);
+    A->name_offset = N.offset;
+}
+/* ALTER MATERIALIZED VIEW | STREAMING TABLE | SINK name RESUME: a failed
+** query again from its last commit */
+cmd(A) ::= ALTER(L) objkind(K) nm(N) RESUME. {
+    A = sl_stmt_new(SL_ST_ALTER_RESUME, L.offset);
+    A->object = (sl_object_kind)K;
     A->name = ident(N);
     A->name_offset = N.offset;
 }

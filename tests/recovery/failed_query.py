@@ -254,6 +254,44 @@ def run(sluice, d, job, failing, why, survivors):
     ok(status(db, failing) == "failed: " + why and
        committed_rows_in(db).get(failing) == failed_rows_in,
        f"{failing}_is_not_resumed", str(status(db, failing)))
+    if failing == "refused":
+        resume_refused(sluice, d, db, evs)
+
+
+def resume_refused(sluice, d, db, evs):
+    """3. The cause removed (the unique index dropped), ALTER ... RESUME
+    continues refused from its last commit: every order once, beside the
+    row the user added."""
+    p = subprocess.Popen([sluice, "t.db", "-c", "DROP INDEX refused_once; "
+                          "ALTER STREAMING TABLE refused RESUME;"], cwd=d,
+                         env=env(100), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline and p.poll() is None:
+        if committed_rows_in(db).get("refused") == N + MORE:
+            break
+        time.sleep(0.05)
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        code = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        code = p.wait()
+    err = p.stderr.read()
+    p.stdout.close()
+    p.stderr.close()
+    ok(code == 0, "alter_resume_runs", f"exit {code}\n{err}")
+    con = sqlite3.connect(db)
+    try:
+        got = sorted(r[0] for r in con.execute("SELECT order_id FROM refused"))
+    finally:
+        con.close()
+    want = sorted([i for i, *_ in evs] + [700])
+    ok(got == want and status(db, "refused") == "running",
+       "alter_resume_continues_from_the_last_commit_exactly_once",
+       f"status {status(db, 'refused')}\n" + diff(want, got))
 
 if __name__ == "__main__":
     sys.exit(main())
