@@ -9,7 +9,9 @@ and about two windows are open at any time) of SMALL and LARGE events
 the peak RSS of the sluice process (getrusage of the child), and requires
 peak(LARGE) <= 1.5 * peak(SMALL) + 8 MiB (SQLite's page cache, which sluice
 sets to 8 MiB: it is a fixed bound, but the small run's database is too
-small to fill it and the large run's is not). It also checks the view is complete
+small to fill it and the large run's is not) + 16 MiB (the result changes a
+query holds between commit points, engine/pending.c: a fixed bound too,
+which the small run's second of output does not reach). It also checks the view is complete
 (every event counted once) so a run that silently stops early cannot pass.
 
 Cases: EMIT ON WINDOW CLOSE (default settings), EMIT CHANGES with a
@@ -190,6 +192,7 @@ def main():
     ap.add_argument("--large", type=int, default=10000000)
     ap.add_argument("--ratio", type=float, default=1.5)
     ap.add_argument("--cache-kb", type=int, default=8192)
+    ap.add_argument("--pending-kb", type=int, default=16384)
     ap.add_argument("--state-bytes", type=float, default=58)
     ap.add_argument("--skip", help="print a TAP skip with this reason and exit")
     args = ap.parse_args()
@@ -227,12 +230,13 @@ def main():
                     problems.append("view incomplete at %d events: %r rows, %r counted"
                                     % (n, count, total))
             ratio = res[args.large] / res[args.small]
-            limit = args.ratio * res[args.small] + args.cache_kb
+            limit = args.ratio * res[args.small] + args.cache_kb + args.pending_kb
             desc = ("EMIT %s %s: peak RSS %d KB at %d events vs %d KB at %d (x%.2f; "
-                    "limit x%.2f + %d KB of page cache = %d KB)"
+                    "limit x%.2f + %d KB of page cache + %d KB of pending "
+                    "output = %d KB)"
                     % (emit, env or "(defaults)", res[args.large], args.large,
                        res[args.small], args.small, ratio, args.ratio,
-                       args.cache_kb, limit))
+                       args.cache_kb, args.pending_kb, limit))
             if res[args.large] > limit:
                 problems.append("peak RSS grows with the stream")
             if todo:
