@@ -342,6 +342,13 @@ static int maybe_commit(sl_session *s, sl_query *q, sl_error *err)
 
 /* ---- outputs ---------------------------------------------------------------- */
 
+/* q's pending changes reached their bound: a commit point comes next. */
+static void ask_commit_when_full(sl_query *q)
+{
+    if (sl_pending_full(q->pending))
+        q->commit_wanted = 1;
+}
+
 static int out_write(void *qv, const sl_batch *out, sl_error *err)
 {
     sl_query *q = qv;
@@ -396,8 +403,7 @@ static int out_write(void *qv, const sl_batch *out, sl_error *err)
     if (q->in_commit)
         return sl_table_writer_write(q->table, out, err);
     sl_pending_write(q->pending, out);
-    if (sl_pending_full(q->pending))
-        q->commit_wanted = 1;
+    ask_commit_when_full(q);
     return 0;
 }
 
@@ -410,8 +416,7 @@ static int out_retract(void *qv, const sl_batch *keys, sl_error *err)
     if (q->in_commit)
         return sl_table_writer_retract(q->table, keys, err);
     sl_pending_retract(q->pending, keys);
-    if (sl_pending_full(q->pending))
-        q->commit_wanted = 1;
+    ask_commit_when_full(q);
     return 0;
 }
 
@@ -538,8 +543,7 @@ static void insert_dead(sl_query *q, int side, const char *loc,
         return;
     }
     sl_pending_dead(q->pending, side, loc, raw, rawlen, reason);
-    if (sl_pending_full(q->pending))
-        q->commit_wanted = 1;
+    ask_commit_when_full(q);
 }
 
 /* A dead letter into the commit point's transaction (sl_pending_drain). */

@@ -221,27 +221,10 @@ def run(sluice, d, job, failing, why, survivors):
 
     # 2. resumed, the survivors read everything: each order exactly once
     write_csv(os.path.join(d, "orders.csv"), evs[N:], "a")
-    p = subprocess.Popen([sluice, "t.db", "--serve"], cwd=d, env=env(100),
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline and p.poll() is None:
-        rows_in = committed_rows_in(db)
-        if all(rows_in.get(name) == N + MORE for name in survivors):
-            break
-        time.sleep(0.05)
+    code, err = run_until(sluice, d, ["--serve"], db, survivors)
+    rows_in = committed_rows_in(db)
     ok(all(rows_in.get(name) == N + MORE for name in survivors),
        "the_survivors_resume_and_read_every_order", str(rows_in))
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        code = p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        code = p.wait()
-    err = p.stderr.read()
-    p.stdout.close()
-    p.stderr.close()
     named = (f"warning: {'materialized view' if failing == 'per_store' else 'streaming table'}"
              f" {failing} is failed: {why}")
     ok(code == 0 and err.startswith(named) and err.count("\n") == 1,
@@ -258,18 +241,17 @@ def run(sluice, d, job, failing, why, survivors):
         resume_refused(sluice, d, db, evs)
 
 
-def resume_refused(sluice, d, db, evs):
-    """3. The cause removed (the unique index dropped), ALTER ... RESUME
-    continues refused from its last commit: every order once, beside the
-    row the user added."""
-    p = subprocess.Popen([sluice, "t.db", "-c", "DROP INDEX refused_once; "
-                          "ALTER STREAMING TABLE refused RESUME;"], cwd=d,
-                         env=env(100), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+def run_until(sluice, d, args, db, queries):
+    """Runs sluice on t.db with args until every query in queries has
+    committed all N + MORE orders (at most 20 s), then SIGTERM; returns
+    its exit status and stderr."""
+    p = subprocess.Popen([sluice, "t.db"] + args, cwd=d, env=env(100),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     while time.time() < deadline and p.poll() is None:
-        if committed_rows_in(db).get("refused") == N + MORE:
+        rows_in = committed_rows_in(db)
+        if all(rows_in.get(name) == N + MORE for name in queries):
             break
         time.sleep(0.05)
     if p.poll() is None:
@@ -282,6 +264,16 @@ def resume_refused(sluice, d, db, evs):
     err = p.stderr.read()
     p.stdout.close()
     p.stderr.close()
+    return code, err
+
+
+def resume_refused(sluice, d, db, evs):
+    """3. The cause removed (the unique index dropped), ALTER ... RESUME
+    continues refused from its last commit: every order once, beside the
+    row the user added."""
+    code, err = run_until(sluice, d, ["-c", "DROP INDEX refused_once; ALTER "
+                                      "STREAMING TABLE refused RESUME;"],
+                          db, ["refused"])
     ok(code == 0, "alter_resume_runs", f"exit {code}\n{err}")
     con = sqlite3.connect(db)
     try:

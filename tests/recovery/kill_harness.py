@@ -108,7 +108,7 @@ def ok(cond, name, detail=""):
         failed += 1
     print(("ok" if cond else "not ok") + f" {n_tests} - {name}")
     if not cond and detail:
-        for line in detail.splitlines():
+        for line in str(detail).splitlines():
             print("#   " + line)
     sys.stdout.flush()
 
