@@ -33,6 +33,10 @@ CREATE SOURCE IF NOT EXISTS refunds (
     order_id BIGINT, refund DOUBLE, event_time TIMESTAMP,
     WATERMARK FOR event_time AS event_time - INTERVAL '3' SECONDS)
 WITH (connector = 'file', path = 'refunds.csv', format = 'csv');
+CREATE STREAMING TABLE IF NOT EXISTS first_orders AS
+SELECT order_id, user_id, store_id, amount, event_time FROM orders
+QUALIFY ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY event_time) = 1
+WITH (dedup_within = '30 seconds', commit_interval = '1000 rows', batch_rows = 300);
 CREATE STREAMING TABLE IF NOT EXISTS refunded AS
 SELECT o.order_id, o.store_id, r.refund, window_start
 FROM orders o JOIN refunds r ON o.order_id = r.order_id
@@ -78,10 +82,6 @@ WITH (commit_interval = '900 rows', batch_rows = 200);
 CREATE STREAMING TABLE IF NOT EXISTS big_orders AS
 SELECT order_id, store_id, amount FROM orders WHERE amount > 90
 WITH (commit_interval = '700 rows', batch_rows = 256);
-CREATE STREAMING TABLE IF NOT EXISTS first_orders AS
-SELECT order_id, user_id, store_id, amount, event_time FROM orders
-QUALIFY ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY event_time) = 1
-WITH (dedup_within = '30 seconds', commit_interval = '1000 rows', batch_rows = 300);
 CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
