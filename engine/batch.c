@@ -311,6 +311,54 @@ int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
     return 0;
 }
 
+void sl_row_write(sl_buf *out, const sl_column *cols, int ncols, int r,
+                  const uint8_t *keep)
+{
+    for (int c = 0; c < ncols; c++) {
+        const sl_column *col = &cols[c];
+        uint8_t isnull = col->null[r] != 0 || (keep && !keep[c]);
+        sl_buf_put(out, &isnull, 1);
+        if (isnull)
+            continue;
+        if (col->type == SL_TEXT) {
+            uint32_t n = (uint32_t)col->v.s[r].n;
+            sl_buf_put(out, &n, sizeof n);
+            sl_buf_put(out, col->v.s[r].z, n);
+        } else if (col->type == SL_DOUBLE) {
+            sl_buf_put(out, &col->v.d[r], 8);
+        } else {
+            sl_buf_put(out, &col->v.i[r], 8);
+        }
+    }
+}
+
+const unsigned char *sl_row_read(const unsigned char *p, sl_batch *out, int r,
+                                 int c0, int ncols)
+{
+    for (int c = 0; c < ncols; c++) {
+        uint8_t isnull = *p++;
+        if (isnull)
+            continue;           /* a new row is all NULL */
+        sl_type t = out->cols[c0 + c].type;
+        if (t == SL_TEXT) {
+            uint32_t n;
+            memcpy(&n, p, sizeof n);
+            sl_batch_set_text(out, r, c0 + c, (const char *)p + sizeof n, n);
+            p += sizeof n + n;
+        } else if (t == SL_DOUBLE) {
+            double d;
+            memcpy(&d, p, 8);
+            sl_batch_set_double(out, r, c0 + c, d);
+            p += 8;
+        } else {
+            int64_t v;
+            memcpy(&v, p, 8);
+            sl_batch_set_int(out, r, c0 + c, v);
+            p += 8;
+        }
+    }
+    return p;
+}
 
 /* Appends one byte (JSON punctuation). */
 static inline void put1(sl_buf *b, char c)

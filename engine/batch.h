@@ -115,6 +115,19 @@ void sl_buf_free(sl_buf *b);
 int sl_buf_get(const unsigned char **p, const unsigned char *end, void *out,
                size_t n);
 
+/* Rows as bytes (operator state, checkpoints): appends row r of
+** cols[0..ncols) to out, per column a NULL flag byte, then 8 bytes (numbers,
+** times, booleans) or a u32 length and the text; a column with keep[c] == 0
+** (keep NULL: every column kept) is written as NULL. Equal rows give equal
+** bytes, so the bytes of key columns serve as a key. */
+void sl_row_write(sl_buf *out, const sl_column *cols, int ncols, int r,
+                  const uint8_t *keep);
+/* Reads a row sl_row_write wrote at p into out's row r, columns c0 ..
+** c0 + ncols (which the caller left NULL: a new row); returns the byte after
+** it. The bytes are trusted (checked for length by their owner). */
+const unsigned char *sl_row_read(const unsigned char *p, sl_batch *out, int r,
+                                 int c0, int ncols);
+
 /* Appends row r of the first ncols columns of b to out as a JSON object
 ** {"name": value, ...}: numbers and booleans unquoted, TIMESTAMP and TEXT as
 ** strings, NULL as null. */

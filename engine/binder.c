@@ -88,6 +88,14 @@ void sl_plan_free(sl_plan *p)
         free(p->topn->carry_types);
         free(p->topn);
     }
+    if (p->dedup) {
+        for (int i = 0; i < p->dedup->nkeys; i++)
+            sl_expr_free(p->dedup->keys[i]);
+        free(p->dedup->keys);
+        free(p->dedup->sql);
+        free(p->dedup->over_sql);
+        free(p->dedup);
+    }
     free(p);
 }
 
@@ -799,6 +807,28 @@ static int bind_group_by(binder *b, const sl_select *sel)
     return 0;
 }
 
+/* The dedup's window function in the select list: always 1 (the row kept
+** is the first of its key). Any other window function is an error. */
+static int bind_dedup_rank(binder *b, sl_expr **pe)
+{
+    sl_expr *e = *pe;
+    char *sql = canonical(e);
+    int same = strcasecmp(sql, b->p->dedup->over_sql) == 0;
+    free(sql);
+    if (!same)
+        return sl_error_set(b->err, e->offset, "only the window function of "
+                            "QUALIFY can be selected: %s",
+                            b->p->dedup->over_sql);
+    sl_expr *one = sl_expr_new(SL_EX_LITERAL, e->offset);
+    one->end = e->end;
+    one->lit_type = SL_BIGINT;
+    one->lit_i = 1;
+    one->type = SL_BIGINT;
+    *pe = one;
+    sl_expr_free(e);
+    return 0;
+}
+
 static int bind_select_list(binder *b, const sl_select *sel)
 {
     sl_plan *p = b->p;
@@ -833,6 +863,8 @@ static int bind_select_list(binder *b, const sl_select *sel)
         int rc;
         if (p->is_agg) {
             rc = bind_group_expr(b, &e);
+        } else if (p->dedup && e->kind == SL_EX_OVER) {
+            rc = bind_dedup_rank(b, &e);
         } else if (e->kind == SL_EX_COLUMN && e->qualifier == NULL &&
                    is_window_col(e->name) && !has_input_column(p, e->name)) {
             rc = sl_error_set(b->err, e->offset, "%s needs a WINDOW with "
@@ -984,19 +1016,16 @@ static int bind_qualify_groups(binder *b)
     return 0;
 }
 
-/* QUALIFY: a window Top-N. Checks the streaming rules; over rows, binds the
-** window function's PARTITION BY as the group keys and its ORDER BY (over
-** groups, bind_qualify_groups does after GROUP BY). */
+/* QUALIFY with a WINDOW: a window Top-N (without one, bind_dedup). Checks
+** the streaming rules; over rows, binds the window function's PARTITION BY
+** as the group keys and its ORDER BY (over groups, bind_qualify_groups
+** does after GROUP BY). */
 static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
                         int any_agg)
 {
     sl_plan *p = b->p;
     const sl_expr *q = sel->qualify;
     int of_groups = any_agg || sel->ngroup > 0 || sel->having;
-    if (p->window.kind == SL_WIN_NONE)
-        return sl_error_set(b->err, q->offset, "QUALIFY needs a WINDOW: rows "
-                            "are ranked within each window (for example WINDOW "
-                            "TUMBLING (SIZE 10 SECONDS))");
     if (p->emit != SL_EMIT_ON_WINDOW_CLOSE)
         return sl_error_set(b->err, sel->emit.kind ? sel->emit.offset
                                                    : q->offset,
@@ -1051,6 +1080,124 @@ static int bind_qualify(binder *b, const sl_stmt *stmt, const sl_select *sel,
     return 0;
 }
 
+/* The query's dedup_within (its WITH, else the default); the value was
+** checked where it was written (CREATE, sl_settings_apply). */
+static int dedup_within(binder *b, const sl_stmt *stmt, int64_t *ms)
+{
+    sl_settings set = {0};
+    set.dedup_within_ms = SL_DEDUP_WITHIN_DEFAULT_MS;
+    for (int i = 0; i < stmt->nopts; i++)
+        if (strcasecmp(stmt->opts[i].key, "dedup_within") == 0 &&
+            sl_settings_apply(&set, &stmt->opts[i], b->err) != 0)
+            return -1;
+    *ms = set.dedup_within_ms;
+    return 0;
+}
+
+/* A dedup needs event time: its order, and the watermark that bounds it. */
+static int dedup_needs_time(binder *b, int offset, const char *what)
+{
+    if (b->p->event_time_col >= 0)
+        return 0;
+    return sl_error_set(b->err, offset, "%s over a stream is a dedup by "
+                        "event time, and source %s has none: declare "
+                        "WATERMARK FOR <column> AS <column> - INTERVAL ... in "
+                        "CREATE SOURCE, or add WATERMARK <column> DELAY "
+                        "<interval> to the query", what, b->p->src->name);
+}
+
+/* QUALIFY without a WINDOW: a dedup (keep-first by event time), the only
+** form built so far; the others are refused, saying so. */
+static int bind_dedup(binder *b, const sl_stmt *stmt, const sl_select *sel,
+                      int any_agg)
+{
+    sl_plan *p = b->p;
+    const sl_expr *q = sel->qualify;
+    static const char form[] = "QUALIFY ROW_NUMBER() OVER (PARTITION BY ... "
+        "ORDER BY <event time>) = 1";
+    if (any_agg || sel->ngroup > 0 || sel->having)
+        return sl_error_set(b->err, q->offset, "QUALIFY over groups without a "
+                            "WINDOW (a Top-N of a changing aggregate) is not "
+                            "supported yet: rank within a WINDOW");
+    int64_t n;
+    const sl_expr *f = qualify_over(b, q, &n);
+    if (f == NULL)
+        return -1;
+    if (strcasecmp(f->name, "row_number") != 0)
+        return sl_error_set(b->err, f->offset, "QUALIFY %s() without a WINDOW "
+                            "is not supported yet: without a WINDOW only the "
+                            "dedup %s is (add a WINDOW for a Top-N)",
+                            f->name, form);
+    if (n != 1)
+        return sl_error_set(b->err, q->offset, "QUALIFY keeping %lld rows per "
+                            "key without a WINDOW (a Top-N, a changelog) is not "
+                            "supported yet: without a WINDOW only the dedup %s "
+                            "is (add a WINDOW for a Top-N)", (long long)n,
+                            form);
+    if (f->flags & SL_EXF_DESC)
+        return sl_error_set(b->err, f->args[0]->offset, "keeping the latest "
+                            "row per key (ORDER BY ... DESC, a changelog) is "
+                            "not supported yet: the dedup keeps the first, "
+                            "%s", form);
+    if (dedup_needs_time(b, q->offset, "QUALIFY without a WINDOW") != 0)
+        return -1;
+    sl_expr *order = sl_expr_dup(f->args[0]);
+    int rc = bind_input_expr(b, order, "a window function's ORDER BY");
+    int is_time = rc == 0 && order->kind == SL_EX_COLUMN &&
+                  order->col == p->event_time_col;
+    sl_expr_free(order);
+    if (rc != 0)
+        return -1;
+    if (!is_time)
+        return sl_error_set(b->err, f->args[0]->offset, "a dedup orders by "
+                            "the event-time column %s: %s (other orders are "
+                            "not supported yet)",
+                            p->input_names[p->event_time_col], form);
+    if (stmt->kind == SL_ST_CREATE_MVIEW)
+        return sl_error_set(b->err, stmt->offset, "a dedup is append-only: "
+                            "use CREATE STREAMING TABLE");
+    sl_plan_dedup *d = p->dedup = sl_xcalloc(1, sizeof *d);
+    d->sql = sl_expr_to_sql(q);
+    d->over_sql = canonical(f);
+    for (int i = 1; i < f->nargs; i++) {
+        sl_expr *e = sl_expr_dup(f->args[i]);
+        if (bind_input_expr(b, e, "PARTITION BY") != 0 ||
+            type_expr(b, e) != 0) {
+            sl_expr_free(e);
+            return -1;
+        }
+        d->keys = sl_xrealloc(d->keys, sizeof *d->keys * (size_t)(d->nkeys + 1));
+        d->keys[d->nkeys++] = e;
+    }
+    return dedup_within(b, stmt, &d->within_ms);
+}
+
+/* SELECT DISTINCT over a stream: a dedup keyed by every selected column
+** (bound after the select list). */
+static int bind_distinct(binder *b, const sl_stmt *stmt, const sl_select *sel,
+                         int any_agg)
+{
+    sl_plan *p = b->p;
+    if (any_agg || sel->ngroup > 0 || sel->having)
+        return sl_error_set(b->err, sel->offset, "SELECT DISTINCT with GROUP "
+                            "BY or aggregates is not supported yet: the "
+                            "groups are distinct already");
+    if (sel->qualify)
+        return sl_error_set(b->err, sel->offset, "SELECT DISTINCT with "
+                            "QUALIFY is not supported yet");
+    if (p->wjoin)
+        return sl_error_set(b->err, sel->offset, "SELECT DISTINCT over a join "
+                            "of two sources is not supported yet");
+    if (dedup_needs_time(b, sel->offset, "SELECT DISTINCT") != 0)
+        return -1;
+    if (stmt->kind == SL_ST_CREATE_MVIEW)
+        return sl_error_set(b->err, stmt->offset, "SELECT DISTINCT over a "
+                            "stream is append-only: use CREATE STREAMING TABLE");
+    sl_plan_dedup *d = p->dedup = sl_xcalloc(1, sizeof *d);
+    d->distinct = 1;
+    return dedup_within(b, stmt, &d->within_ms);
+}
+
 sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
 {
     const sl_select *sel = stmt->select;
@@ -1061,11 +1208,6 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
     p->limit = -1;
     p->event_time_col = -1;
     p->sink_stmt = stmt->kind == SL_ST_CREATE_SINK ? stmt : NULL;
-    if (sel->distinct) {
-        sl_error_set(err, sel->offset, "SELECT DISTINCT over a stream is not "
-                     "supported; use GROUP BY");
-        goto fail;
-    }
     if (bind_source(&b, sel) != 0 || bind_join(&b, sel) != 0 ||
         bind_time(&b, sel) != 0)
         goto fail;
@@ -1090,9 +1232,15 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
     int any_agg = 0;
     for (int i = 0; i < sel->nitems; i++)
         any_agg |= has_aggregate(sel->items[i].expr);
+    /* QUALIFY without a WINDOW is a dedup: row-by-row, not an aggregate */
+    int dedup = sel->qualify != NULL && p->window.kind == SL_WIN_NONE;
     p->is_agg = sel->ngroup > 0 || any_agg || sel->having != NULL ||
-                sel->qualify != NULL;
-    if (sel->qualify && bind_qualify(&b, stmt, sel, any_agg) != 0)
+                (sel->qualify != NULL && !dedup);
+    if (sel->distinct && bind_distinct(&b, stmt, sel, any_agg) != 0)
+        goto fail;
+    if (dedup && bind_dedup(&b, stmt, sel, any_agg) != 0)
+        goto fail;
+    if (sel->qualify && !dedup && bind_qualify(&b, stmt, sel, any_agg) != 0)
         goto fail;
     /* a window join's rows are its pairs, each in one window */
     if (!p->is_agg && p->window.kind != SL_WIN_NONE && !p->wjoin) {
@@ -1129,6 +1277,13 @@ sl_plan *sl_plan_bind(sl_session *s, const sl_stmt *stmt, sl_error *err)
         (p->topn && p->topn->of_groups && bind_qualify_groups(&b) != 0) ||
         bind_select_list(&b, sel) != 0)
         goto fail;
+    if (p->dedup && p->dedup->distinct) {
+        /* DISTINCT: keyed by every selected column */
+        sl_plan_dedup *d = p->dedup;
+        d->keys = sl_xcalloc((size_t)p->nout + 1, sizeof *d->keys);
+        for (int i = 0; i < p->nout; i++)
+            d->keys[d->nkeys++] = sl_expr_dup(p->out[i]);
+    }
     if (sel->having) {
         p->having_sql = sl_expr_to_sql(sel->having);
         p->having = sl_expr_dup(sel->having);

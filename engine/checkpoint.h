@@ -19,6 +19,14 @@
 ** another layout is refused with a message saying how to replay. */
 #define SL_STATE_FORMAT 3     /* 3: hopping ON WINDOW CLOSE saves panes */
 
+/* The ids of a query's state rows are split between its operators so
+** that they never collide: the aggregate's are >= 0 (counting up), the
+** window join's start at INT64_MIN (counting up), the dedup's are
+** [SL_CKPT_DEDUP_FIRST, 0): its own row at SL_CKPT_DEDUP_FIRST, read
+** first, then its keys counting up. Each operator's load skips the
+** others' rows. */
+#define SL_CKPT_DEDUP_FIRST (INT64_MIN / 2)
+
 typedef struct sl_ckpt_writer {
     sqlite3 *db;
     const char *query;

@@ -51,7 +51,7 @@ struct sl_operator {
 };
 
 /* Operators form a chain: source -> [join] -> [filter] -> aggregate |
-** project. A stateless operator passes the watermark and flushes on with
+** [dedup] -> project. A stateless operator passes the watermark and flushes on with
 ** these (usable as its vtab entries). Rows an operator filters out stay in
 ** the batch, marked in b->selected: the aggregate still lets them move the
 ** watermark; the projection drops them. */
@@ -132,6 +132,26 @@ sl_operator *sl_op_filter_new(const sl_plan *p, const sl_op_ctx *ctx,
 ** (engine/op_project.c). */
 sl_operator *sl_op_project_new(const sl_plan *p, const sl_op_ctx *ctx,
                                sl_error *err);
+
+/* Dedup without a window (QUALIFY ROW_NUMBER() ... = 1, SELECT DISTINCT;
+** engine/op_dedup.c): between the filter and the projection, it passes on
+** the first row of each key, in the input-row layout, batch_rows at a time,
+** once the watermark passes its event time. */
+sl_operator *sl_op_dedup_new(const sl_plan *p, const sl_op_ctx *ctx,
+                             int batch_rows, sl_error *err);
+/* Its watermark (INT64_MIN before any event). */
+int64_t sl_op_dedup_watermark(const sl_operator *op);
+/* As sl_op_aggregate_set_partitions. */
+int sl_op_dedup_set_partitions(sl_operator *op, const int32_t *parts, int n,
+                               sl_error *err);
+/* Rows dropped as duplicates so far; keys held (pending or remembered). */
+int64_t sl_op_dedup_dropped(const sl_operator *op);
+int64_t sl_op_dedup_keys(const sl_operator *op);
+/* Checkpoints, as sl_op_aggregate_save/_load (ids: checkpoint.h). */
+int sl_op_dedup_save(sl_operator *op, sl_ckpt_writer *w, uint64_t fingerprint,
+                     sl_error *err);
+int sl_op_dedup_load(sl_operator *op, sqlite3 *db, const char *query,
+                     uint64_t fingerprint, sl_error *err);
 
 /* The windowed or plain aggregate of an aggregate plan. Returns NULL with
 ** err set. */

@@ -28,9 +28,9 @@
 ** side 1's arrival order; then W is passed on, so a downstream aggregate
 ** over the same window closes it at once.
 **
-** Checkpoints (ids below zero in sluice_state, the aggregate's being
-** non-negative): the rows buffered since the last commit point are one
-** state row per (window, side), so a checkpoint costs what arrived; a
+** Checkpoints (ids from INT64_MIN up in sluice_state: checkpoint.h): the
+** rows buffered since the last commit point are one state row per
+** (window, side), so a checkpoint costs what arrived; a
 ** closed window's rows are deleted; the watermarks are in the first row.
 ** The runtime reads each source a batch at a time and merges the two by
 ** event time, so at a commit point some rows may have been read (the
@@ -144,22 +144,7 @@ static void row_put(wjoin_op *j, int side, sl_buf *o, const sl_batch *b,
     sl_buf_put(o, &h, sizeof h);
     if (has_key)
         sl_buf_put(o, j->key.z, j->key.n);
-    for (int c = 0; c < j->ncols[side]; c++) {
-        const sl_column *col = &b->cols[c];
-        uint8_t isnull = col->null[r] != 0 || (keep && !keep[c]);
-        sl_buf_put(o, &isnull, 1);
-        if (isnull)
-            continue;
-        if (col->type == SL_TEXT) {
-            uint32_t n = (uint32_t)col->v.s[r].n;
-            sl_buf_put(o, &n, sizeof n);
-            sl_buf_put(o, col->v.s[r].z, n);
-        } else if (col->type == SL_DOUBLE) {
-            sl_buf_put(o, &col->v.d[r], 8);
-        } else {
-            sl_buf_put(o, &col->v.i[r], 8);
-        }
-    }
+    sl_row_write(o, b->cols, j->ncols[side], r, keep);
     h.len = (uint32_t)(o->n - at - sizeof h.len);
     memcpy(o->z + at, &h.len, sizeof h.len);
 }
@@ -192,29 +177,7 @@ static void row_fill(const wjoin_op *j, int side, const unsigned char *z,
     row_head h;
     memcpy(&h, z, sizeof h);
     out->loc[r] = h.loc;
-    const unsigned char *p = z + sizeof h + KEY_BYTES(h);
-    for (int c = 0; c < j->ncols[side]; c++) {
-        uint8_t isnull = *p++;
-        if (isnull)
-            continue;           /* a new row is all NULL */
-        sl_type t = out->cols[c0 + c].type;
-        if (t == SL_TEXT) {
-            uint32_t n;
-            memcpy(&n, p, sizeof n);
-            sl_batch_set_text(out, r, c0 + c, (const char *)p + sizeof n, n);
-            p += sizeof n + n;
-        } else if (t == SL_DOUBLE) {
-            double d;
-            memcpy(&d, p, 8);
-            sl_batch_set_double(out, r, c0 + c, d);
-            p += 8;
-        } else {
-            int64_t v;
-            memcpy(&v, p, 8);
-            sl_batch_set_int(out, r, c0 + c, v);
-            p += 8;
-        }
-    }
+    sl_row_read(z + sizeof h + KEY_BYTES(h), out, r, c0, j->ncols[side]);
 }
 
 /* ---- windows -------------------------------------------------------------- */
@@ -648,8 +611,8 @@ static int wload_row(void *ctx, int64_t id, const unsigned char *p, size_t n,
     wload_ctx *c = ctx;
     wjoin_op *j = c->j;
     const unsigned char *end = p + n;
-    if (id >= 0)
-        return 0;               /* the aggregate's */
+    if (id >= SL_CKPT_DEDUP_FIRST)
+        return 0;               /* the dedup's or the aggregate's */
     if (id == META_ID) {
         int rc = sl_ckpt_check_header(&p, end, c->fingerprint, c->query, err);
         if (rc != 0)

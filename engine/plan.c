@@ -4,7 +4,8 @@
 ** EXPLAIN shows the operator DAG the runtime will build, from the output
 ** down to the source, one operator per line, indented like PostgreSQL's:
 ** sink, emit, aggregate (keys and aggregates), window (spec, event-time
-** column, watermark delay), filter, join, source.
+** column, watermark delay), dedup (keys and what bounds its state),
+** filter, join, source.
 */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -200,6 +201,22 @@ char *sl_plan_explain(const sl_plan *p)
             sb_printf(&b, " (%s)\n", p->watermark_from_query ? "from the query"
                                                              : "from the source");
         }
+    }
+    if (p->dedup) {
+        const sl_plan_dedup *dd = p->dedup;
+        d++;
+        indent(&b, d);
+        sb_printf(&b, "dedup: %s keys [", dd->distinct ? "distinct"
+                                                       : "keep first per key,");
+        for (int i = 0; i < dd->nkeys; i++) {
+            char *k = sl_expr_to_sql(dd->keys[i]);
+            sb_printf(&b, "%s%s", i ? ", " : "", k);
+            free(k);
+        }
+        sb_printf(&b, "] by event time %s (append); state bounded by the "
+                  "watermark + dedup_within ", p->input_names[p->event_time_col]);
+        duration(&b, dd->within_ms);
+        sb_printf(&b, "\n");
     }
     if (p->where) {
         d++;

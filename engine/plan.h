@@ -89,6 +89,22 @@ typedef struct sl_plan_topn {
     sl_type *carry_types;
 } sl_plan_topn;
 
+/* Dedup without a window (DESIGN §2 rule 12): QUALIFY ROW_NUMBER() OVER
+** (PARTITION BY keys ORDER BY <event time>) = 1, or SELECT DISTINCT (keyed
+** by every selected column). Keeps per key the row with the smallest event
+** time (ties: the first to arrive), emitted once the watermark passes it;
+** the key is remembered until the watermark passes its time + within_ms
+** (engine/op_dedup.c). Append-only; the plan stays row-by-row (not is_agg):
+** the select list is bound to the input row and runs after the dedup. */
+typedef struct sl_plan_dedup {
+    int nkeys;
+    sl_expr **keys;        /* bound to the input row */
+    int64_t within_ms;     /* the query's dedup_within */
+    int distinct;          /* SELECT DISTINCT (else QUALIFY) */
+    char *sql;             /* QUALIFY as written, for EXPLAIN (NULL: DISTINCT) */
+    char *over_sql;        /* its window function (canonical), selectable */
+} sl_plan_dedup;
+
 typedef struct sl_plan {
     sl_stmt_kind kind;     /* CREATE_MVIEW, CREATE_STABLE, CREATE_SINK, SELECT */
     char *name;            /* output name (NULL for a push query) */
@@ -123,6 +139,7 @@ typedef struct sl_plan {
     sl_expr *having;       /* bound to the group row, or NULL */
     char *having_sql;      /* HAVING as written, for EXPLAIN */
     sl_plan_topn *topn;    /* QUALIFY, or NULL */
+    sl_plan_dedup *dedup;  /* QUALIFY or DISTINCT without a window, or NULL */
 
     sl_emit_kind emit;     /* CHANGES or ON_WINDOW_CLOSE (DEFAULT resolved) */
     int64_t emit_every_ms;

@@ -2,9 +2,10 @@
 ** query.c: running continuous and push queries.
 **
 ** A query is a plan turned into a pipeline: source -> [join] -> [filter] ->
-** aggregate (windows, watermark, emit) or project -> output. The output is
-** a SQLite table (materialised view: upsert/delete by key; streaming table
-** and ON WINDOW CLOSE: insert) or the terminal (push query).
+** aggregate (windows, watermark, emit) or [dedup] -> project -> output.
+** The output is a SQLite table (materialised view: upsert/delete by key;
+** streaming table and ON WINDOW CLOSE: insert) or the terminal (push
+** query).
 **
 ** Commit points: between two of them a query touches no table: its result
 ** changes and dead letters wait in memory (pending.c), its late events in
@@ -61,8 +62,9 @@ struct sl_query {
     int32_t parts[256];
     sl_settings settings;  /* the session's, overridden by the query's WITH */
     sl_operator *ops;      /* [join | window join] -> [filter] -> aggregate
-                              | project */
+                              | [dedup] -> project */
     sl_operator *agg;      /* the aggregate in ops, or NULL */
+    sl_operator *dedup;    /* the dedup in ops, or NULL */
     sl_operator *wjoin;    /* the window join in ops, or NULL */
     int done;
     int commit_failed;     /* its part of the last commit point failed */
@@ -156,11 +158,12 @@ static int write_positions(sl_query *q, sl_error *err)
                            q->name);
     /* NULL: no watermark yet (or none: the input has ended) */
     int64_t wm = q->agg ? sl_op_aggregate_watermark(q->agg)
-               : q->wjoin ? sl_op_wjoin_watermark(q->wjoin) : INT64_MIN;
+               : q->wjoin ? sl_op_wjoin_watermark(q->wjoin)
+               : q->dedup ? sl_op_dedup_watermark(q->dedup) : INT64_MIN;
     int has_wm = wm != INT64_MIN && wm != INT64_MAX;
-    const char *metrics[9] = {"rows_in", "rows_out", "late_events",
-                              "dead_letters", "watermark_ms"};
-    double values[9] = {(double)q->rows_in, (double)q->rows_out,
+    const char *metrics[12] = {"rows_in", "rows_out", "late_events",
+                               "dead_letters", "watermark_ms"};
+    double values[12] = {(double)q->rows_in, (double)q->rows_out,
                         (double)q->late, (double)q->dead, (double)wm};
     int nmetrics = 5;
     if (q->agg) {
@@ -174,6 +177,12 @@ static int write_positions(sl_query *q, sl_error *err)
     if (q->wjoin) {
         metrics[nmetrics] = "join_rows_open";
         values[nmetrics++] = (double)sl_op_wjoin_open_rows(q->wjoin);
+    }
+    if (q->dedup) {
+        metrics[nmetrics] = "dedup_dropped";
+        values[nmetrics++] = (double)sl_op_dedup_dropped(q->dedup);
+        metrics[nmetrics] = "dedup_keys";
+        values[nmetrics++] = (double)sl_op_dedup_keys(q->dedup);
     }
     rc = sqlite3_prepare_v2(q->s->db, "INSERT OR REPLACE INTO sluice_metrics"
                             "(query, name, value, updated_at) VALUES (?1, ?2, "
@@ -232,6 +241,8 @@ static int save_state(sl_query *q, sl_error *err)
         int cur[2] = {q->inputs[0].cur, q->inputs[1].cur};
         rc = sl_op_wjoin_save(q->wjoin, &w, fp, in, cur, err);
     }
+    if (rc == 0 && q->dedup)
+        rc = sl_op_dedup_save(q->dedup, &w, fp, err);
     sl_ckpt_end(&w);
     return rc;
 }
@@ -296,7 +307,8 @@ static int commit_point(sl_session *s, sl_query *q, int final, sl_error *err)
         r->commit_wanted = 0;
         if (rc != 0 ||
             flush_late(r, err) != 0 ||
-            ((r->agg || r->wjoin) && r->obj && save_state(r, err) != 0) ||
+            ((r->agg || r->wjoin || r->dedup) && r->obj &&
+             save_state(r, err) != 0) ||
             (r->sink && commit_sink(r, err) != 0) ||
             write_positions(r, err) != 0) {
             r->commit_failed = 1;
@@ -693,7 +705,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     }
     q->settings = s->settings;
     sl_op_ctx ctx = {q, record_late, record_dead, out_write, out_retract};
-    sl_operator *chain[3];
+    sl_operator *chain[4];
     int n = 0;
     if (plan->join)
         chain[n++] = sl_op_join_new(plan, s->db, &ctx, err);
@@ -705,9 +717,13 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
     if (n == 0 || chain[n - 1] != NULL) {
         if (plan->is_agg)
             chain[n++] = q->agg = sl_op_aggregate_new(plan, &ctx, err);
-        else
-            chain[n++] = sl_op_project_new(plan, &ctx, err);
+        else if (plan->dedup)
+            chain[n++] = q->dedup = sl_op_dedup_new(plan, &ctx,
+                                                    s->settings.batch_rows,
+                                                    err);
     }
+    if (!plan->is_agg && (n == 0 || chain[n - 1] != NULL))
+        chain[n++] = sl_op_project_new(plan, &ctx, err);
     for (int i = 0; i + 1 < n; i++)
         chain[i]->next = chain[i + 1];
     if (chain[n - 1] == NULL) {
@@ -716,7 +732,7 @@ static sl_query *query_build(sl_session *s, sl_plan *plan, int push,
             chain[n - 2]->next = NULL;
             sl_op_chain_close(chain[0]);
         }
-        q->agg = q->wjoin = NULL;
+        q->agg = q->wjoin = q->dedup = NULL;
         goto fail;
     }
     q->ops = chain[0];
@@ -766,12 +782,14 @@ static int input_read(sl_query *q, query_input *in, sl_error *err)
     in->finished |= done;
     if (q->wjoin)
         sl_op_wjoin_select(q->wjoin, b);
-    if ((q->agg || q->wjoin) && in->src->vt->active_partitions) {
+    if ((q->agg || q->wjoin || q->dedup) && in->src->vt->active_partitions) {
         int np = in->src->vt->active_partitions(in->src, q->parts, 256);
         if ((q->wjoin ? sl_op_wjoin_set_partitions(q->wjoin, in->side,
                                                    q->parts, np, err)
-                      : sl_op_aggregate_set_partitions(q->agg, q->parts, np,
-                                                       err)) != 0)
+             : q->dedup ? sl_op_dedup_set_partitions(q->dedup, q->parts, np,
+                                                     err)
+             : sl_op_aggregate_set_partitions(q->agg, q->parts, np,
+                                              err)) != 0)
             return -1;
     }
     q->rows_in += n;
@@ -1018,6 +1036,9 @@ static int resume_from(sl_query *q, sl_error *err)
     uint64_t fp = sl_ckpt_fingerprint(q->obj->sql);
     if (q->agg && sl_op_aggregate_load(q->agg, q->s->db, q->name, fp,
                                        err) != 0)
+        return -1;
+    if (q->dedup && sl_op_dedup_load(q->dedup, q->s->db, q->name, fp,
+                                     err) != 0)
         return -1;
     if (q->wjoin) {
         sl_batch *in[2] = {q->inputs[0].in, q->inputs[1].in};

@@ -95,6 +95,7 @@ sl_session *sl_session_open(const char *path, const sl_session_options *opt,
     s->settings.batch_rows = 4096;
     s->settings.commit_interval_ms = 1000;
     s->settings.commit_rows = 0;
+    s->settings.dedup_within_ms = SL_DEDUP_WITHIN_DEFAULT_MS;
     const char *env;
     if ((env = getenv("SLUICE_BATCH_ROWS")) != NULL && atoi(env) > 0)
         s->settings.batch_rows = atoi(env);
@@ -387,7 +388,8 @@ static int describe(sl_session *s, const sl_stmt *st, sl_error *err)
 int sl_is_setting(const char *key)
 {
     return strcasecmp(key, "commit_interval") == 0 ||
-           strcasecmp(key, "batch_rows") == 0;
+           strcasecmp(key, "batch_rows") == 0 ||
+           strcasecmp(key, "dedup_within") == 0;
 }
 
 int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err)
@@ -422,8 +424,19 @@ int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err)
         set->batch_rows = (int)rows;
         return 0;
     }
+    if (strcasecmp(o->key, "dedup_within") == 0) {
+        /* how long (in event time) a dedup remembers a key: it changes
+        ** results, so it is a query's (its WITH), not a session's */
+        int64_t ms;
+        if (sl_xparse_interval(v, (int)n, &ms) != 0 || ms <= 0)
+            return sl_error_set(err, o->value_offset, "dedup_within must be "
+                                "a positive interval such as '1 day' or "
+                                "'10 minutes', not '%s'", v);
+        set->dedup_within_ms = ms;
+        return 0;
+    }
     return sl_error_set(err, o->offset, "unknown setting '%s' (commit_interval, "
-                        "batch_rows, synchronous)", o->key);
+                        "batch_rows, dedup_within, synchronous)", o->key);
 }
 
 /* ---- the statement loop ------------------------------------------------ */
@@ -589,6 +602,11 @@ static int exec_stmt(sl_session *s, sl_stmt *st, const char *text,
     case SL_ST_SET:
         if (strcasecmp(st->opts[0].key, "synchronous") == 0)
             return set_synchronous(s, &st->opts[0], err);
+        if (strcasecmp(st->opts[0].key, "dedup_within") == 0)
+            return sl_error_set(err, st->opts[0].offset, "dedup_within is a "
+                                "setting of one query (it changes its "
+                                "results): give it in the query's WITH "
+                                "(dedup_within = '...')");
         return sl_settings_apply(&s->settings, &st->opts[0], err);
     case SL_ST_CREATE_SOURCE:
     case SL_ST_CREATE_TABLE:

@@ -18,7 +18,12 @@ typedef struct sl_settings {
     int batch_rows;              /* rows per batch read from a source */
     int64_t commit_interval_ms;  /* commit at least this often */
     int64_t commit_rows;         /* and after this many input rows (0: off) */
+    int64_t dedup_within_ms;     /* a dedup remembers a key this long
+                                    (event time) after its row */
 } sl_settings;
+
+/* dedup_within when a query does not say (DESIGN §2 rule 12). */
+#define SL_DEDUP_WITHIN_DEFAULT_MS (24 * 3600 * 1000LL)
 
 struct sl_session {
     sqlite3 *db;
@@ -49,7 +54,8 @@ struct sl_session {
 /* Applies one setting (SET name = value, or a query's WITH option) to set.
 ** Returns 0, or -1 with err at the option. */
 int sl_settings_apply(sl_settings *set, const sl_option *o, sl_error *err);
-/* 1 when key names a per-query setting (commit_interval, batch_rows). */
+/* 1 when key names a per-query setting (commit_interval, batch_rows,
+** dedup_within). */
 int sl_is_setting(const char *key);
 
 /* Runs one SQLite statement (text[0..len)) and prints its rows, if any.

@@ -6,7 +6,8 @@ once without interruption, then again in a fresh database, killing sluice
 with SIGKILL at random moments (while reading, inside commits, while
 windows close) and rerunning the same script until every query is done.
 Every output must equal the uninterrupted run: the same rows in each
-materialised view, no lost or duplicated rows in the streaming table, the
+materialised view, no lost or duplicated rows in the streaming tables (a
+dedup among them: its pending rows and remembered keys are state), the
 same late events and dead letters.
 
 usage: kill_harness.py SLUICE [--rows N] [--kills K] [--seed S]
@@ -32,6 +33,10 @@ CREATE SOURCE IF NOT EXISTS refunds (
     order_id BIGINT, refund DOUBLE, event_time TIMESTAMP,
     WATERMARK FOR event_time AS event_time - INTERVAL '3' SECONDS)
 WITH (connector = 'file', path = 'refunds.csv', format = 'csv');
+CREATE STREAMING TABLE IF NOT EXISTS first_orders AS
+SELECT order_id, user_id, store_id, amount, event_time FROM orders
+QUALIFY ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY event_time) = 1
+WITH (dedup_within = '30 seconds', commit_interval = '1000 rows', batch_rows = 300);
 CREATE STREAMING TABLE IF NOT EXISTS refunded AS
 SELECT o.order_id, o.store_id, r.refund, window_start
 FROM orders o JOIN refunds r ON o.order_id = r.order_id
@@ -81,7 +86,7 @@ CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
-NQUERIES = 10
+NQUERIES = 11
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
@@ -93,6 +98,9 @@ QUERIES = {
     "session_low": "SELECT user_id, window_start, window_end, order_id, amount FROM session_low",
     "refunded": "SELECT order_id, store_id, refund, window_start FROM refunded",
     "refunds_per_store": "SELECT store_id, window_start, n, round(total, 9) FROM refunds_per_store",
+    "first_orders": "SELECT order_id, user_id, store_id, amount, event_time FROM first_orders",
+    "dedup_dropped": "SELECT value FROM sluice_metrics WHERE query = 'first_orders' "
+                     "AND name = 'dedup_dropped'",
     "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
     "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
 }

@@ -24,6 +24,13 @@ A fifth test runs a window join of two sources (2M + 1M events against
 500k + 250k, 5,000 keys, 10-second windows) and requires the same bound
 on peak RSS and every pair counted.
 
+A sixth test runs a dedup without a window (QUALIFY ROW_NUMBER() OVER
+(PARTITION BY id / 3 ORDER BY ts) = 1, dedup_within 1 minute) over the
+same SMALL and LARGE streams: its keys never stop coming (one per three
+events), so only forgetting a key once the watermark passes its time +
+dedup_within keeps the state bounded; same bound on peak RSS, and every
+third event kept (count and sum of the ids).
+
 A fourth test measures the state per open (window, key): 1M events over
 50,000 keys (each key's events a minute apart, so about 50,000 1-minute
 windows are open at once), COUNT(*) and SUM of a BIGINT; the query's
@@ -109,6 +116,18 @@ def run(sluice, d, csv, emit, env):
 
 
 JOIN_KEYS = 5000
+
+
+def run_dedup(sluice, d, csv):
+    """A dedup of the stream by id / 3 (three events per key, 18 ms apart),
+    keys forgotten a minute after their row."""
+    sql = ("CREATE SOURCE s (id BIGINT, k TEXT, v BIGINT, ts TIMESTAMP, "
+           "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'file', "
+           "path = '%s', format = 'csv', header = true, timestamp_format = 'epoch_ms');"
+           "CREATE STREAMING TABLE dd AS SELECT id FROM s QUALIFY ROW_NUMBER() OVER "
+           "(PARTITION BY id / 3 ORDER BY ts) = 1 WITH (dedup_within = '1 minute');"
+           "SELECT COUNT(*), SUM(id) FROM dd;" % csv)
+    return measure(sluice, d, sql, {})
 
 
 def join_files(d, n):
@@ -205,7 +224,7 @@ def main():
     cases = [("ON WINDOW CLOSE", {}, False),
              ("CHANGES", {"SLUICE_COMMIT_ROWS": "100000"}, False),
              ("CHANGES", {}, False)]
-    print("1..%d" % (sum(1 for c in cases if not c[2]) + 2))
+    print("1..%d" % (sum(1 for c in cases if not c[2]) + 3))
     d = tempfile.mkdtemp(prefix="sluice-mem-")
     failed = 0
     try:
@@ -275,6 +294,29 @@ def main():
         if rss[large] > limit:
             problems.append("peak RSS grows with the stream")
         print("%s %d - %s" % ("not ok" if problems else "ok", len(cases) + 2, desc))
+        for pr in problems:
+            print("# " + pr)
+        failed += 1 if problems else 0
+        # a dedup remembers each key for dedup_within, then forgets it:
+        # bounded by the watermark although its keys never repeat
+        rss = {}
+        problems = []
+        for n in (args.small, args.large):
+            rc, rss[n], secs, count, total, err = run_dedup(sluice, d, files[n])
+            kept = -(-n // 3)
+            print("# dedup: %d events, exit %d, peak RSS %d KB, %.2f s"
+                  % (n, rc, rss[n], secs))
+            if rc != 0:
+                problems.append("exit %d at %d events: %s" % (rc, n, err))
+            elif count != kept or total != 3 * kept * (kept - 1) // 2:
+                problems.append("%r rows (sum of ids %r) at %d events, not %d"
+                                % (count, total, n, kept))
+        limit = args.ratio * rss[args.small] + args.cache_kb
+        desc = ("dedup: peak RSS %d KB at %d events vs %d KB at %d (limit %d KB)"
+                % (rss[args.large], args.large, rss[args.small], args.small, limit))
+        if rss[args.large] > limit:
+            problems.append("peak RSS grows with the stream")
+        print("%s %d - %s" % ("not ok" if problems else "ok", len(cases) + 3, desc))
         for pr in problems:
             print("# " + pr)
         failed += 1 if problems else 0
