@@ -240,15 +240,22 @@ size_t sl_batch_append(sl_batch *dst, const sl_batch *src)
         memcpy((char *)to->v.i + (size_t)at * sz, from->v.i, (size_t)n * sz);
         if (from->type != SL_TEXT)
             continue;
+        /* the column's text in one block, each value NUL-terminated */
+        size_t need = 0;
+        for (int r = 0; r < n; r++)
+            if (!from->null[r])
+                need += (size_t)from->v.s[r].n + 1;
+        char *p = need ? sl_arena_alloc(&dst->arena, need) : NULL;
         for (int r = 0; r < n; r++) {
             if (from->null[r])
                 continue;
             size_t len = (size_t)from->v.s[r].n;
-            to->v.s[at + r] = len ? sl_arena_strdup(&dst->arena,
-                                                    from->v.s[r].z, len)
-                                  : (sl_str){"", 0};
-            text += len;
+            memcpy(p, from->v.s[r].z, len);
+            p[len] = 0;
+            to->v.s[at + r] = (sl_str){p, (int32_t)len};
+            p += len + 1;
         }
+        text += need;
     }
     memcpy(dst->loc + at, src->loc, sizeof *src->loc * (size_t)n);
     dst->nrows = at + n;
