@@ -7,7 +7,9 @@ with SIGKILL at random moments (while reading, inside commits, while
 windows close) and rerunning the same script until every query is done.
 Every output must equal the uninterrupted run: the same rows in each
 materialised view, no lost or duplicated rows in the streaming table, the
-same late events and dead letters.
+same late events and dead letters. Two queries read streaming tables of the
+job (big_per_store over big_orders, mid_per_minute windowing on the
+event_time that mid_orders copies): a chain is exactly-once as a whole.
 
 usage: kill_harness.py SLUICE [--rows N] [--kills K] [--seed S]
 Prints TAP.
@@ -77,11 +79,21 @@ WITH (commit_interval = '900 rows', batch_rows = 200);
 CREATE STREAMING TABLE IF NOT EXISTS big_orders AS
 SELECT order_id, store_id, amount FROM orders WHERE amount > 90
 WITH (commit_interval = '700 rows', batch_rows = 256);
+CREATE MATERIALIZED VIEW IF NOT EXISTS big_per_store AS
+SELECT store_id, COUNT(*) AS n, SUM(amount) AS total FROM big_orders GROUP BY store_id
+WITH (commit_interval = '300 rows', batch_rows = 64);
+CREATE STREAMING TABLE IF NOT EXISTS mid_orders AS
+SELECT order_id, store_id, amount, event_time FROM orders WHERE amount > 50
+WITH (commit_interval = '600 rows', batch_rows = 128);
+CREATE MATERIALIZED VIEW IF NOT EXISTS mid_per_minute AS
+SELECT store_id, window_start, COUNT(*) AS n, SUM(amount) AS total
+FROM mid_orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY store_id EMIT ON WINDOW CLOSE
+WITH (commit_interval = '500 rows', batch_rows = 100);
 CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
-NQUERIES = 10
+NQUERIES = 13
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
@@ -93,6 +105,8 @@ QUERIES = {
     "session_low": "SELECT user_id, window_start, window_end, order_id, amount FROM session_low",
     "refunded": "SELECT order_id, store_id, refund, window_start FROM refunded",
     "refunds_per_store": "SELECT store_id, window_start, n, round(total, 9) FROM refunds_per_store",
+    "big_per_store": "SELECT store_id, n, round(total, 9) FROM big_per_store",
+    "mid_per_minute": "SELECT store_id, window_start, n, round(total, 9) FROM mid_per_minute",
     "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
     "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
 }
