@@ -722,6 +722,9 @@ static int bind_stable(binder *b, const sl_select *sel, sl_catalog_obj *o)
                                            up->out_names, up->out_types,
                                            end_col, o->stmt);
     sl_plan_free(up);
+    /* an upstream still running (following its input, or waiting) is read
+    ** like a followed file: the CREATE does not wait for its end */
+    d->follow = o->status == NULL || strcmp(o->status, "done") != 0;
     d->event_time_col = end_col >= 0 ? d->ndeclared : time_col;
     d->watermark_delay_ms = delay_ms;
     b->p->src = d;

@@ -38,7 +38,8 @@ typedef struct sl_source_def {
     sl_connector connector;
     /* file */
     char *path;
-    int follow;                /* also: an unbounded nexmark stream */
+    int follow;                /* also: an unbounded nexmark stream, a
+                               ** streaming table whose query is not done */
     size_t max_record_bytes;   /* CSV: bound of an open quoted field (0:
                                ** the default, 1 MiB) */
     sl_decoder_options decode;
