@@ -18,7 +18,6 @@ Usage: follow_reader.py SLUICE
 """
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,22 +26,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluicerun as sr                          # noqa: E402
 
-TIMEOUT = 15.0
-tests = []
-
-
-def ok(cond, desc, detail=""):
-    tests.append(cond)
-    print("%s %d - %s" % ("ok" if cond else "not ok", len(tests), desc))
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-    return cond
-
-
-def line_of(e):
-    return sr.to_csv([e]).splitlines()[1] + "\n"
+# the helpers of follow.py: ok() records in follow.tests
+from follow import TIMEOUT, ok, line_of, stop, tests  # noqa: E402
 
 
 def kept(events):
@@ -86,17 +71,6 @@ def wait_for(db, events, proc):
             return None
         time.sleep(0.01)
     return None
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-        return None, err.decode(errors="replace")
-    return proc.returncode, err.decode(errors="replace")
 
 
 def check_once(db, events, when):
