@@ -80,6 +80,8 @@ sl_source *sl_source_open(const sl_source_def *def, const char *query,
         return sl_kafka_source_open(def, query, err);
     if (def->connector == SL_CONN_NEXMARK)
         return sl_nexmark_source_open(def, err);
+    if (def->connector == SL_CONN_TABLE)
+        return sl_table_source_open(def, err);
     return file_open(def, err);
 }
 

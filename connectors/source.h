@@ -17,7 +17,7 @@
 typedef struct sl_source sl_source;
 
 typedef struct sl_source_vtab {
-    const char *name;                    /* "file", "kafka" */
+    const char *name;                    /* "file", "kafka", "table" */
     /* as sl_file_source_next: appends up to max_rows rows to b; returns the
     ** count (0: nothing now), -1 with err set; *done = 1 once a bounded
     ** source is finished */
@@ -53,6 +53,10 @@ struct sl_source {
 sl_source *sl_source_open(const sl_source_def *def, const char *query,
                           sl_error *err);
 void sl_source_close(sl_source *src);
+
+/* A streaming table of the same database, read by rowid through def->db
+** (connectors/table_source.c). */
+sl_source *sl_table_source_open(const sl_source_def *def, sl_error *err);
 
 /* The Kafka connector (connectors/kafka_source.c). */
 sl_source *sl_kafka_source_open(const sl_source_def *def, const char *query,

@@ -677,17 +677,90 @@ static int bind_join(binder *b, const sl_select *sel)
     return 0;
 }
 
+/* The event time of a streaming table's rows, from its upstream's plan
+** (DESIGN rule 9): a column copying the upstream's event-time column, with
+** the upstream's delay (its rows are written in the order they were read);
+** else the selected window_end of a windowed aggregate (or window Top-N, or
+** window join), whose rows are written as their windows close, in end
+** order: the reader's event time is window_time = window_end - 1 ms, delay
+** 0. Sets *time_col (-1: none), *window_end_col (-1: none), *delay_ms. */
+static void stable_time(const sl_plan *up, int *time_col, int *window_end_col,
+                        int64_t *delay_ms)
+{
+    *time_col = *window_end_col = -1;
+    *delay_ms = 0;
+    int copies_time = !up->is_agg && !up->wjoin && up->event_time_col >= 0;
+    /* window_end in the row the select list reads */
+    int end_col = up->window.kind == SL_WIN_NONE ? -1
+                : up->wjoin ? up->wjoin->window_col + 1
+                : up->is_agg ? up->ngroup + 1 : -1;
+    for (int i = 0; i < up->nout && *time_col < 0; i++) {
+        const sl_expr *e = up->out[i];
+        if (e->kind != SL_EX_COLUMN)
+            continue;
+        if (copies_time && e->col == up->event_time_col) {
+            *time_col = i;
+            *delay_ms = up->delay_ms;
+        } else if (end_col >= 0 && e->col == end_col && *window_end_col < 0) {
+            *window_end_col = i;
+        }
+    }
+    if (*time_col >= 0)
+        *window_end_col = -1;
+}
+
+/* FROM a streaming table of this database (stage 1 of docs/dataflow.md:
+** read by rowid as a source, connectors/table_source.c). Its columns and
+** event time come from its query's plan, bound again from the catalog. */
+static int bind_stable(binder *b, const sl_select *sel, sl_catalog_obj *o)
+{
+    if (b->p->name && strcasecmp(b->p->name, o->name) == 0)
+        return sl_error_set(b->err, sel->from.offset, "streaming table %s "
+                            "cannot read itself", o->name);
+    sl_error uerr;
+    sl_error_clear(&uerr);
+    sl_plan *up = sl_plan_bind(b->s, o->stmt, &uerr);
+    if (up == NULL)
+        return sl_error_set(b->err, sel->from.offset, "the query of streaming "
+                            "table %s no longer binds: %s", o->name, uerr.msg);
+    int time_col, end_col;
+    int64_t delay_ms;
+    stable_time(up, &time_col, &end_col, &delay_ms);
+    sl_source_def *d = sl_source_def_table(o->name, b->s->db, up->nout,
+                                           up->out_names, up->out_types,
+                                           end_col, o->stmt);
+    sl_plan_free(up);
+    /* an upstream still running (following its input, or waiting) is read
+    ** like a followed file: the CREATE does not wait for its end */
+    d->follow = o->status == NULL || strcmp(o->status, "done") != 0;
+    d->event_time_col = end_col >= 0 ? d->ndeclared : time_col;
+    d->watermark_delay_ms = delay_ms;
+    b->p->src = d;
+    return 0;
+}
+
 static int bind_source(binder *b, const sl_select *sel)
 {
     if (!sel->has_from)
         return sl_error_set(b->err, sel->offset, "a continuous query needs "
                             "FROM <source>");
     sl_catalog_obj *o = sl_catalog_find(b->s->cat, sel->from.name);
-    if (o == NULL || o->kind != SL_OBJ_SOURCE) {
+    if (o != NULL && o->kind == SL_OBJ_STABLE) {
+        if (sel->njoins > 0 && sl_catalog_find(b->s->cat,
+                                               sel->joins[0].table.name) &&
+            sl_catalog_find(b->s->cat, sel->joins[0].table.name)->kind ==
+                SL_OBJ_SOURCE)
+            return sl_error_set(b->err, sel->from.offset, "a join of a "
+                                "streaming table with a source is not "
+                                "supported yet (a table can be joined to it)");
+        if (bind_stable(b, sel, o) != 0)
+            return -1;
+    } else if (o == NULL || o->kind != SL_OBJ_SOURCE) {
         if (o != NULL || sl_db_relation_exists(b->s->db, sel->from.name))
             return sl_error_set(b->err, sel->from.offset, "\"%s\" is a %s, "
                                 "not a source: a continuous query reads a "
-                                "source (a table can be joined to it)",
+                                "source or a streaming table (a table can "
+                                "be joined to it)",
                                 sel->from.name, o ? sl_object_kind_name(o->kind)
                                                   : "table");
         char buf[256];
@@ -700,12 +773,14 @@ static int bind_source(binder *b, const sl_select *sel)
         return sl_error_set(b->err, sel->from.offset, "unknown source \"%s\"",
                             sel->from.name);
     }
-    sl_error serr;
-    sl_error_clear(&serr);
-    b->p->src = sl_source_def_new(o->stmt, &serr);
-    if (b->p->src == NULL)
-        return sl_error_set(b->err, sel->from.offset, "source %s is invalid: "
-                            "%s", sel->from.name, serr.msg);
+    if (b->p->src == NULL) {
+        sl_error serr;
+        sl_error_clear(&serr);
+        b->p->src = sl_source_def_new(o->stmt, &serr);
+        if (b->p->src == NULL)
+            return sl_error_set(b->err, sel->from.offset, "source %s is "
+                                "invalid: %s", sel->from.name, serr.msg);
+    }
     b->p->src_alias = sel->from.alias ? strdup(sel->from.alias) : NULL;
     for (int i = 0; i < b->p->src->ncols; i++)
         add_input(b->p, b->p->src->col_names[i], b->p->src->col_types[i]);
@@ -736,6 +811,14 @@ static int bind_time(binder *b, const sl_select *sel)
         p->watermark_from_query = 1;
     }
     p->window = sel->window;
+    if (p->window.kind != SL_WIN_NONE && p->event_time_col < 0 &&
+        p->src->connector == SL_CONN_TABLE)
+        return sl_error_set(b->err, sel->window.offset, "a windowed query "
+                            "needs event time, and streaming table %s has "
+                            "none (its query copies neither its source's "
+                            "event-time column nor window_end): add WATERMARK "
+                            "<column> DELAY <interval> to the query",
+                            p->src->name);
     if (p->window.kind != SL_WIN_NONE && p->event_time_col < 0)
         return sl_error_set(b->err, sel->window.offset, "a windowed query "
                             "needs event time, and source %s has none: declare "

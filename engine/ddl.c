@@ -34,23 +34,6 @@ static sl_object_kind kind_of_stmt(sl_stmt_kind k)
     }
 }
 
-/* The continuous query (if any) that reads relation name. */
-static const sl_catalog_obj *reader_of(sl_session *s, const char *name)
-{
-    for (int i = 0; i < s->cat->n; i++) {
-        const sl_catalog_obj *o = s->cat->objs[i];
-        const sl_select *sel = o->stmt ? o->stmt->select : NULL;
-        if (sel == NULL || o->kind == SL_OBJ_VIEW || !sel->has_from)
-            continue;
-        if (strcasecmp(sel->from.name, name) == 0)
-            return o;
-        for (int j = 0; j < sel->njoins; j++)
-            if (strcasecmp(sel->joins[j].table.name, name) == 0)
-                return o;
-    }
-    return NULL;
-}
-
 /* ---- one transaction per statement ---------------------------------------- */
 
 /* Opens the statement's transaction, unless one is open: everything a DDL
@@ -158,7 +141,7 @@ int sl_ddl_drop(sl_session *s, const sl_stmt *st, sl_error *err)
                             sl_object_kind_name(st->object),
                             drop_words[actual], st->name);
     }
-    const sl_catalog_obj *reader = reader_of(s, st->name);
+    const sl_catalog_obj *reader = sl_catalog_reader(s->cat, st->name);
     if (reader != NULL && reader != o)
         return sl_error_set(err, st->name_offset, "cannot drop %s %s: %s %s "
                             "reads it (drop %s first)",
@@ -300,7 +283,7 @@ static int create(sl_session *s, const sl_stmt *st, const char *text,
                                 "REPLACE cannot turn it into a %s", st->name,
                                 sl_object_kind_name(actual),
                                 sl_object_kind_name(kind));
-        const sl_catalog_obj *reader = reader_of(s, st->name);
+        const sl_catalog_obj *reader = sl_catalog_reader(s->cat, st->name);
         if (reader != NULL && reader != o)
             return sl_error_set(err, st->name_offset, "cannot replace %s %s: "
                                 "%s %s reads it", sl_object_kind_name(actual),

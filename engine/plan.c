@@ -102,6 +102,9 @@ static void source_line(strbuf *b, const sl_source_def *s)
                   s->nexmark_kind == SL_NEXMARK_PERSON ? "person"
                   : s->nexmark_kind == SL_NEXMARK_AUCTION ? "auction" : "bid",
                   s->follow ? "unbounded" : "bounded");
+    else if (s->connector == SL_CONN_TABLE)
+        sb_printf(b, "source: streaming table %s (read by rowid, committed "
+                  "rows, ends when its query is done)", s->name);
     else
         sb_printf(b, "source: %s (kafka)", s->name);
 }
@@ -199,7 +202,8 @@ char *sl_plan_explain(const sl_plan *p)
                       p->input_names[p->event_time_col]);
             duration(&b, p->delay_ms);
             sb_printf(&b, " (%s)\n", p->watermark_from_query ? "from the query"
-                                                             : "from the source");
+                      : p->src->connector == SL_CONN_TABLE
+                      ? "from the streaming table's rows" : "from the source");
         }
     }
     if (p->dedup) {

@@ -68,6 +68,26 @@ static void add_col(sl_source_def *d, const char *name, sl_type t,
     d->ncols++;
 }
 
+sl_source_def *sl_source_def_table(const char *name, struct sqlite3 *db,
+                                   int n, char *const *names,
+                                   const sl_type *types, int window_end_col,
+                                   const sl_stmt *stmt)
+{
+    sl_source_def *d = sl_xcalloc(1, sizeof *d);
+    d->name = strdup(name);
+    d->connector = SL_CONN_TABLE;
+    d->db = db;
+    d->stmt = stmt;
+    d->event_time_col = -1;
+    d->window_end_col = window_end_col;
+    for (int i = 0; i < n; i++)
+        add_col(d, names[i], types[i], 0);
+    d->ndeclared = n;
+    if (window_end_col >= 0)
+        add_col(d, "window_time", SL_TIMESTAMP, 0);
+    return d;
+}
+
 /* Parses a boolean option value; returns 0/1, or -1 when it is not one. */
 static int option_bool(const sl_option *o)
 {

@@ -16,7 +16,13 @@
 #include "connectors/decoder.h"
 #include "connectors/nexmark_gen.h"
 
-typedef enum sl_connector { SL_CONN_FILE, SL_CONN_KAFKA, SL_CONN_NEXMARK } sl_connector;
+/* SL_CONN_TABLE: not a CREATE SOURCE but a streaming table of the same
+** database that a continuous query reads (connectors/table_source.c). */
+typedef enum sl_connector {
+    SL_CONN_FILE, SL_CONN_KAFKA, SL_CONN_NEXMARK, SL_CONN_TABLE
+} sl_connector;
+
+struct sqlite3;
 
 typedef struct sl_source_def {
     char *name;
@@ -32,7 +38,8 @@ typedef struct sl_source_def {
     sl_connector connector;
     /* file */
     char *path;
-    int follow;                /* also: an unbounded nexmark stream */
+    int follow;                /* also: an unbounded nexmark stream, a
+                               ** streaming table whose query is not done */
     size_t max_record_bytes;   /* CSV: bound of an open quoted field (0:
                                ** the default, 1 MiB) */
     sl_decoder_options decode;
@@ -40,6 +47,12 @@ typedef struct sl_source_def {
     int nexmark_kind;          /* SL_NEXMARK_PERSON, _AUCTION, _BID */
     int64_t nexmark_events;    /* the stream's length, 0: unbounded */
     sl_nexmark_config nexmark;
+    /* table: name is the streaming table (and its SQLite table); db the
+    ** session's connection it is read through (borrowed); window_end_col,
+    ** when >= 0, is the declared column whose value minus 1 ms fills the
+    ** pseudo-column window_time (the rows of a windowed upstream) */
+    struct sqlite3 *db;
+    int window_end_col;
     /* the statement (borrowed from the catalog object) */
     const sl_stmt *stmt;
 } sl_source_def;
@@ -48,6 +61,15 @@ typedef struct sl_source_def {
 ** err at the offending place. */
 sl_source_def *sl_source_def_new(const sl_stmt *stmt, sl_error *err);
 void sl_source_def_free(sl_source_def *d);
+
+/* The definition of streaming table `name` read as a source through db:
+** its columns names[0..n) with types, then, when window_end_col >= 0, the
+** pseudo-column window_time (TIMESTAMP). No event time yet (the binder
+** sets it); stmt is the streaming table's statement (borrowed). */
+sl_source_def *sl_source_def_table(const char *name, struct sqlite3 *db,
+                                   int n, char *const *names,
+                                   const sl_type *types, int window_end_col,
+                                   const sl_stmt *stmt);
 
 /* Index of the column called name (case-insensitive), or -1. */
 int sl_source_def_column(const sl_source_def *d, const char *name);

@@ -251,6 +251,22 @@ int sl_catalog_remove(sl_catalog *c, const char *name, sl_error *err)
     return 0;
 }
 
+const sl_catalog_obj *sl_catalog_reader(const sl_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->n; i++) {
+        const sl_catalog_obj *o = c->objs[i];
+        const sl_select *sel = o->stmt ? o->stmt->select : NULL;
+        if (sel == NULL || o->kind == SL_OBJ_VIEW || !sel->has_from)
+            continue;
+        if (strcasecmp(sel->from.name, name) == 0)
+            return o;
+        for (int j = 0; j < sel->njoins; j++)
+            if (strcasecmp(sel->joins[j].table.name, name) == 0)
+                return o;
+    }
+    return NULL;
+}
+
 int sl_catalog_set_status(sl_catalog *c, sl_catalog_obj *o,
                           const char *status, sl_error *err)
 {

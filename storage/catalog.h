@@ -48,6 +48,10 @@ void sl_catalog_free(sl_catalog *c);
 /* Finds an object by name (case-insensitive), or NULL. */
 sl_catalog_obj *sl_catalog_find(const sl_catalog *c, const char *name);
 
+/* The continuous query (materialized view, streaming table or sink) that
+** reads relation name in its FROM or JOIN, or NULL. Borrowed. */
+const sl_catalog_obj *sl_catalog_reader(const sl_catalog *c, const char *name);
+
 /* Adds an object and inserts its row. Takes ownership of stmt, which must
 ** have been parsed from sql. A literal secret of stmt is moved to
 ** DB.secrets and replaced by a reference in the stored text; references

@@ -67,6 +67,24 @@ static int check_catalog_object(guard *g, const char *table, int alter)
     return refuse(g, table);
 }
 
+/* A streaming table that a query reads by rowid may only grow: an UPDATE
+** would change rows the reader may have read already, a DELETE of its
+** last rows would let SQLite give their rowids to new rows, which the
+** reader would never read (connectors/table_source.c). */
+static int check_read_stable(guard *g, const char *verb, const char *table)
+{
+    const sl_catalog_obj *o = g->cat ? sl_catalog_find(g->cat, table) : NULL;
+    if (o == NULL || o->kind != SL_OBJ_STABLE)
+        return SQLITE_OK;
+    const sl_catalog_obj *r = sl_catalog_reader(g->cat, o->name);
+    if (r == NULL)
+        return SQLITE_OK;
+    sl_error_set(&g->why, -1, "cannot %s %s: %s %s reads this streaming "
+                 "table, which may only grow (drop %s first)", verb, o->name,
+                 sl_object_kind_name(r->kind), r->name, r->name);
+    return refuse(g, table);
+}
+
 static int authorize(void *ctx, int action, const char *a1, const char *a2,
                      const char *dbname, const char *inner)
 {
@@ -122,7 +140,8 @@ static int authorize(void *ctx, int action, const char *a1, const char *a2,
         return SQLITE_OK;
     }
     if (!sl_guard_reserved(table))
-        return SQLITE_OK;
+        return action == SQLITE_INSERT ? SQLITE_OK
+                                       : check_read_stable(g, verb, table);
     sl_guard_refuse(verb, table, -1, &g->why);
     return refuse(g, table);
 }

@@ -12,6 +12,8 @@
 **   - DROP of an object of sluice's catalog (use sluice's DROP, which also
 **     forgets its query, state and catalog row) and ALTER of a table a
 **     continuous query maintains;
+**   - UPDATE or DELETE of a streaming table a continuous query reads (it
+**     reads by rowid: the table may only grow);
 **   - PRAGMA writable_schema (it would let a statement rewrite any schema).
 ** Reads stay allowed. Programs other than sluice that open the database
 ** file are not guarded: the file's mode is the protection there.

@@ -232,7 +232,8 @@ int main(void)
                  "operator + cannot take TEXT and BIGINT", "store_id +");
     expect_error(s, "SELECT * FROM stores",
                  "\"stores\" is a table, not a source: a continuous query "
-                 "reads a source (a table can be joined to it)", "stores");
+                 "reads a source or a streaming table (a table can be joined "
+                 "to it)", "stores");
     expect_error(s, "SELECT window_start FROM orders",
                  "window_start needs a WINDOW with GROUP BY or aggregates",
                  "window_start");

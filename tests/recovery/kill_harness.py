@@ -8,7 +8,9 @@ windows close) and rerunning the same script until every query is done.
 Every output must equal the uninterrupted run: the same rows in each
 materialised view, no lost or duplicated rows in the streaming tables (a
 dedup among them: its pending rows and remembered keys are state), the
-same late events and dead letters.
+same late events and dead letters. Two queries read streaming tables of the
+job (big_per_store over big_orders, mid_per_minute windowing on the
+event_time that mid_orders copies): a chain is exactly-once as a whole.
 
 usage: kill_harness.py SLUICE [--rows N] [--kills K] [--seed S]
 Prints TAP.
@@ -82,11 +84,21 @@ WITH (commit_interval = '900 rows', batch_rows = 200);
 CREATE STREAMING TABLE IF NOT EXISTS big_orders AS
 SELECT order_id, store_id, amount FROM orders WHERE amount > 90
 WITH (commit_interval = '700 rows', batch_rows = 256);
+CREATE MATERIALIZED VIEW IF NOT EXISTS big_per_store AS
+SELECT store_id, COUNT(*) AS n, SUM(amount) AS total FROM big_orders GROUP BY store_id
+WITH (commit_interval = '300 rows', batch_rows = 64);
+CREATE STREAMING TABLE IF NOT EXISTS mid_orders AS
+SELECT order_id, store_id, amount, event_time FROM orders WHERE amount > 50
+WITH (commit_interval = '600 rows', batch_rows = 128);
+CREATE MATERIALIZED VIEW IF NOT EXISTS mid_per_minute AS
+SELECT store_id, window_start, COUNT(*) AS n, SUM(amount) AS total
+FROM mid_orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY store_id EMIT ON WINDOW CLOSE
+WITH (commit_interval = '500 rows', batch_rows = 100);
 CREATE SINK IF NOT EXISTS huge_orders AS
 SELECT order_id, amount FROM orders WHERE amount > 95
 WITH (connector = 'file', path = 'SINKPATH', format = 'ndjson');
 """
-NQUERIES = 11
+NQUERIES = 14
 
 QUERIES = {
     "per_minute": "SELECT store_id, window_start, n, total, top_user FROM per_minute",
@@ -101,6 +113,8 @@ QUERIES = {
     "first_orders": "SELECT order_id, user_id, store_id, amount, event_time FROM first_orders",
     "dedup_dropped": "SELECT value FROM sluice_metrics WHERE query = 'first_orders' "
                      "AND name = 'dedup_dropped'",
+    "big_per_store": "SELECT store_id, n, round(total, 9) FROM big_per_store",
+    "mid_per_minute": "SELECT store_id, window_start, n, round(total, 9) FROM mid_per_minute",
     "late": "SELECT query, source, event, event_time, watermark FROM sluice_late_events",
     "dead": "SELECT query, source, location, raw, reason FROM sluice_dead_letters",
 }
