@@ -39,6 +39,8 @@ typedef struct jp {
     int r;
     char *reason;
     size_t cap;
+    int str_ascii;          /* the string scan_string read last is plain
+                               ASCII: valid TEXT without a check */
 } jp;
 
 static int bad(jp *j, const char *what)
@@ -73,8 +75,10 @@ static int hexval(char c)
 }
 
 /* Length of the run of plain string bytes at z[0..n): up to the first
-** '"', '\\' or control character (or n). Reads 8 bytes at a time. */
-static inline size_t plain_run(const char *z, size_t n)
+** '"', '\\' or control character (or n). Reads 8 bytes at a time. ORs the
+** bytes it read into *seen (a few past the run too: *seen may only say
+** "not plain ASCII" where the run was, never the reverse). */
+static inline size_t plain_run(const char *z, size_t n, uint64_t *seen)
 {
     size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -82,6 +86,7 @@ static inline size_t plain_run(const char *z, size_t n)
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, z + i, 8);
+        *seen |= w;
         uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
         /* high bit set in bytes equal to '"' or '\\' or below 0x20 (exact
         ** for the lowest such byte of each kind, so of the union) */
@@ -96,6 +101,7 @@ static inline size_t plain_run(const char *z, size_t n)
         unsigned char c = (unsigned char)z[i];
         if (c == '"' || c == '\\' || c < 0x20)
             break;
+        *seen |= c;
     }
     return i;
 }
@@ -108,8 +114,9 @@ static int scan_string(jp *j, const char **z, size_t *n, int *esc)
     const char *p = j->p + 1, *end = j->end;
     const char *s = p;
     int e = 0;
+    uint64_t seen = 0;
     for (;;) {
-        p += plain_run(p, (size_t)(end - p));
+        p += plain_run(p, (size_t)(end - p), &seen);
         if (p >= end) {
             j->p = p;
             return bad(j, "unterminated string");
@@ -147,6 +154,7 @@ static int scan_string(jp *j, const char **z, size_t *n, int *esc)
     *z = s;
     *n = (size_t)(p - s);
     *esc = e;
+    j->str_ascii = (seen & (UINT64_C(0x0101010101010101) << 7)) == 0;
     j->p = p + 1;
     return 0;
 }
@@ -547,7 +555,10 @@ static int value_into(jp *j, int col)
         }
         if (t == SL_TEXT) {
             if (!flag) {
-                return set_text_checked(j, col, z, n);
+                if (!j->str_ascii)
+                    return set_text_checked(j, col, z, n);
+                set_text(j, col, z, n);     /* plain ASCII, no NUL */
+                return 0;
             } else {
                 char *u = sl_arena_alloc(&j->b->arena, n + 1);
                 size_t m = unescape(u, z, n);
@@ -762,7 +773,7 @@ int sl_ndjson_build(sl_decoder *d, sl_error *err)
 int sl_ndjson_decode(sl_decoder *d, const char *rec, size_t len, sl_batch *b,
                      char *reason, size_t cap)
 {
-    jp j = {d, rec, rec, rec + len, b, -1, reason, cap};
+    jp j = {d, rec, rec, rec + len, b, -1, reason, cap, 0};
     ws(&j);
     if (j.p == j.end)
         return 0;
