@@ -243,7 +243,9 @@ def test_examples_run():
     for name, want in (("quickstart.sql", "store-"),
                        ("ops_dashboard.sql", None),
                        ("deliveries.sql",
-                        "store-01,2026-03-17 08:00:00.000,836,373,25.4")):
+                        "store-01,2026-03-17 08:00:00.000,836,373,25.4"),
+                       ("medallion.sql",
+                        "2026-03-17 08:00:00.000,store-01,835,25720.23")):
         with Dir() as d:
             code, out, err = run([os.path.join(d, "x.db"), "-f",
                                   os.path.join("examples", name)], root)
