@@ -108,11 +108,15 @@ void sl_pending_retract(sl_pending *p, const sl_batch *keys)
     add(p, 1, keys);
 }
 
+/* A length, then the bytes and a NUL (none for a missing text, n < 0):
+** location and reason come back as the C strings they went in as. */
 static void put_text(sl_buf *b, const char *z, int n)
 {
     sl_buf_put(b, &n, sizeof n);
-    if (n > 0)
+    if (n >= 0) {
         sl_buf_put(b, z, (size_t)n);
+        sl_buf_put(b, "", 1);
+    }
 }
 
 void sl_pending_dead(sl_pending *p, int side, const char *location,
@@ -150,7 +154,7 @@ static const char *get_text(const sl_buf *b, size_t *at, int *n)
     if (*n < 0)
         return NULL;
     const char *z = (const char *)b->z + *at;
-    *at += (size_t)*n;
+    *at += (size_t)*n + 1;
     return z;
 }
 
@@ -171,15 +175,7 @@ int sl_pending_drain(sl_pending *p, const sl_pending_target *target,
         const char *loc = get_text(&p->dead, &at, &nloc);
         const char *raw = get_text(&p->dead, &at, &nraw);
         const char *reason = get_text(&p->dead, &at, &nreason);
-        /* location and reason were NUL-free C strings: copy them back as
-        ** such for the target */
-        char *l = strndup(loc, (size_t)nloc), *why = strndup(reason,
-                                                             (size_t)nreason);
-        if (l == NULL || why == NULL)
-            abort();
-        rc = target->dead(ctx, side, l, raw, nraw, why, err);
-        free(l);
-        free(why);
+        rc = target->dead(ctx, side, loc, raw, nraw, reason, err);
     }
     sl_pending_reset(p);
     return rc;

@@ -563,15 +563,12 @@ static int write_dead(void *qv, int side, const char *loc, const char *raw,
                       int rawlen, const char *reason, sl_error *err)
 {
     sl_query *q = qv;
-    sqlite3_stmt *st = q->dead_st;
-    if (st == NULL &&
+    if (q->dead_st == NULL)
         sqlite3_prepare_v3(q->s->db, "INSERT INTO sluice_dead_letters(query, "
                            "source, location, raw, reason) VALUES (?1, ?2, "
                            "?3, ?4, ?5)", -1, SQLITE_PREPARE_PERSISTENT,
-                           &q->dead_st, NULL) != SQLITE_OK)
-        st = NULL;
-    else
-        st = q->dead_st;
+                           &q->dead_st, NULL);
+    sqlite3_stmt *st = q->dead_st;      /* NULL when it could not be prepared */
     int rc = SQLITE_ERROR;
     if (st != NULL) {
         sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
@@ -1171,11 +1168,18 @@ static void mark_failed(sl_session *s, sl_catalog_obj *o, const char *why)
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
 
-static void wait_add(sl_session *s, sl_catalog_obj *o)
+static int is_waiting(const sl_session *s, const sl_catalog_obj *o)
 {
     for (int i = 0; i < s->nwaiting; i++)
         if (s->waiting[i] == o)
-            return;
+            return 1;
+    return 0;
+}
+
+static void wait_add(sl_session *s, sl_catalog_obj *o)
+{
+    if (is_waiting(s, o))
+        return;
     s->waiting = sl_xrealloc(s->waiting, sizeof *s->waiting *
                              (size_t)(s->nwaiting + 1));
     s->waiting[s->nwaiting++] = o;
@@ -1341,14 +1345,6 @@ static sl_query *query_of(sl_session *s, const sl_catalog_obj *o)
         if (s->queries[i]->obj == o)
             return s->queries[i];
     return NULL;
-}
-
-static int is_waiting(const sl_session *s, const sl_catalog_obj *o)
-{
-    for (int i = 0; i < s->nwaiting; i++)
-        if (s->waiting[i] == o)
-            return 1;
-    return 0;
 }
 
 int sl_query_finish(sl_session *s, sl_query *q, sl_error *err)

@@ -225,12 +225,7 @@ def compare(case, sluice):
                              what, len(erows), len(rows), sr.diff_rows(erows, rows),
                              "\n".join("  %r" % (r,) for r in erows),
                              "\n".join("  %r" % (r,) for r in rows)))
-        if sorted(elate) != sorted(late):
-            parts.append("%s: late events differ (id, event_time, watermark):\n%s"
-                         % (what, sr.diff_rows(elate, late)))
-        if sorted(edead, key=str) != sorted(dead, key=str):
-            parts.append("%s: dead letters differ: expected ids %r, got %r" %
-                         (what, sorted(edead, key=str), sorted(dead, key=str)))
+        parts += sr.late_dead_diffs(elate, late, edead, dead, what)
         if dropped != edropped:
             parts.append("%s: dedup_dropped %r, expected %d" % (what, dropped, edropped))
     return not parts, "\n".join(parts)

@@ -244,13 +244,22 @@ def compare_case(case, sluice, env=None, watermark_after_filter=False):
     dr = diff_rows(erows, rows)
     if dr:
         parts.append("view rows differ:\n" + dr)
+    parts += late_dead_diffs(elate, late, edead, dead)
+    return not parts, "\n".join(parts)
+
+
+def late_dead_diffs(elate, late, edead, dead, what=""):
+    """The report lines for late events and dead letters that differ from
+    the model's (none when they agree); `what` prefixes each."""
+    pre = what + ": " if what else ""
+    parts = []
     if sorted(elate) != sorted(late):
-        parts.append("late events differ (id, event_time, watermark):\n" +
+        parts.append(pre + "late events differ (id, event_time, watermark):\n" +
                      diff_rows(elate, late))
     if sorted(edead, key=str) != sorted(dead, key=str):
-        parts.append("dead letters differ: expected ids %r, got %r" %
+        parts.append(pre + "dead letters differ: expected ids %r, got %r" %
                      (sorted(edead, key=str), sorted(dead, key=str)))
-    return not parts, "\n".join(parts)
+    return parts
 
 
 def make_case(seed, events, spec):

@@ -320,12 +320,7 @@ def compare(case, sluice):
                 "  %r" % (r,) for r in sorted(erows, key=sr.sort_key)))
             parts.append("sluice rows:\n" + "\n".join(
                 "  %r" % (r,) for r in sorted(rows, key=sr.sort_key)))
-    if sorted(elate) != sorted(late):
-        parts.append("late events differ (id, event_time, watermark):\n" +
-                     sr.diff_rows(elate, late))
-    if sorted(edead, key=str) != sorted(dead, key=str):
-        parts.append("dead letters differ: expected ids %r, got %r" %
-                     (sorted(edead, key=str), sorted(dead, key=str)))
+    parts += sr.late_dead_diffs(elate, late, edead, dead)
     return not parts, "\n".join(parts)
 
 
